@@ -1,9 +1,13 @@
 """Features of one checkpoint on one data split: the only thing protocols see."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import torch
+from mmengine.logging import print_log
 
 
 @dataclass
@@ -27,3 +31,46 @@ class Features:
         """(N, D) clip-averaged features, L2-normalised."""
         mean = self.clips.mean(axis=1)
         return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+
+
+def extract_features(model: torch.nn.Module, dataset: torch.utils.data.Dataset,
+                     batch_size: int = 32, num_workers: int = 0,
+                     progress: bool = True) -> Features:
+    """Run ``model.extract_feat`` over every clip of every video of ``dataset`` once.
+
+    dataset items: {'inputs': uint8 (K, 3, T, H, W), 'data_samples': label}; the model's data
+    preprocessor normalises and moves them to the model's device. Runs in eval mode (BN frozen),
+    float32, without gradients; the model's mode is restored afterwards.
+    """
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                                         num_workers=num_workers)
+    was_training = model.training
+    model.eval()
+    clips, labels = [], []
+    done, total = 0, len(dataset)
+    next_report = 0.1
+    with torch.no_grad():
+        for batch in loader:
+            data = model.data_preprocessor(batch, False)
+            feats = model(data['inputs'], mode='tensor')  # (B, K, D)
+            clips.append(feats.float().cpu().numpy())
+            labels.append(batch['data_samples'].view(-1).numpy())
+            done += len(feats)
+            if progress and done / total >= next_report:
+                print_log(f'features: {done}/{total} videos', logger='current')
+                next_report += 0.1
+    model.train(was_training)
+    return Features(np.concatenate(clips).astype(np.float32),
+                    np.concatenate(labels).astype(np.int64))
+
+
+def save_features(features: Features, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp.npz')
+    np.savez(tmp, clips=features.clips, labels=features.labels)
+    os.replace(tmp, path)
+
+
+def load_features(path: Path) -> Features:
+    with np.load(path) as data:
+        return Features(data['clips'], data['labels'])

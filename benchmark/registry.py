@@ -1,11 +1,11 @@
 """Registries of vssl-bench.
 
-Methods, datasets and data preprocessors live in child registries of mmaction2's, under the scope
-``vssl_bench``: a config can name our classes (``CVRL``) and mmaction2's (``ResNet3d``) alike, and
-mmengine's Runner finds both once ``default_scope='vssl_bench'``. Clip samplers, clip transforms and
-evaluation protocols have registries of their own.
+Methods, data preprocessors and datasets register into mmaction2's registries, so a config names our
+classes (``CVRL``) and mmaction2's (``ResNet3d``) alike, and mmengine's Runner builds both with
+``default_scope='mmaction'``. Clip samplers, clip transforms and evaluation protocols have registries
+of their own (scope ``vssl_bench``) whose ``locations`` import the in-tree modules on first use.
 
-In-tree modules are found through each registry's ``locations``; out-of-tree methods through
+In-tree methods are discovered by importing the ``methods`` package; out-of-tree methods through
 ``custom_imports`` in a config or the ``vssl_bench.methods`` entry-point group (see
 :func:`load_plugins`).
 """
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from mmaction.registry import DATASETS as MMACTION_DATASETS
-from mmaction.registry import MODELS as MMACTION_MODELS
+from mmaction.registry import DATASETS, MODELS, OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
+__all__ = ['DATASETS', 'MODELS', 'OPTIM_WRAPPERS', 'CLIP_SAMPLERS', 'CLIP_TRANSFORMS', 'PROTOCOLS',
+           'DEFAULT_SCOPE', 'load_plugins']
+
+DEFAULT_SCOPE = 'mmaction'
 SCOPE = 'vssl_bench'
 
-MODELS = Registry('model', parent=MMACTION_MODELS, scope=SCOPE, locations=['mmaction.models', 'methods'])
-DATASETS = Registry('dataset', parent=MMACTION_DATASETS, scope=SCOPE,
-                    locations=['mmaction.datasets', 'benchmark.data.dataset'])
 CLIP_SAMPLERS = Registry('clip sampler', scope=SCOPE, locations=['benchmark.data.samplers'])
 CLIP_TRANSFORMS = Registry('clip transform', scope=SCOPE, locations=['benchmark.data.transforms'])
 PROTOCOLS = Registry('protocol', scope=SCOPE, locations=['benchmark.protocols'])
@@ -30,11 +30,16 @@ ENTRY_POINT_GROUP = 'vssl_bench.methods'
 
 
 def load_plugins() -> list[str]:
-    """Import in-tree methods and every module registered under the entry-point group.
+    """Import mmaction2's models, the in-tree methods, the data set classes and every module
+    registered under the ``vssl_bench.methods`` entry-point group.
 
     Returns the names of the entry points that were loaded.
     """
-    import methods  # noqa: F401  (registers the in-tree methods)
+    import mmaction.models  # noqa: F401  (registers ResNet3d & co.)
+
+    import benchmark.data.dataset  # noqa: F401
+    import benchmark.optim  # noqa: F401
+    import methods  # noqa: F401
 
     loaded = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):

@@ -1,0 +1,107 @@
+"""`vssl-bench`: generate data, run suites, rebuild leaderboards."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(',') if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected comma-separated integers, got {text!r}')
+
+
+def _names(text: str) -> list[str]:
+    return [x for x in text.split(',') if x]
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from benchmark.data.synthmotion import generate
+    out = generate(args.out, scale=args.scale, seed=args.seed, workers=args.workers)
+    print(f'SynthMotion ({args.scale}, seed {args.seed}) ready at {out}')
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.leaderboard import format_table
+    from benchmark.suite import Suite, run_suite
+    suite = Suite.load(args.suite, data_root=args.data_root)
+    board, failures = run_suite(suite, out=args.out, work_root=Path(args.work_dir),
+                                methods=args.methods, seeds=args.seeds, launcher=args.launcher)
+    print(format_table(board))
+    for failure in failures:
+        print(f'FAILED: {failure}', file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from benchmark.io import read_json
+    from benchmark.leaderboard import format_table, write_leaderboard
+    results = Path(args.results_dir)
+    if not (results / 'runs').is_dir():
+        print(f'error: no run records under {results / "runs"}: run a suite first '
+              '(vssl-bench run configs/suites/synthmotion.py)', file=sys.stderr)
+        return 2
+    previous = results / 'leaderboard.json'
+    extra, suite = {}, results.name
+    if previous.is_file():
+        old = read_json(previous)
+        suite = old.get('suite', suite)
+        extra = {k: v for k, v in old.items() if k not in ('suite', 'rows')}
+    print(format_table(write_leaderboard(results, suite, extra=extra)))
+    return 0
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    from benchmark.pretrain import registered_methods
+    from benchmark.registry import load_plugins
+    load_plugins()
+    print('\n'.join(sorted(registered_methods())))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='vssl-bench', description=__doc__)
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    data = sub.add_parser('data', help='generate a data set')
+    data_sub = data.add_subparsers(dest='dataset', required=True)
+    synth = data_sub.add_parser('synthmotion', help='the procedural motion-only data set')
+    synth.add_argument('--out', default='data/synthmotion')
+    synth.add_argument('--scale', default='default', choices=['tiny', 'default'])
+    synth.add_argument('--seed', type=int, default=0)
+    synth.add_argument('--workers', type=int, default=None)
+    synth.set_defaults(func=cmd_data)
+
+    run = sub.add_parser('run', help='pretrain and evaluate a suite, then print its leaderboard')
+    run.add_argument('suite', help='suite config, e.g. configs/suites/synthmotion.py')
+    run.add_argument('--methods', type=_names, default=None, help='comma-separated method names')
+    run.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
+    run.add_argument('--out', default=None, help='results directory (default results/<suite>)')
+    run.add_argument('--work-dir', default='work_dirs', help='checkpoints, logs, features')
+    run.add_argument('--data-root', default=None, help="override the suite's data root")
+    run.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'])
+    run.set_defaults(func=cmd_run)
+
+    board = sub.add_parser('leaderboard', help='rebuild the tables from run records')
+    board.add_argument('results_dir')
+    board.set_defaults(func=cmd_leaderboard)
+
+    methods = sub.add_parser('methods', help='list registered methods')
+    methods.set_defaults(func=cmd_methods)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

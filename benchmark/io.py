@@ -1,0 +1,62 @@
+"""Atomic file writes and JSON reading.
+
+Result files are read by other processes (leaderboard, resumed suites) while a run may be killed
+at any moment, so every write goes to a temporary file in the target directory, is fsync'ed and
+then renamed over the target: readers see either the old or the new content, never half a file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically, creating parent directories."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same directory as the target: os.replace is only atomic within one file system.
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # Never leave a stray temporary file behind, whatever went wrong.
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Persist the rename itself (best effort: not every platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Write ``obj`` as JSON (sorted keys, indent 2, trailing newline) atomically."""
+    # Serialise before touching the file system so an unserialisable object leaves no trace.
+    text = json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + '\n'
+    atomic_write_text(path, text)
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Read a UTF-8 JSON file."""
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)

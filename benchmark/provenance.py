@@ -1,0 +1,54 @@
+"""Where a number came from: config hash, git revision, package versions, device."""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+
+PACKAGES = ('vssl-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmaction2', 'av',
+            'numpy', 'scikit-learn')
+
+
+def stable_hash(obj: object, length: int = 12) -> str:
+    """Hex digest of the canonical JSON of ``obj`` (dict order does not matter)."""
+    text = json.dumps(obj, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def git_revision(cwd: str | Path | None = None) -> str:
+    """Current commit, with ``-dirty`` when tracked files differ; 'unknown' outside a checkout."""
+    cwd = cwd or Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(['git', 'rev-parse', '--short=12', 'HEAD'], cwd=cwd, check=True,
+                             capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=cwd,
+                               check=True, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+    return rev + ('-dirty' if dirty else '')
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = 'not installed'
+    return out
+
+
+def device_description() -> str:
+    if torch.cuda.is_available():
+        return f'cuda: {torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}'
+    return f'cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads'
+
+
+def provenance() -> dict:
+    return {'git': git_revision(), 'packages': package_versions(), 'device': device_description(),
+            'python': platform.python_version()}

@@ -1,0 +1,216 @@
+"""A suite: methods x seeds, each pretrained under the same schedule and evaluated by the same
+protocols on the same features, written as one JSON record per (method, seed, protocol).
+
+Re-running a suite skips finished work: records whose config hash and protocol version match are
+kept, trained weights and extracted features are reused, and an interrupted pretraining resumes
+from its last mmengine checkpoint.
+"""
+from __future__ import annotations
+
+import copy
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import get_rank
+from mmengine.logging import print_log
+
+from benchmark import pretrain as pt
+from benchmark.features import Features, extract_features, load_features, save_features
+from benchmark.io import atomic_write_json, read_json
+from benchmark.leaderboard import write_leaderboard
+from benchmark.protocols import build_protocol
+from benchmark.provenance import provenance, stable_hash
+from benchmark.registry import DATASETS, load_plugins
+
+SUITE_KEYS = ('suite_name', 'data', 'methods', 'seeds', 'pretrain', 'evaluation')
+
+
+@dataclass
+class Suite:
+    """What ``configs/suites/*.py`` declares (see ``configs/suites/synthmotion.py``)."""
+
+    name: str
+    path: str
+    data: dict
+    methods: list[str]
+    seeds: list[int]
+    pretrain: dict
+    evaluation: dict
+    method_overrides: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path, data_root: str | None = None) -> 'Suite':
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f'suite config {path} not found: suites live in '
+                                    'configs/suites/ (e.g. configs/suites/synthmotion.py)')
+        cfg = Config.fromfile(str(path))
+        missing = [k for k in SUITE_KEYS if k not in cfg]
+        if missing:
+            raise pt.ConfigError(f'suite {path} lacks {missing}; a suite declares '
+                                 f'{", ".join(SUITE_KEYS)}')
+        data = cfg.data.to_dict()
+        if data_root is not None:
+            data['root'] = data_root
+        data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
+        return cls(name=cfg.suite_name, path=str(path), data=data, methods=list(cfg.methods),
+                   seeds=[int(s) for s in cfg.seeds], pretrain=cfg.pretrain.to_dict(),
+                   evaluation=cfg.evaluation.to_dict(),
+                   method_overrides=cfg.get('method_overrides', {}).to_dict()
+                   if 'method_overrides' in cfg else {})
+
+
+def ensure_data(suite: Suite) -> None:
+    """Generate SynthMotion when the suite uses it and it is missing; otherwise check the files."""
+    root = Path(suite.data['root'])
+    if suite.data.get('type') == 'synthmotion':
+        from benchmark.data.synthmotion import generate
+        generate(root, scale=suite.data.get('scale', 'default'), seed=suite.data.get('seed', 0))
+    for split, ann in suite.data['splits'].items():
+        if not (root / ann).is_file():
+            raise FileNotFoundError(f'{split} annotation file {root / ann} not found: put the data '
+                                    'set there or pass --data-root (see README, "Data")')
+
+
+def load_method_config(path: str, suite: Suite) -> Config:
+    """Method config + the suite's overrides + the suite's data location."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f'method config {path} (listed in {suite.path}) not found')
+    cfg = Config.fromfile(path)
+    pt.check_method_config(cfg, path)
+    cfg.merge_from_dict(copy.deepcopy(suite.method_overrides))
+    if 'train_dataloader' in cfg:
+        cfg.merge_from_dict({
+            'train_dataloader.dataset.data_root': suite.data['root'],
+            'train_dataloader.dataset.ann_file': ann_path(suite, 'pretrain'),
+            'train_dataloader.dataset.cache_dir': suite.data['cache_dir']})
+    cfg.method_name = cfg.get('method_name', cfg.model.type)
+    return cfg
+
+
+def ann_path(suite: Suite, split: str) -> str:
+    return str(Path(suite.data['root']) / suite.data['splits'][split])
+
+
+def eval_dataset(suite: Suite, split: str):
+    view = suite.evaluation['view']
+    return DATASETS.build(dict(
+        type='VideoClipDataset', ann_file=ann_path(suite, split),
+        data_root=suite.data['root'], cache_dir=suite.data['cache_dir'],
+        sampler=dict(type='UniformClipSampler', clip_len=view['clip_len'],
+                     stride=view['stride'], num_clips=view['num_clips']),
+        transform=dict(type='CenterClip', out_size=view['out_size'])))
+
+
+def split_features(model: torch.nn.Module, suite: Suite, split: str, work: Path) -> Features:
+    """Features of one split, extracted once per (weights, split file, view) and cached in work."""
+    files = Path(ann_path(suite, split)).read_text()
+    key = stable_hash(dict(view=suite.evaluation['view'], files=files))
+    path = work / 'features' / f'{split}-{key}.npz'
+    if path.is_file():
+        return load_features(path)
+    print_log(f'extracting {split} features -> {path}', logger='current')
+    feats = extract_features(model, eval_dataset(suite, split),
+                             batch_size=suite.evaluation.get('batch_size', 32),
+                             num_workers=suite.evaluation.get('num_workers', 0))
+    save_features(feats, path)
+    return feats
+
+
+def _record_is_current(path: Path, config_hash: str, protocol) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        rec = read_json(path)
+    except (OSError, ValueError):
+        return False
+    return (rec.get('config_hash') == config_hash
+            and rec.get('protocol_version') == protocol.version)
+
+
+def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out: Path,
+                    work_root: Path, launcher: str = 'none') -> list[Path]:
+    """Pretrain (or reuse), extract features (or reuse), evaluate every pending protocol."""
+    name = cfg.method_name
+    config_hash = stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
+                                   evaluation=suite.evaluation, data=suite.data))
+    work = work_root / suite.name / f'{name}-{config_hash[:8]}' / f'seed{seed}'
+    records_dir = out / 'runs' / name / f'seed{seed}'
+    protocols = [build_protocol(p) for p in suite.evaluation['protocols']]
+    pending = [p for p in protocols
+               if not _record_is_current(records_dir / f'{p.name}.json', config_hash, p)]
+    if not pending:
+        print_log(f'{name} seed {seed}: all records current, skipped', logger='current')
+        return []
+
+    weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
+    model_cls = pt.MODELS.get(cfg.model.type)
+    if weights.is_file():
+        model = pt.load_weights(pt.build_model(cfg), weights)
+        stats = read_json(stats_path)
+    elif model_cls.trainable:
+        model, stats = pt.pretrain(cfg, work_dir=work, seed=seed, launcher=launcher,
+                                   **suite.pretrain)
+        pt.save_weights(model, weights)
+        atomic_write_json(stats_path, stats)
+    else:
+        model = pt.init_untrained(cfg, seed)
+        stats = dict(iters=0, wall_s=0.0)
+        pt.save_weights(model, weights)
+        atomic_write_json(stats_path, stats)
+    if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates and writes
+        return []
+
+    feats = {split: split_features(model, suite, split, work) for split in ('train', 'test')}
+    written = []
+    for protocol in pending:
+        start = time.perf_counter()
+        metrics = protocol.evaluate(feats['train'], feats['test'], seed=seed)
+        record = dict(
+            suite=suite.name, method=name, method_config=method_path, config_hash=config_hash,
+            seed=seed, protocol=protocol.name, protocol_version=protocol.version,
+            metrics={k: round(float(v), 4) for k, v in metrics.items()}, pretrain=stats,
+            evaluation=dict(view=suite.evaluation['view'], num_train=len(feats['train'].labels),
+                            num_test=len(feats['test'].labels),
+                            protocol_info=getattr(protocol, 'last_info', None)),
+            eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance())
+        path = records_dir / f'{protocol.name}.json'
+        atomic_write_json(path, record)
+        print_log(f'{name} seed {seed} {protocol.name}: {record["metrics"]}', logger='current')
+        written.append(path)
+    return written
+
+
+def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
+              methods: list[str] | None = None, seeds: list[int] | None = None,
+              launcher: str = 'none') -> tuple[dict, list[str]]:
+    """Run every (method, seed) of the suite; a failing one is reported, the others go on.
+
+    Returns the leaderboard and the list of failures ('method seed N: error').
+    """
+    load_plugins()
+    out = Path(out) if out is not None else Path('results') / suite.name
+    ensure_data(suite)
+    cfgs = [(path, load_method_config(path, suite)) for path in suite.methods]
+    names = [cfg.method_name for _, cfg in cfgs]
+    if methods:
+        unknown = sorted(set(methods) - set(names))
+        if unknown:
+            raise ValueError(f'--methods {unknown} not in suite {suite.name}; '
+                             f'its methods are {names}')
+        cfgs = [(p, c) for p, c in cfgs if c.method_name in methods]
+    failures = []
+    for path, cfg in cfgs:
+        for seed in seeds or suite.seeds:
+            try:
+                run_method_seed(suite, cfg, path, seed, out, Path(work_root), launcher)
+            except Exception as exc:  # one failing method must not lose the others' results
+                failures.append(f'{cfg.method_name} seed {seed}: {type(exc).__name__}: {exc}')
+                print_log(traceback.format_exc(), logger='current', level=40)
+    board = write_leaderboard(out, suite.name, method_order=names,
+                              extra=dict(pretrain=suite.pretrain, evaluation=suite.evaluation))
+    return board, failures

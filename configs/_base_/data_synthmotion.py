@@ -1,0 +1,17 @@
+# SynthMotion pretraining data (the suite sets data_root, ann_file and cache_dir).
+# Clips of 8 frames at stride 2 cover 15 of a video's 48 frames, so two clips can lie far apart.
+data_root = 'data/synthmotion'
+train_dataloader = dict(
+    batch_size=32,
+    # One worker process overlaps decoding/augmentation with the step without starving the
+    # 2-core machine the default suite targets; raise it on bigger machines.
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='VideoClipDataset',
+        ann_file='pretrain.txt',
+        data_root=data_root,
+        sampler=dict(type='RandomClipSampler', clip_len=8, stride=2, num_clips=1),
+        transform=dict(type='ClipAugment', out_size=64)))

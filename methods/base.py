@@ -1,0 +1,92 @@
+"""What every method shares: the data preprocessor and the backbone + pooled-feature contract."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from mmengine.model import BaseDataPreprocessor, BaseModel
+
+from benchmark.registry import MODELS
+
+
+@MODELS.register_module()
+class VideoDataPreprocessor(BaseDataPreprocessor):
+    """Moves uint8 clips to the model's device and normalises them.
+
+    inputs: uint8 (B, V, 3, T, H, W) (V clips or views per video) or (B, 3, T, H, W);
+    returns float32 of the same shape, ``(x / 255 - mean) / std``. Augmentation happened in the data
+    set; normalisation happens here (mean/std in [0, 1] units, Kinetics statistics by default).
+    """
+
+    def __init__(self, mean: tuple[float, float, float] = (0.45, 0.45, 0.45),
+                 std: tuple[float, float, float] = (0.225, 0.225, 0.225)) -> None:
+        super().__init__()
+        self.register_buffer('mean', torch.tensor(mean).view(3, 1, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(std).view(3, 1, 1, 1), persistent=False)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs = data['inputs'].float().div_(255)
+        inputs = (inputs - self.mean) / self.std
+        return {'inputs': inputs, 'data_samples': data.get('data_samples')}
+
+
+@MODELS.register_module()
+class VideoMethod(BaseModel):
+    """Base of every method: a video backbone and ``extract_feat(inputs) -> (B, D)``.
+
+    The backbone is any mmaction2 backbone mapping (B, 3, T, H, W) to (B, D, t, h, w); the feature
+    is its global average pool. Subclasses implement ``loss`` (mode='loss'); evaluation protocols
+    only ever call ``extract_feat``.
+    """
+
+    #: False for methods that are evaluated without any pretraining (e.g. random initialisation).
+    trainable: bool = True
+
+    def __init__(self, backbone: dict, data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None) -> None:
+        # Built here, from our registry, so that the model also builds outside a Runner's scope.
+        preprocessor = MODELS.build(data_preprocessor or dict(type='VideoDataPreprocessor'))
+        super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.feat_dim: int = int(self.backbone.feat_dim)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        # mmaction2 backbones initialise in their own init_weights, which BaseModule only calls
+        # when they have no init_cfg; call it explicitly so every method starts the same way.
+        if hasattr(self.backbone, 'init_weights'):
+            self.backbone.init_weights()
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, 3, T, H, W) normalised clips -> (B, D) globally average-pooled backbone features."""
+        return self.backbone(inputs).mean(dim=(2, 3, 4))
+
+    def forward(self, inputs: torch.Tensor, data_samples: Any = None,
+                mode: str = 'tensor') -> torch.Tensor | dict[str, torch.Tensor]:
+        """mode='tensor': (B, 3, T, H, W) -> (B, D), or (B, V, 3, T, H, W) -> (B, V, D).
+        mode='loss': a dict of losses (keys ``loss_*``) and diagnostics."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'tensor':
+            if inputs.dim() == 6:
+                b, v = inputs.shape[:2]
+                return self.extract_feat(inputs.flatten(0, 1)).view(b, v, -1)
+            return self.extract_feat(inputs)
+        raise ValueError(f"{type(self).__name__} got mode={mode!r}: methods support 'tensor' and "
+                         "'loss'; prediction belongs to the evaluation protocols")
+
+    def loss(self, inputs: torch.Tensor, data_samples: Any) -> dict[str, torch.Tensor]:
+        raise NotImplementedError(f'{type(self).__name__} does not define a training loss')
+
+
+def projection_mlp(in_dim: int, hidden_dim: int, out_dim: int, num_hidden: int) -> torch.nn.Sequential:
+    """``num_hidden`` x (Linear -> BN -> ReLU), then Linear -> out_dim (the SimCLR/CVRL head)."""
+    layers: list[torch.nn.Module] = []
+    dim = in_dim
+    for _ in range(num_hidden):
+        layers += [torch.nn.Linear(dim, hidden_dim), torch.nn.BatchNorm1d(hidden_dim),
+                   torch.nn.ReLU(inplace=True)]
+        dim = hidden_dim
+    layers.append(torch.nn.Linear(dim, out_dim))
+    return torch.nn.Sequential(*layers)

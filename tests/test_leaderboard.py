@@ -1,0 +1,167 @@
+"""Leaderboard aggregation and atomic result files."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.leaderboard import aggregate, format_table, load_records, write_leaderboard
+
+# Hand-computed: linear top1 of cvrl over seeds 0, 1, 2 = 50, 52, 57 -> mean 53,
+# sample std sqrt((9 + 1 + 16) / 2) = sqrt(13) = 3.6056.
+CVRL_TOP1 = {0: 50.0, 1: 52.0, 2: 57.0}
+CVRL_TOP5 = {0: 80.0, 1: 80.0, 2: 83.0}   # mean 81, std sqrt((1 + 1 + 4) / 2) = sqrt(3)
+CVRL_R1 = {0: 30.0, 1: 33.0, 2: 36.0}     # mean 33, std 3
+PROVENANCE = {'git': 'abc123def456', 'packages': {'torch': '2.4.1', 'numpy': '2.1.0'},
+              'device': 'cpu: x86_64, 2 threads', 'python': '3.11.9'}
+
+
+def record(method: str, seed: int, protocol: str, metrics: dict[str, float]) -> dict:
+    version = '1'
+    return {'suite': 'smoke', 'method': method, 'seed': seed, 'protocol': protocol,
+            'protocol_version': version, 'metrics': metrics, 'config_hash': 'deadbeef',
+            'provenance': PROVENANCE, 'wall_time_s': 12.5 + seed}
+
+
+def write_records(results_dir: Path) -> None:
+    for seed in (2, 0, 1):  # Written out of order: aggregation must sort seeds.
+        atomic_write_json(results_dir / f'runs/cvrl/seed{seed}/linear.json',
+                          record('cvrl', seed, 'linear',
+                                 {'top5': CVRL_TOP5[seed], 'top1': CVRL_TOP1[seed]}))
+        atomic_write_json(results_dir / f'runs/cvrl/seed{seed}/retrieval.json',
+                          record('cvrl', seed, 'retrieval',
+                                 {'R@10': 60.0, 'R@1': CVRL_R1[seed], 'R@5': 50.0}))
+    atomic_write_json(results_dir / 'runs/random_init/seed0/linear.json',
+                      record('random_init', 0, 'linear', {'top1': 10.0, 'top5': 40.0}))
+
+
+def test_aggregate_mean_std_by_hand(tmp_path):
+    write_records(tmp_path)
+    rows = aggregate(load_records(tmp_path))
+    by_key = {(r['method'], r['protocol'], r['metric']): r for r in rows}
+    top1 = by_key['cvrl', 'linear', 'top1']
+    assert top1['seeds'] == [0, 1, 2] and top1['values'] == [50.0, 52.0, 57.0]
+    assert top1['n'] == 3
+    assert top1['mean'] == pytest.approx(53.0)
+    assert top1['std'] == pytest.approx(math.sqrt(13.0))
+    assert by_key['cvrl', 'linear', 'top5']['std'] == pytest.approx(math.sqrt(3.0))
+    assert by_key['cvrl', 'retrieval', 'R@1']['mean'] == pytest.approx(33.0)
+    assert by_key['cvrl', 'retrieval', 'R@1']['std'] == pytest.approx(3.0)
+    single = by_key['random_init', 'linear', 'top1']
+    assert (single['n'], single['std'], single['mean']) == (1, 0.0, 10.0)
+
+
+def test_aggregate_order(tmp_path):
+    write_records(tmp_path)
+    records = load_records(tmp_path)
+    keys = [(r['method'], r['protocol'], r['metric']) for r in aggregate(records)]
+    assert keys == [('cvrl', 'linear', 'top1'), ('cvrl', 'linear', 'top5'),
+                    ('cvrl', 'retrieval', 'R@1'), ('cvrl', 'retrieval', 'R@5'),
+                    ('cvrl', 'retrieval', 'R@10'),
+                    ('random_init', 'linear', 'top1'), ('random_init', 'linear', 'top5')]
+    reordered = aggregate(records, method_order=['random_init', 'cvrl'])
+    assert [r['method'] for r in reordered][:2] == ['random_init', 'random_init']
+
+
+def test_write_leaderboard_files_deterministic(tmp_path):
+    write_records(tmp_path)
+    board = write_leaderboard(tmp_path, 'smoke', extra={'note': 'test'})
+    first = {name: (tmp_path / name).read_bytes() for name in ('leaderboard.json',
+                                                              'leaderboard.md')}
+    again = write_leaderboard(tmp_path, 'smoke', extra={'note': 'test'})
+    assert board == again
+    for name, content in first.items():
+        assert (tmp_path / name).read_bytes() == content
+    assert read_json(tmp_path / 'leaderboard.json') == json.loads(json.dumps(board))
+    assert board['suite'] == 'smoke' and board['note'] == 'test'
+    assert board['provenance']['git'] == ['abc123def456']
+
+
+def test_markdown_cells(tmp_path):
+    write_records(tmp_path)
+    board = write_leaderboard(tmp_path, 'smoke')
+    md = (tmp_path / 'leaderboard.md').read_text(encoding='utf-8')
+    assert md == format_table(board)
+    assert 'smoke' in md.splitlines()[0]
+    header = next(line for line in md.splitlines() if line.startswith('| method'))
+    columns = [c.strip() for c in header.strip('|').split('|')]
+    assert columns == ['method', 'seeds', 'linear top1', 'linear top5', 'retrieval R@1',
+                       'retrieval R@5', 'retrieval R@10']
+    cvrl = next(line for line in md.splitlines() if line.startswith('| cvrl'))
+    cells = [c.strip() for c in cvrl.strip('|').split('|')]
+    assert cells == ['cvrl', 'n=3', '53.0 ± 3.6', '81.0 ± 1.7', '33.0 ± 3.0', '50.0 ± 0.0',
+                     '60.0 ± 0.0']
+    random_init = next(line for line in md.splitlines() if line.startswith('| random_init'))
+    assert '10.0 ± 0.0' in random_init and 'n=1' in random_init and '—' in random_init
+    assert 'abc123def456' in md and 'torch 2.4.1' in md and 'linear v1' in md
+
+
+def test_corrupt_record_skipped_with_warning(tmp_path):
+    write_records(tmp_path)
+    bad = tmp_path / 'runs/cvrl/seed3/linear.json'
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"method": "cvrl", "seed": 3, ', encoding='utf-8')
+    atomic_write_json(tmp_path / 'runs/cvrl/seed4/linear.json', {'method': 'cvrl'})
+    with pytest.warns(UserWarning, match='Skipping') as caught:
+        records = load_records(tmp_path)
+    assert len(caught) == 2
+    assert len(records) == 7
+    with pytest.warns(UserWarning, match='Skipping'):
+        board = write_leaderboard(tmp_path, 'smoke')
+    top1 = next(r for r in board['rows'] if r['metric'] == 'top1')
+    assert top1['seeds'] == [0, 1, 2]
+
+
+def test_other_suite_records_skipped(tmp_path):
+    write_records(tmp_path)
+    stray = record('cvrl', 9, 'linear', {'top1': 0.0})
+    stray['suite'] = 'other'
+    atomic_write_json(tmp_path / 'runs/cvrl/seed9/linear.json', stray)
+    with pytest.warns(UserWarning, match='suite'):
+        board = write_leaderboard(tmp_path, 'smoke')
+    assert next(r for r in board['rows'] if r['metric'] == 'top1')['n'] == 3
+
+
+def test_empty_results_dir(tmp_path):
+    board = write_leaderboard(tmp_path, 'smoke')
+    assert board['rows'] == []
+    assert '(no results)' in (tmp_path / 'leaderboard.md').read_text(encoding='utf-8')
+
+
+# ------------------------------------------------------------------------------------------ io
+def test_atomic_write_replaces_and_leaves_no_temp(tmp_path):
+    path = tmp_path / 'a' / 'b' / 'out.json'
+    atomic_write_json(path, {'b': 1, 'a': [1, 2]})
+    assert path.read_text(encoding='utf-8') == '{\n  "a": [\n    1,\n    2\n  ],\n  "b": 1\n}\n'
+    atomic_write_json(path, {'c': 3})
+    assert read_json(path) == {'c': 3}
+    atomic_write_text(path, 'plain ± text')
+    assert path.read_text(encoding='utf-8') == 'plain ± text'
+    assert os.listdir(path.parent) == ['out.json']
+
+
+def test_atomic_write_failure_keeps_old_content(tmp_path):
+    path = tmp_path / 'out.json'
+    atomic_write_json(path, {'ok': True})
+    with pytest.raises(TypeError):
+        atomic_write_json(path, {'bad': object()})
+    assert read_json(path) == {'ok': True}
+    assert os.listdir(tmp_path) == ['out.json']
+
+
+def test_atomic_write_text_cleans_up_when_replace_fails(tmp_path, monkeypatch):
+    path = tmp_path / 'out.txt'
+    atomic_write_text(path, 'old')
+
+    def fail(src: str, dst: str) -> None:
+        raise OSError('disk gone')
+
+    monkeypatch.setattr(os, 'replace', fail)
+    with pytest.raises(OSError, match='disk gone'):
+        atomic_write_text(path, 'new')
+    assert path.read_text(encoding='utf-8') == 'old'
+    assert os.listdir(tmp_path) == ['out.txt']

@@ -1,0 +1,195 @@
+"""Evaluation protocols on hand-made features with known answers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmark.features import Features
+from benchmark.protocols import LinearProbe, Retrieval, build_protocol
+from benchmark.protocols.retrieval import first_hit_rank
+from benchmark.registry import PROTOCOLS
+
+
+def feats(clips: list | np.ndarray, labels: list | np.ndarray) -> Features:
+    clips = np.asarray(clips, dtype=np.float32)
+    if clips.ndim == 2:  # One clip per video.
+        clips = clips[:, None, :]
+    return Features(clips, np.asarray(labels, dtype=np.int64))
+
+
+# ----------------------------------------------------------------------------------- retrieval
+GALLERY = feats([[1, 0], [0, 1], [1, 0], [-1, 0]], [0, 1, 1, 2])
+QUERIES = feats([[1, 0],        # class 1: g0 and g2 tie at 1, g0 wins on index -> rank 1
+                 [0, 1],        # class 2: g1, then g0/g2/g3 tie at 0 -> g3 ranks last (3)
+                 [0.6, 0.8],    # class 0: g1 (0.8) first, then g0 -> rank 1
+                 [-1, 0],       # class 3: absent from gallery -> never a hit
+                 [-0.6, -0.8]],  # class 2: g3 (0.6) first -> rank 0
+                [1, 2, 0, 3, 2])
+
+
+def test_first_hit_rank_hand_made():
+    ranks = first_hit_rank(QUERIES.video_level() @ GALLERY.video_level().T, QUERIES.labels,
+                           GALLERY.labels)
+    assert ranks.tolist() == [1, 3, 1, 4, 0]
+
+
+def test_retrieval_known_recalls_with_tie_and_clipped_k():
+    metrics = Retrieval(ks=(1, 2, 3, 4, 5, 50)).evaluate(GALLERY, QUERIES)
+    # k = 5 and 50 exceed the 4 gallery videos: clipped to 4, keys keep their names.
+    assert metrics == pytest.approx({'R@1': 20.0, 'R@2': 60.0, 'R@3': 60.0, 'R@4': 80.0,
+                                     'R@5': 80.0, 'R@50': 80.0})
+
+
+def test_retrieval_default_keys():
+    metrics = Retrieval().evaluate(GALLERY, QUERIES)
+    assert list(metrics) == ['R@1', 'R@5', 'R@10', 'R@20', 'R@50']
+    assert metrics['R@1'] == pytest.approx(20.0) and metrics['R@50'] == pytest.approx(80.0)
+
+
+def test_retrieval_averages_clips_before_normalising():
+    # Video 0's clips average to direction (1, 1); per-clip voting would not tell 0 and 1 apart.
+    gallery = feats([[[1, 0], [0, 1]], [[1, 0], [1, 0]]], [0, 1])
+    query = feats([[[1, 1], [1, 1]]], [0])
+    assert Retrieval(ks=(1,)).evaluate(gallery, query) == {'R@1': 100.0}
+
+
+def test_first_hit_rank_matches_stable_argsort():
+    rng = np.random.default_rng(0)
+    # Small integer similarities: many exact ties.
+    sim = rng.integers(-3, 4, size=(50, 30)).astype(np.float32)
+    q_labels, g_labels = rng.integers(0, 6, 50), rng.integers(0, 5, 30)
+    order = np.argsort(-sim, axis=1, kind='stable')
+    hits = g_labels[order] == q_labels[:, None]
+    expected = np.where(hits.any(axis=1), hits.argmax(axis=1), 30)
+    np.testing.assert_array_equal(first_hit_rank(sim, q_labels, g_labels), expected)
+
+
+def test_retrieval_rejects_bad_ks():
+    with pytest.raises(ValueError):
+        Retrieval(ks=(0, 5))
+
+
+# -------------------------------------------------------------------------------- linear probe
+def clusters(rng: np.random.Generator, means: np.ndarray, n: int, k: int, noise: float,
+             labels: np.ndarray | None = None) -> Features:
+    """n videos of k clips: the class mean plus Gaussian noise (sd ``noise``) per clip."""
+    if labels is None:
+        labels = rng.integers(0, len(means), n)
+    clips = means[labels][:, None, :] + noise * rng.standard_normal((n, k, means.shape[1]))
+    return feats(clips, labels)
+
+
+FAST = {'Cs': (0.1, 10.0), 'folds': 3}
+
+
+def test_linear_separable_clusters():
+    rng = np.random.default_rng(0)
+    means = 5.0 * rng.standard_normal((6, 16))
+    train, test = clusters(rng, means, 60, 3, 0.3), clusters(rng, means, 40, 3, 0.3)
+    metrics = LinearProbe(**FAST).evaluate(train, test)
+    assert metrics == {'top1': 100.0, 'top5': 100.0}
+
+
+def test_linear_random_labels_near_chance():
+    rng = np.random.default_rng(1)
+    train = feats(rng.standard_normal((300, 2, 32)), rng.integers(0, 10, 300))
+    test = feats(rng.standard_normal((400, 2, 32)), rng.integers(0, 10, 400))
+    metrics = LinearProbe(**FAST).evaluate(train, test)
+    # Chance: top1 10 %, top5 50 %; binomial sd over 400 videos is 1.5 % and 2.5 %.
+    assert 4.0 <= metrics['top1'] <= 17.0
+    assert 40.0 <= metrics['top5'] <= 60.0
+
+
+def test_linear_clip_averaging_beats_single_clips():
+    rng = np.random.default_rng(2)
+    means = np.zeros((2, 8))
+    means[0, 0], means[1, 0] = 0.5, -0.5
+    # One clip: class sign of a N(+-0.5, 1) coordinate, ~69 % right; 16 clips: ~98 %.
+    train, test = clusters(rng, means, 150, 16, 1.0), clusters(rng, means, 200, 16, 1.0)
+    probe = LinearProbe(**FAST)
+    averaged = probe.evaluate(train, test)['top1']
+    single = probe.evaluate(train, Features(test.clips[:, :1], test.labels))['top1']
+    assert averaged >= 92.0
+    assert single <= 80.0
+
+
+def test_linear_top5_at_least_top1_and_deterministic():
+    rng = np.random.default_rng(3)
+    means = rng.standard_normal((8, 16))
+    train, test = clusters(rng, means, 80, 2, 1.5), clusters(rng, means, 60, 2, 1.5)
+    probe = LinearProbe(**FAST)
+    first, second = probe.evaluate(train, test, seed=0), probe.evaluate(train, test, seed=0)
+    assert first == second
+    assert first['top5'] >= first['top1']
+    assert 0.0 < first['top1'] < 100.0
+
+
+def test_linear_selects_c_on_train_only():
+    rng = np.random.default_rng(4)
+    means = rng.standard_normal((4, 16))
+    train, test = clusters(rng, means, 60, 2, 1.0), clusters(rng, means, 40, 2, 1.0)
+    probe = LinearProbe(Cs=(0.01, 1.0, 100.0))
+    probe.evaluate(train, test)
+    chosen = probe.last_info['C']
+    # Scrambling the test labels changes nothing in the model selection.
+    probe.evaluate(train, Features(test.clips, rng.permutation(test.labels)))
+    assert probe.last_info['C'] == chosen
+    assert set(probe.last_info['cv_top1']) == {'0.01', '1', '100'}
+
+
+def test_linear_cv_folds_grouped_by_video(monkeypatch):
+    rng = np.random.default_rng(5)
+    means = rng.standard_normal((3, 8))
+    train, test = clusters(rng, means, 30, 4, 1.0), clusters(rng, means, 10, 4, 1.0)
+    seen = []
+    original = LinearProbe._cv_score
+
+    def spy(self, x, y, num_clips, c, splits, seed):
+        # Samples are video-major: sample i is a clip of video i // num_clips.
+        seen.extend((fit // num_clips, val // num_clips) for fit, val in splits)
+        return original(self, x, y, num_clips, c, splits, seed)
+
+    monkeypatch.setattr(LinearProbe, '_cv_score', spy)
+    LinearProbe(**FAST).evaluate(train, test)
+    assert seen
+    for fit_groups, val_groups in seen:
+        assert not set(fit_groups) & set(val_groups)
+        assert len(val_groups) % 4 == 0  # Whole videos only.
+
+
+def test_linear_missing_train_class_is_an_error():
+    rng = np.random.default_rng(6)
+    means = rng.standard_normal((4, 8))
+    train = clusters(rng, means, 20, 2, 0.1, labels=np.arange(20) % 3)  # classes 0-2 only
+    test = clusters(rng, means, 8, 2, 0.1, labels=np.arange(8) % 4)
+    with pytest.raises(ValueError, match=r'test classes \[3\] have no training'):
+        LinearProbe(**FAST).evaluate(train, test)
+
+
+def test_linear_train_only_classes_are_fine():
+    # Class 2 has training videos but no test video: fine, and top5 = top3 here.
+    rng = np.random.default_rng(7)
+    means = 5.0 * rng.standard_normal((3, 8))
+    train = clusters(rng, means, 30, 2, 0.1, labels=np.arange(30) % 3)
+    test = clusters(rng, means, 10, 2, 0.1, labels=np.arange(10) % 2)
+    assert LinearProbe(**FAST).evaluate(train, test) == {'top1': 100.0, 'top5': 100.0}
+
+
+# ------------------------------------------------------------------------------------ building
+def test_build_protocol_by_class_or_short_name():
+    assert isinstance(build_protocol({'type': 'linear', 'folds': 4}), LinearProbe)
+    probe = build_protocol({'type': 'LinearProbe', 'Cs': [1.0]})
+    assert probe.Cs == [1.0]
+    assert build_protocol({'type': 'retrieval', 'ks': [1]}).ks == [1]
+    assert PROTOCOLS.build({'type': 'Retrieval'}).name == 'retrieval'
+
+
+def test_build_protocol_unknown_lists_available():
+    with pytest.raises(KeyError, match='linear') as err:
+        build_protocol({'type': 'knn'})
+    assert 'retrieval' in str(err.value)
+
+
+def test_protocol_names_and_versions():
+    assert (LinearProbe.name, Retrieval.name) == ('linear', 'retrieval')
+    assert isinstance(LinearProbe.version, str) and isinstance(Retrieval.version, str)
