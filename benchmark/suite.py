@@ -57,11 +57,21 @@ class Suite:
         if data_root is not None:
             data['root'] = data_root
         data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
-        return cls(name=cfg.suite_name, path=str(path), data=data, methods=list(cfg.methods),
+        methods = [str(_resolve(m, path)) for m in cfg.methods]
+        return cls(name=cfg.suite_name, path=str(path), data=data, methods=methods,
                    seeds=[int(s) for s in cfg.seeds], pretrain=cfg.pretrain.to_dict(),
                    evaluation=cfg.evaluation.to_dict(),
                    method_overrides=cfg.get('method_overrides', {}).to_dict()
                    if 'method_overrides' in cfg else {})
+
+
+def _resolve(method: str, suite_path: Path) -> Path:
+    """Method paths are relative to the working directory or to the repository of the suite
+    (configs/suites/x.py -> the folder holding configs/)."""
+    candidate = Path(method)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    return suite_path.resolve().parents[2] / method
 
 
 def ensure_data(suite: Suite) -> None:

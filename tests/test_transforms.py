@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torchvision.transforms.v2.functional as F
 
 from benchmark.data.transforms import (CenterClip, ClipAugConfig, ClipAugment, ClipAugParams,
-                                       apply_clip_params, blur_kernel_and_sigma,
+                                       apply_clip_params, blur_kernel_and_sigma, gaussian_blur,
                                        sample_clip_params)
 from benchmark.registry import CLIP_TRANSFORMS
 
@@ -86,6 +87,13 @@ def test_blur_scales_with_size() -> None:
     kernel, sigma = blur_kernel_and_sigma(2.0, 112)
     assert kernel == 11 and sigma == pytest.approx(1.0)
     assert blur_kernel_and_sigma(1.0, 16)[0] == 3
+
+
+@pytest.mark.parametrize('sigma', [0.03, 0.3, 1.7])
+def test_blur_matches_torchvision(sigma: float) -> None:
+    clip = torch.rand(3, 3, 20, 24)
+    expected = F.gaussian_blur(clip, [7, 7], [sigma, sigma])
+    torch.testing.assert_close(gaussian_blur(clip, 7, sigma), expected, atol=1e-6, rtol=0)
 
 
 def test_no_op_params_preserve_the_clip() -> None:

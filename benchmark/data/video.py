@@ -1,0 +1,272 @@
+"""Video decoding and a decode-once frame store.
+
+Self-supervised video methods sample several clips (and several augmented views) from one video per
+training step. Decoding an mp4 is by far the most expensive part of that, so:
+
+* :func:`decode_video` decodes a whole video once into an RGB ``uint8`` array, and every clip of a
+  sample is cut from that one array;
+* :class:`FrameStore` can decode a whole dataset once into one memory-mapped ``.npy`` file (plus an
+  index of offsets and lengths), which later runs and DataLoader workers reuse without decoding.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+import warnings
+from typing import Any
+
+import av
+import numpy as np
+from mmengine.logging import print_log
+
+# Part of the cache key: bump it whenever decoding changes what ends up in the cache.
+DECODER_VERSION = f'pyav-{av.__version__}-rgb24-v1'
+
+_FRAMES_FILE = 'frames.npy'
+_INDEX_FILE = 'index.npy'
+_FAILED_FILE = 'failed.json'
+_META_FILE = 'meta.json'
+_COMPLETE_MARKER = 'COMPLETE'
+# Size reserved for the .npy header of the frames file, so that frames can be streamed to disk
+# before their total count is known (the header is written last). numpy accepts any header padded
+# with spaces; 4096 stays below numpy's 10000-byte safety limit on headers.
+_NPY_HEADER_BYTES = 4096
+
+
+class VideoDecodeError(RuntimeError):
+    """A video could not be decoded (missing, unreadable, corrupt or without frames)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f'Cannot decode video {path!r}: {reason}. Check that the file exists and plays '
+            f'(e.g. `ffprobe {path}`); re-encode or remove it from the annotation file.')
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Default exception pickling would call __init__ with the message only; keep both fields
+        # so the error survives the trip back from a worker process.
+        return (VideoDecodeError, (self.path, self.reason))
+
+
+def decode_video(path: str) -> np.ndarray:
+    """Decode every frame of a video with PyAV.
+
+    Args:
+        path: Path of the video file.
+
+    Returns:
+        ``uint8`` array of shape (L, H, W, 3), RGB, in presentation order.
+
+    Raises:
+        VideoDecodeError: the file is missing, is not a decodable video, or has zero frames.
+    """
+    if not os.path.isfile(path):
+        raise VideoDecodeError(path, 'file not found')
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                raise VideoDecodeError(path, 'no video stream')
+            stream = container.streams.video[0]
+            # Frame-level threading speeds up decoding without changing the decoded frames.
+            stream.thread_type = 'AUTO'
+            frames = [frame.to_ndarray(format='rgb24') for frame in container.decode(stream)]
+    except VideoDecodeError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise VideoDecodeError(path, f'corrupt or unsupported file ({exc})') from exc
+    if not frames:
+        raise VideoDecodeError(path, 'zero frames decoded')
+    return np.stack(frames)
+
+
+def _decode_for_cache(path: str) -> tuple[np.ndarray | None, str | None]:
+    """Pool worker: decode one video, returning ``(frames, None)`` or ``(None, reason)``."""
+    try:
+        return decode_video(path), None
+    except VideoDecodeError as exc:
+        return None, exc.reason
+
+
+def _cache_key(paths: list[str]) -> str:
+    """Hash of (path, size, mtime) of every video, and the decoder version."""
+    entries = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            entries.append((os.path.abspath(path), st.st_size, st.st_mtime_ns))
+        except OSError:
+            entries.append((os.path.abspath(path), -1, -1))
+    blob = json.dumps([DECODER_VERSION, entries]).encode()
+    return hashlib.sha1(blob).hexdigest()[:20]
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    """A .npy (format 1.0) header for a C-ordered ``uint8`` array, padded to _NPY_HEADER_BYTES."""
+    header = f"{{'descr': '|u1', 'fortran_order': False, 'shape': {shape}, }}"
+    prefix = b'\x93NUMPY\x01\x00'
+    body_len = _NPY_HEADER_BYTES - len(prefix) - 2
+    body = header.ljust(body_len - 1) + '\n'
+    return prefix + body_len.to_bytes(2, 'little') + body.encode('latin1')
+
+
+def _warn_failed(failed: dict[int, str], paths: list[str]) -> None:
+    first = ', '.join(f'{paths[i]} ({failed[i]})' for i in sorted(failed)[:3])
+    msg = (f'{len(failed)} of {len(paths)} videos could not be decoded and are skipped; '
+           f'first: {first}')
+    warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    print_log(msg, logger='current', level=30)
+
+
+class FrameStore:
+    """Frames of a list of videos, decoded on demand or from a decode-once cache.
+
+    Without ``cache_dir``, :meth:`get` decodes the video each time (raising
+    :class:`VideoDecodeError` for a bad file, which is then also recorded in :attr:`failed`).
+
+    With ``cache_dir``, construction decodes every video once (a ``multiprocessing`` pool of
+    ``num_workers`` processes) into ``cache_dir/<key>/frames.npy``, one ``uint8`` array of shape
+    (sum L_i, H, W, 3) of all frames concatenated, and ``index.npy``, (num_videos, 2) int64
+    (offset, length). ``<key>`` hashes the (path, size, mtime) list and the decoder version, so an
+    edited video or list gives a new cache. The marker file ``COMPLETE`` is written last,
+    atomically; a directory with the marker is reused by later constructions without decoding.
+    The frames file is opened lazily with ``mmap_mode='r'`` and not pickled, so the store travels
+    cheaply to DataLoader worker processes. All cached videos must share H and W.
+
+    Videos that fail to decode while building the cache are recorded in :attr:`failed`
+    (index -> reason) with a warning, never fatal.
+
+    Args:
+        paths: Video file paths.
+        cache_dir: Directory for the decode-once cache, or None to decode on demand.
+        num_workers: Processes used to build the cache (<= 1 decodes in this process).
+        progress: Print progress every ~10% of videos while building the cache.
+    """
+
+    def __init__(self, paths: list[str], cache_dir: str | None, num_workers: int = 2,
+                 progress: bool = True) -> None:
+        self.paths = [str(p) for p in paths]
+        self.cache_dir = cache_dir
+        self.failed: dict[int, str] = {}
+        self._frames: np.ndarray | None = None
+        self._index: np.ndarray | None = None
+        self.cache_path: str | None = None
+        if cache_dir is not None:
+            self.cache_path = os.path.join(cache_dir, _cache_key(self.paths))
+            if not os.path.exists(os.path.join(self.cache_path, _COMPLETE_MARKER)):
+                self._build_cache(num_workers, progress)
+            self._load_index()
+            if self.failed:
+                _warn_failed(self.failed, self.paths)
+
+    # ----------------------------------------------------------------------------------------
+    # public API
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def num_frames(self, i: int) -> int:
+        """Number of frames L of video ``i`` (0 for a failed cached video).
+
+        Without a cache this decodes the video, so prefer ``len(get(i))``.
+        """
+        if self._index is not None:
+            return int(self._index[i, 1])
+        return len(self.get(i))
+
+    def get(self, i: int) -> np.ndarray:
+        """Frames of video ``i``: ``uint8`` (L, H, W, 3) RGB.
+
+        From the cache this is a read-only memory-mapped view: index it (e.g. with the frame
+        indices of a clip) to read only the frames needed.
+        """
+        if i in self.failed:
+            raise VideoDecodeError(self.paths[i], self.failed[i])
+        if self._index is None:
+            try:
+                return decode_video(self.paths[i])
+            except VideoDecodeError as exc:
+                self.failed[i] = exc.reason
+                raise
+        if self._frames is None:
+            self._frames = np.load(os.path.join(self.cache_path, _FRAMES_FILE), mmap_mode='r')
+        offset, length = (int(v) for v in self._index[i])
+        return self._frames[offset:offset + length]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state['_frames'] = None  # reopened lazily in the receiving process
+        return state
+
+    # ----------------------------------------------------------------------------------------
+    # cache
+    def _load_index(self) -> None:
+        self._index = np.load(os.path.join(self.cache_path, _INDEX_FILE))
+        with open(os.path.join(self.cache_path, _FAILED_FILE)) as f:
+            self.failed = {int(k): v for k, v in json.load(f).items()}
+
+    def _build_cache(self, num_workers: int, progress: bool) -> None:
+        os.makedirs(self.cache_path, exist_ok=True)
+        # Per-process temporary names: two processes building the same cache (e.g. two ranks)
+        # do not clobber each other, and os.replace makes each final file appear atomically.
+        tmp = f'.tmp-{os.getpid()}'
+        frames_tmp = os.path.join(self.cache_path, _FRAMES_FILE + tmp)
+        n = len(self.paths)
+        index = np.zeros((n, 2), dtype=np.int64)
+        failed: dict[int, str] = {}
+        hw: tuple[int, int] | None = None
+        total = 0
+        step = max(1, n // 10)
+        pool = mp.Pool(num_workers) if num_workers > 1 and n > 1 else None
+        results = (pool.imap(_decode_for_cache, self.paths) if pool is not None
+                   else map(_decode_for_cache, self.paths))
+        try:
+            with open(frames_tmp, 'wb') as f:
+                f.write(b'\0' * _NPY_HEADER_BYTES)
+                for i, (frames, reason) in enumerate(results):
+                    if frames is None:
+                        failed[i] = reason
+                    else:
+                        if hw is None:
+                            hw = frames.shape[1:3]
+                        elif frames.shape[1:3] != hw:
+                            raise ValueError(
+                                f'FrameStore cache needs videos of one size, but {self.paths[i]} '
+                                f'is {frames.shape[1]}x{frames.shape[2]} while earlier videos are '
+                                f'{hw[0]}x{hw[1]}. Resize the videos to one size, or use '
+                                f'cache_dir=None to decode on demand.')
+                        index[i] = (total, len(frames))
+                        total += len(frames)
+                        f.write(np.ascontiguousarray(frames).data)
+                    if progress and ((i + 1) % step == 0 or i + 1 == n):
+                        print_log(f'FrameStore: decoded {i + 1}/{n} videos ({total} frames) '
+                                  f'into {self.cache_path}', logger='current')
+                h, w = hw if hw is not None else (0, 0)
+                f.seek(0)
+                f.write(_npy_header((total, h, w, 3)))
+        except BaseException:
+            if pool is not None:
+                pool.terminate()
+            shutil.rmtree(self.cache_path, ignore_errors=True)
+            raise
+        if pool is not None:
+            pool.close()
+            pool.join()
+        os.replace(frames_tmp, os.path.join(self.cache_path, _FRAMES_FILE))
+        self._write_atomic(_INDEX_FILE, lambda p: np.save(p, index), tmp)
+        self._write_atomic(_FAILED_FILE, lambda p: _dump_json(p, failed), tmp)
+        self._write_atomic(_META_FILE, lambda p: _dump_json(
+            p, {'decoder': DECODER_VERSION, 'paths': self.paths}), tmp)
+        self._write_atomic(_COMPLETE_MARKER, lambda p: _dump_json(p, {'videos': n}), tmp)
+
+    def _write_atomic(self, name: str, write: Any, tmp: str) -> None:
+        final = os.path.join(self.cache_path, name)
+        with open(final + tmp, 'wb') as f:
+            write(f)
+        os.replace(final + tmp, final)
+
+
+def _dump_json(f: Any, obj: Any) -> None:
+    f.write(json.dumps(obj).encode())

@@ -1,0 +1,60 @@
+"""Contracts of every registered method: finite loss that back-propagates, (B, D) features."""
+import pytest
+import torch
+from mmengine.config import Config
+
+from benchmark.pretrain import registered_methods
+from benchmark.registry import MODELS, load_plugins
+
+load_plugins()
+
+BACKBONE = Config.fromfile('configs/_base_/backbone_r3d18_w16.py').model.backbone
+# Per-method constructor arguments and the number of clips per video its loss takes.
+EXTRA = {'Supervised': (dict(num_classes=3), 1), 'CVRL': (dict(), 2)}
+
+
+def _inputs(b: int, v: int) -> dict:
+    g = torch.Generator().manual_seed(0)
+    return {'inputs': torch.randint(0, 256, (b, v, 3, 8, 32, 32), dtype=torch.uint8, generator=g),
+            'data_samples': torch.tensor([0, 1, 2, 0][:b])}
+
+
+@pytest.mark.parametrize('name', sorted(registered_methods()))
+def test_method_contract(name):
+    kwargs, views = EXTRA.get(name, (dict(), 1))
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type=name, backbone=BACKBONE, **kwargs))
+    model.init_weights()
+    data = model.data_preprocessor(_inputs(4, views), True)
+    feats = model(data['inputs'][:, 0], mode='tensor')
+    assert feats.shape == (4, model.feat_dim) and torch.isfinite(feats).all()
+    if not model.trainable:
+        with pytest.raises(NotImplementedError):
+            model(data['inputs'], data['data_samples'], mode='loss')
+        return
+    losses = model(data['inputs'], data['data_samples'], mode='loss')
+    total, _ = model.parse_losses(losses)
+    assert total.dim() == 0 and torch.isfinite(total)
+    total.backward()
+    grads = [p.grad for p in model.backbone.parameters() if p.grad is not None]
+    assert grads and any(g.abs().sum() > 0 for g in grads)
+
+
+def test_predict_mode_is_refused():
+    model = MODELS.build(dict(type='RandomInit', backbone=BACKBONE))
+    with pytest.raises(ValueError, match='prediction belongs to the evaluation protocols'):
+        model(torch.zeros(1, 3, 8, 32, 32), mode='predict')
+
+
+def test_preprocessor_normalises():
+    model = MODELS.build(dict(type='RandomInit', backbone=BACKBONE))
+    x = torch.full((1, 1, 3, 2, 2, 2), 255, dtype=torch.uint8)
+    out = model.data_preprocessor({'inputs': x, 'data_samples': None})['inputs']
+    torch.testing.assert_close(out, torch.full_like(out, (1 - 0.45) / 0.225))
+
+
+def test_cvrl_needs_two_clips():
+    model = MODELS.build(dict(type='CVRL', backbone=BACKBONE))
+    data = model.data_preprocessor(_inputs(2, 1), True)
+    with pytest.raises(ValueError, match='2 clips per video'):
+        model(data['inputs'], mode='loss')

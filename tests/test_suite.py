@@ -1,0 +1,103 @@
+"""A tiny suite end to end: records, leaderboard, resumability, determinism, bad input."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmark.cli import main
+from benchmark.data.synthmotion import generate
+from benchmark.io import read_json
+from benchmark.suite import Suite, run_suite
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / 'configs/suites/tiny.py'
+METHODS = ['RandomInit', 'CVRL', 'Supervised']
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('synthmotion_tiny')
+    generate(root, scale='tiny', seed=0, progress=False)
+    return root
+
+
+@pytest.fixture(scope='module')
+def first_run(tiny_data, tmp_path_factory):
+    base = tmp_path_factory.mktemp('run1')
+    board, failures = run_suite(Suite.load(TINY, data_root=str(tiny_data)), out=base / 'results',
+                                work_root=base / 'work')
+    assert failures == []
+    return base, board
+
+
+def _values(board):
+    return {(r['method'], r['protocol'], r['metric']): r['values'] for r in board['rows']}
+
+
+def test_records_and_leaderboard(first_run):
+    base, board = first_run
+    results = base / 'results'
+    for method in METHODS:
+        for protocol in ('linear', 'retrieval'):
+            rec = read_json(results / 'runs' / method / 'seed0' / f'{protocol}.json')
+            assert rec['method'] == method and rec['seed'] == 0 and rec['suite'] == 'tiny'
+            assert rec['config_hash'] and rec['provenance']['packages']['torch']
+            assert all(0 <= v <= 100 for v in rec['metrics'].values())
+    assert rec['pretrain']['iters'] == 3
+    on_disk = json.loads((results / 'leaderboard.json').read_text())
+    assert on_disk['suite'] == 'tiny'
+    metrics = {(r['method'], r['protocol'], r['metric']) for r in on_disk['rows']}
+    for method in METHODS:
+        assert {(method, 'linear', 'top1'), (method, 'linear', 'top5'),
+                (method, 'retrieval', 'R@1'), (method, 'retrieval', 'R@50')} <= metrics
+    assert 'CVRL' in (results / 'leaderboard.md').read_text()
+
+
+def test_rerun_skips_finished_work(first_run, tiny_data, monkeypatch):
+    base, board = first_run
+    import benchmark.pretrain as pt
+
+    def no_training(*args, **kwargs):
+        raise AssertionError('finished work was redone')
+    monkeypatch.setattr(pt, 'pretrain', no_training)
+    monkeypatch.setattr(pt, 'init_untrained', no_training)
+    again, failures = run_suite(Suite.load(TINY, data_root=str(tiny_data)),
+                                out=base / 'results', work_root=base / 'work')
+    assert failures == [] and _values(again) == _values(board)
+
+    # Records lost but weights and features kept: evaluation is redone, training is not.
+    shutil.rmtree(base / 'results' / 'runs' / 'CVRL')
+    again, failures = run_suite(Suite.load(TINY, data_root=str(tiny_data)),
+                                out=base / 'results', work_root=base / 'work')
+    assert failures == [] and _values(again) == _values(board)
+
+
+def test_same_command_same_numbers(first_run, tiny_data, tmp_path):
+    _, board = first_run
+    second, failures = run_suite(Suite.load(TINY, data_root=str(tiny_data)),
+                                 out=tmp_path / 'results', work_root=tmp_path / 'work')
+    assert failures == [] and _values(second) == _values(board)
+
+
+def test_corrupt_video_is_skipped_and_counted(tiny_data, tmp_path):
+    data = tmp_path / 'data'
+    shutil.copytree(tiny_data, data)
+    victim = (data / 'test.txt').read_text().split()[0]
+    (data / victim).write_bytes(b'not a video at all')
+    board, failures = run_suite(Suite.load(TINY, data_root=str(data)), out=tmp_path / 'results',
+                                work_root=tmp_path / 'work', methods=['RandomInit'])
+    assert failures == []
+    rec = read_json(tmp_path / 'results/runs/RandomInit/seed0/retrieval.json')
+    total = len((data / 'test.txt').read_text().splitlines())
+    assert rec['evaluation']['num_test'] == total - 1
+
+
+def test_cli_errors_name_the_problem(tmp_path, capsys):
+    assert main(['run', str(tmp_path / 'missing.py')]) == 2
+    assert 'configs/suites' in capsys.readouterr().err
+    assert main(['run', str(TINY), '--methods', 'NoSuchMethod', '--data-root',
+                 str(tmp_path / 'd'), '--out', str(tmp_path / 'r')]) == 2
+    assert "NoSuchMethod" in capsys.readouterr().err
+    assert main(['leaderboard', str(tmp_path / 'nothing')]) == 2
+    assert 'run a suite first' in capsys.readouterr().err
