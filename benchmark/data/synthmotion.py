@@ -2,10 +2,18 @@
 
 Twelve classes (`CLASSES`) move one main object: translate left/right/up/down, rotate
 cw/ccw in place, grow/shrink, oscillate horizontally/vertically (period 8-14 frames) and
-orbit a point cw/ccw while keeping its orientation. Shape, texture, colour, size, start pose,
-background, 1-3 slowly drifting distractors and a sub-pixel camera jitter are random and drawn
-from the same distributions for every class, so one frame carries (almost) no label
-information while a few frames do. Rendering lives in `synthmotion_render`.
+orbit a point cw/ccw while keeping its orientation. Size, start pose, speed, phase, the paths
+of 0-2 slowly drifting distractors and a sub-pixel camera jitter are random per video; the
+scene's look (background, shapes, colours, textures) is one of 8 fixed scenes. Everything is
+drawn from the same distributions for every class, so one frame carries (almost) no label
+information while a few frames do; and since many videos share a look, appearance cannot single
+out a video either: a self-supervised method that tells videos apart must use motion.
+Rendering lives in `synthmotion_render`.
+
+Calibration (measured on 2 CPU cores, see README): at 64x64 with 1-3 larger distractors and
+unshared looks, neither supervised training nor CVRL left chance level within minutes; at
+32x32 with larger, faster main objects, muted backgrounds and shared looks, supervised training
+leaves chance within ~150 steps.
 
 Splits: `pretrain` (unlabelled pool for self-supervised learning, like Kinetics; labels are
 still written for a supervised upper bound), `train` and `test` (labelled, like UCF101). All are
@@ -13,7 +21,7 @@ class-balanced. Video `index` of split `split_id` is rendered from
 `np.random.SeedSequence([seed, split_id, index])`, so videos are independent of the worker
 count and byte-identical across runs (H.264, single-threaded x264, bit-exact muxing).
 
-Scale `default`: 48 frames of 64x64 at 16 fps (3 s). 48 frames hold two 8-frame clips at
+Scale `default`: 48 frames of 32x32 at 16 fps (3 s). 48 frames hold two 8-frame clips at
 stride 2 (15 frames each) at clearly different times, plus room for random temporal crops.
 
 Layout of `out_dir` (mmaction2 VideoDataset annotations, `<path> <label>` per line):
@@ -38,7 +46,7 @@ from benchmark.data.synthmotion_render import CLASSES, render_video
 
 __all__ = ['CLASSES', 'SCALES', 'SPLITS', 'SynthMotionScale', 'generate', 'VERSION']
 
-VERSION = 1  # bump whenever the rendered bytes change
+VERSION = 3  # bump whenever the rendered bytes change
 SPLITS: tuple[str, ...] = ('pretrain', 'train', 'test')  # position = split_id of the seeds
 CRF = 18
 _ORDER_KEY = 2**32 - 1  # SeedSequence word for a split's label order (no video index is this)
@@ -65,7 +73,7 @@ class SynthMotionScale:
 
 SCALES: dict[str, SynthMotionScale] = {
     'tiny': SynthMotionScale(4, 3, 2, frames=24, size=32, fps=16),
-    'default': SynthMotionScale(200, 50, 30, frames=48, size=64, fps=16),
+    'default': SynthMotionScale(200, 50, 30, frames=48, size=32, fps=16),
 }
 
 

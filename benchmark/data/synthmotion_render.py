@@ -26,10 +26,16 @@ SHAPES: tuple[str, ...] = ('square', 'triangle', 'ellipse', 'l_shape', 'cross', 
 TEXTURES: tuple[str, ...] = ('stripes', 'checker', 'noise')
 SPRITE_RES = 32  # sprite samples per side (before the 1-sample transparent border)
 
+# Looks of a scene are drawn from NUM_SCENES fixed ones, the same for every class: as in real
+# data sets where many videos share a setting, appearance then identifies neither the class nor
+# the video, so a representation that tells videos apart must look at how things move.
+NUM_SCENES = 8
+SCENE_ENTROPY = 0x5CE7E  # seeds the scene looks; independent of the data set's seed
+
 # Distractors drift at most this fast (fraction of the frame size per frame): well below the
-# slowest translation (0.3 N over the video, i.e. >= 0.0064 N/frame at 48 frames).
+# slowest translation (0.45 N over the video, i.e. >= 0.0096 N/frame at 48 frames).
 DISTRACTOR_MAX_SPEED = 0.004
-DISTRACTOR_MAX_SPIN = np.deg2rad(1.0)  # rad/frame; rotate classes spin at 4-10 deg/frame
+DISTRACTOR_MAX_SPIN = np.deg2rad(1.0)  # rad/frame; rotate classes spin at 6-12 deg/frame
 
 
 @dataclass(frozen=True)
@@ -191,7 +197,11 @@ def background(rng: np.random.Generator, size: int) -> np.ndarray:
     else:  # linear gradient towards a second colour
         weight = rng.uniform(0.3, 0.8) * np.clip(proj, 0, 1)
     weight = weight[..., None].astype(np.float32)
-    return out * (1 - weight) + colour * weight
+    out = out * (1 - weight) + colour * weight
+    # Mute the background's contrast (by a random factor) so that the moving object, not the
+    # texture behind it, carries most of the signal; colours stay random per video.
+    mean = out.mean(axis=(0, 1), keepdims=True)
+    return mean + rng.uniform(0.3, 0.6) * (out - mean)
 
 
 def shifted_frames(padded: np.ndarray, jitter: np.ndarray) -> np.ndarray:
@@ -224,8 +234,8 @@ def main_trajectory(rng: np.random.Generator, label: int, frames: int,
     t = np.arange(frames, dtype=np.float64)
     tau = t / (frames - 1)  # normalised time in [0, 1]
     name = CLASSES[label]
-    half_min = rng.uniform(0.09, 0.12) * size
-    ratio = rng.uniform(1.5, 2.0)
+    half_min = rng.uniform(0.12, 0.16) * size
+    ratio = rng.uniform(1.4, 1.8)
     # Constant-size classes draw their size as half_min * ratio**U, the marginal that
     # grow/shrink sweep through, so size alone never reveals grow/shrink.
     half = np.full(frames, half_min * ratio ** rng.uniform())
@@ -234,21 +244,21 @@ def main_trajectory(rng: np.random.Generator, label: int, frames: int,
     sign = 1.0 if name.endswith(('_right', '_down', '_cw')) else -1.0
     if name.startswith('translate'):
         axis = 0 if name in ('translate_left', 'translate_right') else 1
-        travel = rng.uniform(0.3, 0.5) * size  # whole-video displacement in pixels
+        travel = rng.uniform(0.45, 0.65) * size  # whole-video displacement in pixels
         offset[:, axis] = sign * travel * tau
     elif name.startswith('rotate'):
-        theta = theta + sign * np.deg2rad(rng.uniform(4.0, 10.0)) * t
+        theta = theta + sign * np.deg2rad(rng.uniform(6.0, 12.0)) * t
     elif name in ('grow', 'shrink'):
         half = half_min * ratio ** (tau if name == 'grow' else 1 - tau)
     elif name.startswith('oscillate'):
         # Period 8-14 frames: an 8-frame clip at stride 2 (15 frames) sees >= 1 period.
         axis = 0 if name.endswith('horizontal') else 1
-        amp = rng.uniform(0.07, 0.12) * size
+        amp = rng.uniform(0.10, 0.16) * size
         period = rng.uniform(8.0, 14.0)
         offset[:, axis] = amp * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
     elif name.startswith('circle'):
-        radius = rng.uniform(0.08, 0.14) * size
-        period = rng.uniform(14.0, 24.0)  # frames per orbit
+        radius = rng.uniform(0.12, 0.18) * size
+        period = rng.uniform(12.0, 20.0)  # frames per orbit
         phase = sign * 2 * np.pi * t / period + rng.uniform(0, 2 * np.pi)
         offset = radius * np.stack([np.cos(phase), np.sin(phase)], axis=1)
     else:  # pragma: no cover - CLASSES and this function must agree
@@ -280,22 +290,29 @@ def distractor_trajectory(rng: np.random.Generator, frames: int, size: int) -> T
         pos = np.clip(pos, 0, size)
     spin = rng.uniform(-1, 1) * DISTRACTOR_MAX_SPIN
     theta = rng.uniform(0, 2 * np.pi) + spin * np.arange(frames)
-    half = np.full(frames, rng.uniform(0.05, 0.09) * size)
+    half = np.full(frames, rng.uniform(0.04, 0.07) * size)
     return Trajectory(path[:, 0], path[:, 1], half, theta)
 
 
-def render_video(rng: np.random.Generator, label: int, frames: int, size: int) -> np.ndarray:
-    """Render one SynthMotion video of class `label`: (frames, size, size, 3) uint8 RGB."""
+def render_video(rng: np.random.Generator, label: int, frames: int, size: int,
+                 num_scenes: int = NUM_SCENES) -> np.ndarray:
+    """Render one SynthMotion video of class `label`: (frames, size, size, 3) uint8 RGB.
+
+    The scene's look (background, the objects' shapes, colours and textures, how many
+    distractors) is one of `num_scenes` looks shared by every class; everything that moves
+    (paths, speeds, phases, start positions, camera jitter) is drawn per video.
+    """
+    scene = np.random.default_rng([SCENE_ENTROPY, int(rng.integers(num_scenes))])
     # Camera jitter: every frame is shifted by up to +-amp/2 pixels (amp in [0, 1]).
     amp = rng.uniform(0, 1)
     jitter = rng.uniform(-0.5, 0.5, size=(frames, 2)) * amp
-    padded = background(rng, size)
+    padded = background(scene, size)
     video = shifted_frames(padded, jitter)
     bg_mean = padded.mean(axis=(0, 1))
-    main = (make_sprite(rng, bg_mean), main_trajectory(rng, label, frames, size))
+    main = (make_sprite(scene, bg_mean), main_trajectory(rng, label, frames, size))
     front = []
-    for _ in range(int(rng.integers(1, 4))):
-        layer = (make_sprite(rng, bg_mean), distractor_trajectory(rng, frames, size))
+    for _ in range(int(scene.integers(0, 3))):
+        layer = (make_sprite(scene, bg_mean), distractor_trajectory(rng, frames, size))
         if rng.random() < 0.5:
             composite(video, *layer, jitter)  # behind the main object
         else:

@@ -17,7 +17,7 @@ seeds = [0]
 pretrain = dict(max_iters=400, warmup_ratio=0.05, log_interval=20)
 evaluation = dict(
     # 5 uniformly spaced 8x2 clips per video, centre view at the training resolution.
-    view=dict(clip_len=8, stride=2, num_clips=5, out_size=64),
+    view=dict(clip_len=8, stride=2, num_clips=5, out_size=32),
     batch_size=32,
     num_workers=0,
     protocols=[dict(type='LinearProbe'), dict(type='Retrieval')])
