@@ -17,10 +17,12 @@ class Features:
     clips: (N, K, D) float32, pooled backbone features of K uniformly spaced clips per video
         (not normalised: protocols normalise as their paper does).
     labels: (N,) int64 class indices.
+    num_failed: videos of the split that could not be decoded and are left out.
     """
 
     clips: np.ndarray
     labels: np.ndarray
+    num_failed: int = 0
 
     def __post_init__(self) -> None:
         if self.clips.ndim != 3 or self.labels.shape != (self.clips.shape[0],):
@@ -61,16 +63,18 @@ def extract_features(model: torch.nn.Module, dataset: torch.utils.data.Dataset,
                 next_report += 0.1
     model.train(was_training)
     return Features(np.concatenate(clips).astype(np.float32),
-                    np.concatenate(labels).astype(np.int64))
+                    np.concatenate(labels).astype(np.int64),
+                    num_failed=int(getattr(dataset, 'num_failed', 0)))
 
 
 def save_features(features: Features, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp.npz')
-    np.savez(tmp, clips=features.clips, labels=features.labels)
+    np.savez(tmp, clips=features.clips, labels=features.labels,
+             num_failed=np.int64(features.num_failed))
     os.replace(tmp, path)
 
 
 def load_features(path: Path) -> Features:
     with np.load(path) as data:
-        return Features(data['clips'], data['labels'])
+        return Features(data['clips'], data['labels'], int(data['num_failed']))

@@ -186,6 +186,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
             metrics={k: round(float(v), 4) for k, v in metrics.items()}, pretrain=stats,
             evaluation=dict(view=suite.evaluation['view'], num_train=len(feats['train'].labels),
                             num_test=len(feats['test'].labels),
+                            num_failed=dict(train=feats['train'].num_failed,
+                                            test=feats['test'].num_failed),
                             protocol_info=getattr(protocol, 'last_info', None)),
             eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance())
         path = records_dir / f'{protocol.name}.json'

@@ -91,6 +91,7 @@ def test_corrupt_video_is_skipped_and_counted(tiny_data, tmp_path):
     rec = read_json(tmp_path / 'results/runs/RandomInit/seed0/retrieval.json')
     total = len((data / 'test.txt').read_text().splitlines())
     assert rec['evaluation']['num_test'] == total - 1
+    assert rec['evaluation']['num_failed'] == {'train': 0, 'test': 1}
 
 
 def test_cli_errors_name_the_problem(tmp_path, capsys):

@@ -2,18 +2,19 @@
 
 Twelve classes (`CLASSES`) move one main object: translate left/right/up/down, rotate
 cw/ccw in place, grow/shrink, oscillate horizontally/vertically (period 8-14 frames) and
-orbit a point cw/ccw while keeping its orientation. Size, start pose, speed, phase, the paths
-of 0-2 slowly drifting distractors and a sub-pixel camera jitter are random per video; the
-scene's look (background, shapes, colours, textures) is one of 8 fixed scenes. Everything is
-drawn from the same distributions for every class, so one frame carries (almost) no label
-information while a few frames do; and since many videos share a look, appearance cannot single
-out a video either: a self-supervised method that tells videos apart must use motion.
+orbit a point cw/ccw while keeping its orientation. The main object's speed, phase and start
+position and a sub-pixel camera jitter are random per video; the scene (background, the
+objects' shapes, colours, textures, sizes and start angles, 0-2 slowly drifting distractors) is
+one of 8 fixed scenes. Everything is drawn from the same distributions for every class, so one
+frame carries (almost) no label information while a few frames do; and since many videos share
+a scene, static appearance cannot single out a video either: a self-supervised method that
+tells videos apart must use motion.
 Rendering lives in `synthmotion_render`.
 
 Calibration (measured on 2 CPU cores, see README): at 64x64 with 1-3 larger distractors and
-unshared looks, neither supervised training nor CVRL left chance level within minutes; at
-32x32 with larger, faster main objects, muted backgrounds and shared looks, supervised training
-leaves chance within ~150 steps.
+per-video looks, neither supervised training nor CVRL left chance level within minutes; at
+32x32 with larger, faster main objects and muted backgrounds supervised training leaves chance
+within ~150 steps; with scenes shared between videos CVRL's features start to carry motion.
 
 Splits: `pretrain` (unlabelled pool for self-supervised learning, like Kinetics; labels are
 still written for a supervised upper bound), `train` and `test` (labelled, like UCF101). All are
@@ -46,7 +47,7 @@ from benchmark.data.synthmotion_render import CLASSES, render_video
 
 __all__ = ['CLASSES', 'SCALES', 'SPLITS', 'SynthMotionScale', 'generate', 'VERSION']
 
-VERSION = 3  # bump whenever the rendered bytes change
+VERSION = 4  # bump whenever the rendered bytes change
 SPLITS: tuple[str, ...] = ('pretrain', 'train', 'test')  # position = split_id of the seeds
 CRF = 18
 _ORDER_KEY = 2**32 - 1  # SeedSequence word for a split's label order (no video index is this)

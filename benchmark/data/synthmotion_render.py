@@ -225,21 +225,23 @@ def shifted_frames(padded: np.ndarray, jitter: np.ndarray) -> np.ndarray:
 
 
 def main_trajectory(rng: np.random.Generator, label: int, frames: int,
-                    size: int) -> Trajectory:
+                    size: int, look: np.random.Generator | None = None) -> Trajectory:
     """Pose of the main object for class `label` over `frames` frames of a size x size video.
 
     Appearance-related draws (size, start angle, placement) use the same distributions for
-    every class; per-frame marginals of size and angle are class-independent.
+    every class; per-frame marginals of size and angle are class-independent. Size and start
+    angle come from `look` (the scene's generator, default `rng`), the motion from `rng`.
     """
+    look = rng if look is None else look
     t = np.arange(frames, dtype=np.float64)
     tau = t / (frames - 1)  # normalised time in [0, 1]
     name = CLASSES[label]
-    half_min = rng.uniform(0.12, 0.16) * size
-    ratio = rng.uniform(1.4, 1.8)
+    half_min = look.uniform(0.12, 0.16) * size
+    ratio = look.uniform(1.4, 1.8)
     # Constant-size classes draw their size as half_min * ratio**U, the marginal that
     # grow/shrink sweep through, so size alone never reveals grow/shrink.
-    half = np.full(frames, half_min * ratio ** rng.uniform())
-    theta = np.full(frames, rng.uniform(0, 2 * np.pi))
+    half = np.full(frames, half_min * ratio ** look.uniform())
+    theta = np.full(frames, look.uniform(0, 2 * np.pi))
     offset = np.zeros((frames, 2))
     sign = 1.0 if name.endswith(('_right', '_down', '_cw')) else -1.0
     if name.startswith('translate'):
@@ -298,9 +300,9 @@ def render_video(rng: np.random.Generator, label: int, frames: int, size: int,
                  num_scenes: int = NUM_SCENES) -> np.ndarray:
     """Render one SynthMotion video of class `label`: (frames, size, size, 3) uint8 RGB.
 
-    The scene's look (background, the objects' shapes, colours and textures, how many
-    distractors) is one of `num_scenes` looks shared by every class; everything that moves
-    (paths, speeds, phases, start positions, camera jitter) is drawn per video.
+    The scene (background; the objects' shapes, colours, textures, sizes and start angles; the
+    distractors and their drift) is one of `num_scenes` scenes shared by every class; the main
+    object's motion (speed, phase, start position) and the camera jitter are drawn per video.
     """
     scene = np.random.default_rng([SCENE_ENTROPY, int(rng.integers(num_scenes))])
     # Camera jitter: every frame is shifted by up to +-amp/2 pixels (amp in [0, 1]).
@@ -309,11 +311,11 @@ def render_video(rng: np.random.Generator, label: int, frames: int, size: int,
     padded = background(scene, size)
     video = shifted_frames(padded, jitter)
     bg_mean = padded.mean(axis=(0, 1))
-    main = (make_sprite(scene, bg_mean), main_trajectory(rng, label, frames, size))
+    main = (make_sprite(scene, bg_mean), main_trajectory(rng, label, frames, size, look=scene))
     front = []
     for _ in range(int(scene.integers(0, 3))):
-        layer = (make_sprite(scene, bg_mean), distractor_trajectory(rng, frames, size))
-        if rng.random() < 0.5:
+        layer = (make_sprite(scene, bg_mean), distractor_trajectory(scene, frames, size))
+        if scene.random() < 0.5:
             composite(video, *layer, jitter)  # behind the main object
         else:
             front.append(layer)

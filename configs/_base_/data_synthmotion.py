@@ -16,4 +16,7 @@ train_dataloader = dict(
         ann_file='pretrain.txt',
         data_root=data_root,
         sampler=dict(type='RandomClipSampler', clip_len=8, stride=2, num_clips=1),
-        transform=dict(type='ClipAugment', out_size=32)))
+        # No horizontal flip on SynthMotion: a flip turns translate_left into translate_right and
+        # every cw class into its ccw twin, i.e. it changes the class. (Kinetics-style data,
+        # where the papers flip, has few classes that a mirror changes.)
+        transform=dict(type='ClipAugment', out_size=32, flip_p=0.0)))

@@ -14,7 +14,7 @@ methods = [
 ]
 seeds = [0]
 # Every method trains for the same number of steps (matched compute budgets come later).
-pretrain = dict(max_iters=400, warmup_ratio=0.05, log_interval=20)
+pretrain = dict(max_iters=1000, warmup_ratio=0.05, log_interval=50)
 evaluation = dict(
     # 5 uniformly spaced 8x2 clips per video, centre view at the training resolution.
     view=dict(clip_len=8, stride=2, num_clips=5, out_size=32),
