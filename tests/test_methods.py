@@ -1,4 +1,6 @@
 """Contracts of every registered method: finite loss that back-propagates, (B, D) features."""
+from pathlib import Path
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -8,7 +10,8 @@ from benchmark.registry import MODELS, load_plugins
 
 load_plugins()
 
-BACKBONE = Config.fromfile('configs/_base_/backbone_r3d18_w16.py').model.backbone
+ROOT = Path(__file__).resolve().parents[1]
+BACKBONE = Config.fromfile(str(ROOT / 'configs/_base_/backbone_r3d18_w16.py')).model.backbone
 # Per-method constructor arguments and the number of clips per video its loss takes.
 EXTRA = {'Supervised': (dict(num_classes=3), 1), 'CVRL': (dict(), 2)}
 
