@@ -151,13 +151,15 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     work = work_root / suite.name / f'{name}-{config_hash[:8]}' / f'seed{seed}'
     records_dir = out / 'runs' / name / f'seed{seed}'
     protocols = [build_protocol(p) for p in suite.evaluation['protocols']]
-    pending = [p for p in protocols
-               if not _record_is_current(records_dir / f'{p.name}.json', config_hash, p)]
+    weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
+    # Records are skipped only when this machine also holds the weights they came from: on a
+    # fresh clone the committed records are recomputed (and overwritten), not trusted.
+    pending = [p for p in protocols if not weights.is_file()
+               or not _record_is_current(records_dir / f'{p.name}.json', config_hash, p)]
     if not pending:
         print_log(f'{name} seed {seed}: all records current, skipped', logger='current')
         return []
 
-    weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
     model_cls = pt.MODELS.get(cfg.model.type)
     if weights.is_file():
         model = pt.load_weights(pt.build_model(cfg), weights)
