@@ -13,7 +13,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, set_random_seed
 
 from benchmark import compat
-from benchmark.registry import DEFAULT_SCOPE, MODELS
+from benchmark.registry import DEFAULT_SCOPE, MODELS, build
 
 #: Keys that belong to the harness, not to a method config: the suite decides the schedule.
 HARNESS_KEYS = ('train_cfg', 'param_scheduler', 'max_iters', 'max_epochs')
@@ -121,14 +121,14 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
 def init_untrained(method_cfg: Config, seed: int) -> torch.nn.Module:
     """Build a method with seeded initial weights and no training (e.g. RandomInit)."""
     set_random_seed(seed)
-    model = MODELS.build(method_cfg.model)
+    model = build(MODELS, method_cfg.model)
     model.init_weights()
     return model
 
 
 def build_model(method_cfg: Config | ConfigDict) -> torch.nn.Module:
     model_cfg = method_cfg.model if 'model' in method_cfg else method_cfg
-    return MODELS.build(model_cfg)
+    return build(MODELS, model_cfg)
 
 
 def save_weights(model: torch.nn.Module, path: Path) -> None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+from typing import Any
+
 from mmaction.registry import DATASETS, MODELS, OPTIM_WRAPPERS
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 
 __all__ = ['DATASETS', 'MODELS', 'OPTIM_WRAPPERS', 'CLIP_SAMPLERS', 'CLIP_TRANSFORMS', 'PROTOCOLS',
-           'DEFAULT_SCOPE', 'load_plugins']
+           'DEFAULT_SCOPE', 'build', 'load_plugins']
 
 DEFAULT_SCOPE = 'mmaction'
 SCOPE = 'vssl_bench'
@@ -27,6 +29,16 @@ CLIP_TRANSFORMS = Registry('clip transform', scope=SCOPE, locations=['benchmark.
 PROTOCOLS = Registry('protocol', scope=SCOPE, locations=['benchmark.protocols'])
 
 ENTRY_POINT_GROUP = 'vssl_bench.methods'
+
+
+def build(registry: Registry, cfg: dict) -> Any:
+    """``registry.build(cfg)`` under mmaction2's scope, whatever scope is current.
+
+    mmengine builds through the registry of the *current* default scope; after a Runner of
+    another scope (e.g. a plain mmengine Runner) that would no longer find our classes.
+    """
+    with DefaultScope.overwrite_default_scope(DEFAULT_SCOPE):
+        return registry.build(cfg)
 
 
 def load_plugins() -> list[str]:

@@ -24,7 +24,7 @@ from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
 from benchmark.protocols import build_protocol
 from benchmark.provenance import provenance, stable_hash
-from benchmark.registry import DATASETS, load_plugins
+from benchmark.registry import DATASETS, build, load_plugins
 
 SUITE_KEYS = ('suite_name', 'data', 'methods', 'seeds', 'pretrain', 'evaluation')
 
@@ -108,7 +108,7 @@ def ann_path(suite: Suite, split: str) -> str:
 
 def eval_dataset(suite: Suite, split: str):
     view = suite.evaluation['view']
-    return DATASETS.build(dict(
+    return build(DATASETS, dict(
         type='VideoClipDataset', ann_file=ann_path(suite, split),
         data_root=suite.data['root'], cache_dir=suite.data['cache_dir'],
         sampler=dict(type='UniformClipSampler', clip_len=view['clip_len'],

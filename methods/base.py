@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from mmengine.model import BaseDataPreprocessor, BaseModel
 
-from benchmark.registry import MODELS
+from benchmark.registry import MODELS, build
 
 
 @MODELS.register_module()
@@ -46,9 +46,9 @@ class VideoMethod(BaseModel):
     def __init__(self, backbone: dict, data_preprocessor: dict | None = None,
                  channels_last: bool = True, init_cfg: dict | None = None) -> None:
         # Built here, from our registry, so that the model also builds outside a Runner's scope.
-        preprocessor = MODELS.build(data_preprocessor or dict(type='VideoDataPreprocessor'))
+        preprocessor = build(MODELS, data_preprocessor or dict(type='VideoDataPreprocessor'))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
+        self.backbone = build(MODELS, backbone)
         self.feat_dim: int = int(self.backbone.feat_dim)
         # channels-last 3D convolutions run about 1.5x faster on oneDNN (CPU) and cuDNN alike.
         self.memory_format = torch.channels_last_3d if channels_last else torch.contiguous_format

@@ -6,7 +6,7 @@ import pytest
 from mmengine.config import Config
 
 from benchmark.pretrain import ConfigError, check_method_config, runner_cfg
-from benchmark.registry import DATASETS, MODELS, load_plugins
+from benchmark.registry import DATASETS, MODELS, build, load_plugins
 from benchmark.suite import Suite, load_method_config
 
 load_plugins()
@@ -36,7 +36,7 @@ def test_inherits_at_most_one_level_from_base(path):
 def test_method_config_builds(path):
     cfg = Config.fromfile(str(ROOT / path))
     check_method_config(cfg, str(path))
-    model = MODELS.build(cfg.model)
+    model = build(MODELS, cfg.model)
     assert model.feat_dim > 0
     if 'train_dataloader' in cfg:
         assert cfg.train_dataloader.dataset.type in DATASETS

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, default_collate
 
 from benchmark.data import video
 from benchmark.data.dataset import VideoClipDataset
-from benchmark.registry import DATASETS
+from benchmark.registry import DATASETS, build
 from tests.conftest import frame_level, make_videos
 
 TRAIN = dict(sampler=dict(type='CVRLIntervalSampler', clip_len=4, stride=2),
@@ -19,7 +19,7 @@ TRAIN = dict(sampler=dict(type='CVRLIntervalSampler', clip_len=4, stride=2),
 
 def test_output_shapes_and_labels(video_factory) -> None:
     ann = video_factory(n=3, frames=20, size=(32, 40))
-    ds = DATASETS.build(dict(type='VideoClipDataset', ann_file=str(ann),
+    ds = build(DATASETS, dict(type='VideoClipDataset', ann_file=str(ann),
                              data_root=str(ann.parent), views_per_clip=2, **TRAIN))
     assert len(ds) == 3 and ds.num_failed == 0
     sample = ds[1]

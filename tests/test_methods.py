@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 
 from benchmark.pretrain import registered_methods
-from benchmark.registry import MODELS, load_plugins
+from benchmark.registry import MODELS, build, load_plugins
 
 load_plugins()
 
@@ -26,7 +26,7 @@ def _inputs(b: int, v: int) -> dict:
 def test_method_contract(name):
     kwargs, views = EXTRA.get(name, (dict(), 1))
     torch.manual_seed(0)
-    model = MODELS.build(dict(type=name, backbone=BACKBONE, **kwargs))
+    model = build(MODELS, dict(type=name, backbone=BACKBONE, **kwargs))
     model.init_weights()
     data = model.data_preprocessor(_inputs(4, views), True)
     feats = model(data['inputs'][:, 0], mode='tensor')
@@ -44,20 +44,20 @@ def test_method_contract(name):
 
 
 def test_predict_mode_is_refused():
-    model = MODELS.build(dict(type='RandomInit', backbone=BACKBONE))
+    model = build(MODELS, dict(type='RandomInit', backbone=BACKBONE))
     with pytest.raises(ValueError, match='prediction belongs to the evaluation protocols'):
         model(torch.zeros(1, 3, 8, 32, 32), mode='predict')
 
 
 def test_preprocessor_normalises():
-    model = MODELS.build(dict(type='RandomInit', backbone=BACKBONE))
+    model = build(MODELS, dict(type='RandomInit', backbone=BACKBONE))
     x = torch.full((1, 1, 3, 2, 2, 2), 255, dtype=torch.uint8)
     out = model.data_preprocessor({'inputs': x, 'data_samples': None})['inputs']
     torch.testing.assert_close(out, torch.full_like(out, (1 - 0.45) / 0.225))
 
 
 def test_cvrl_needs_two_clips():
-    model = MODELS.build(dict(type='CVRL', backbone=BACKBONE))
+    model = build(MODELS, dict(type='CVRL', backbone=BACKBONE))
     data = model.data_preprocessor(_inputs(2, 1), True)
     with pytest.raises(ValueError, match='2 clips per video'):
         model(data['inputs'], mode='loss')
