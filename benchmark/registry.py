@@ -2,8 +2,9 @@
 
 Methods, data preprocessors and datasets register into mmaction2's registries, so a config names our
 classes (``CVRL``) and mmaction2's (``ResNet3d``) alike, and mmengine's Runner builds both with
-``default_scope='mmaction'``. Clip samplers, clip transforms and evaluation protocols have registries
-of their own (scope ``vssl_bench``) whose ``locations`` import the in-tree modules on first use.
+``default_scope='mmaction'``. Clip samplers, clip transforms and evaluation protocols have
+registries of their own (scope ``vssl_bench``) whose ``locations`` import the in-tree modules
+on first use.
 
 In-tree methods are discovered by importing the ``methods`` package; out-of-tree methods through
 ``custom_imports`` in a config or the ``vssl_bench.methods`` entry-point group (see

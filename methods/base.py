@@ -84,7 +84,8 @@ class VideoMethod(BaseModel):
         raise NotImplementedError(f'{type(self).__name__} does not define a training loss')
 
 
-def projection_mlp(in_dim: int, hidden_dim: int, out_dim: int, num_hidden: int) -> torch.nn.Sequential:
+def projection_mlp(in_dim: int, hidden_dim: int, out_dim: int,
+                   num_hidden: int) -> torch.nn.Sequential:
     """``num_hidden`` x (Linear -> BN -> ReLU), then Linear -> out_dim (the SimCLR/CVRL head)."""
     layers: list[torch.nn.Module] = []
     dim = in_dim

@@ -31,7 +31,8 @@ def _runner(work_dir, max_iters):
     torch.manual_seed(0)  # the same initial weights for every run
     return Runner(
         model=_Toy(), work_dir=str(work_dir), resume=True, randomness=dict(seed=0),
-        train_dataloader=dict(dataset=_Data(), batch_size=4, collate_fn=dict(type='default_collate'),
+        train_dataloader=dict(dataset=_Data(), batch_size=4,
+                              collate_fn=dict(type='default_collate'),
                               sampler=dict(type='DefaultSampler', shuffle=True)),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
