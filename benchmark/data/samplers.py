@@ -50,9 +50,9 @@ class CVRLIntervalSampler(_ClipSampler):
     Implements the temporal interval sampling of Qian et al., "Spatiotemporal Contrastive Video
     Representation Learning", CVPR 2021: the interval t between the two starts is drawn from
     P(t) ∝ T - t on [0, T] (``'decreasing'``, the paper's choice), or for the paper's ablation
-    from a uniform (``'uniform'``) or increasing P(t) ∝ t (``'increasing'``)
-    density. Clip 1 starts
-    uniformly in [0, T - t), clip 2 at start1 + t, and the two are swapped with probability 1/2.
+    from a uniform (``'uniform'``) or increasing P(t) ∝ t (``'increasing'``) density.
+    Clip 1 starts uniformly in [0, T - t), clip 2 at start1 + t, and the two are swapped with
+    probability 1/2.
 
     The interval is drawn by exact inverse-CDF sampling of the *continuous* t in [0, T), then
     floored to an integer, as in the released CVRL code (which bisects the same CDF). The integer
