@@ -45,12 +45,13 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
               '(vssl-bench run configs/suites/synthmotion.py)', file=sys.stderr)
         return 2
     previous = results / 'leaderboard.json'
-    extra, suite = {}, results.name
-    if previous.is_file():
+    extra, suite, order = {}, results.name, None
+    if previous.is_file():  # keep the suite's name, settings and method order
         old = read_json(previous)
         suite = old.get('suite', suite)
-        extra = {k: v for k, v in old.items() if k not in ('suite', 'rows')}
-    print(format_table(write_leaderboard(results, suite, extra=extra)))
+        extra = {k: v for k, v in old.items() if k not in ('suite', 'rows', 'provenance')}
+        order = list(dict.fromkeys(row['method'] for row in old.get('rows', [])))
+    print(format_table(write_leaderboard(results, suite, method_order=order, extra=extra)))
     return 0
 
 

@@ -110,3 +110,12 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert "NoSuchMethod" in capsys.readouterr().err
     assert main(['leaderboard', str(tmp_path / 'nothing')]) == 2
     assert 'run a suite first' in capsys.readouterr().err
+
+
+def test_leaderboard_command_rebuilds_the_same_files(first_run, capsys):
+    base, _ = first_run
+    files = [base / 'results' / name for name in ('leaderboard.json', 'leaderboard.md')]
+    before = [f.read_bytes() for f in files]
+    assert main(['leaderboard', str(base / 'results')]) == 0
+    assert [f.read_bytes() for f in files] == before
+    assert 'RandomInit' in capsys.readouterr().out
