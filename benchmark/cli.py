@@ -30,7 +30,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite = Suite.load(args.suite, data_root=args.data_root)
     board, failures = run_suite(suite, out=args.out, work_root=Path(args.work_dir),
                                 methods=args.methods, seeds=args.seeds, launcher=args.launcher)
-    print(format_table(board))
+    if board is not None:
+        print(format_table(board))
     for failure in failures:
         print(f'FAILED: {failure}', file=sys.stderr)
     return 1 if failures else 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.dist import init_dist, is_distributed
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, set_random_seed
@@ -89,7 +90,28 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
         val_cfg=None, val_dataloader=None, val_evaluator=None,
         test_cfg=None, test_dataloader=None, test_evaluator=None,
         **schedule_cfg(max_iters, warmup_ratio)), allow_list_keys=False)
+    if launcher != 'none' and not torch.cuda.is_available():
+        # CPU data parallelism: DistributedDataParallel takes no device_ids for CPU modules.
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                     broadcast_buffers=False)
     return cfg
+
+
+def init_distributed(launcher: str) -> None:
+    """Join the process group before any work, so that rank 0 alone can prepare the data.
+
+    mmengine's own ``init_dist`` pins a CUDA device, so without GPUs the group is started here
+    with gloo (``torchrun --nproc_per_node=2`` then runs data-parallel on CPU cores).
+    """
+    if launcher == 'none' or is_distributed():
+        return
+    if torch.cuda.is_available():
+        init_dist(launcher, backend='nccl')
+    elif launcher == 'pytorch':
+        torch.distributed.init_process_group('gloo')
+    else:
+        raise ConfigError(f'--launcher {launcher} needs GPUs here; on CPU use torchrun with '
+                          '--launcher pytorch')
 
 
 def _buffer_mean(runner: Runner, key: str) -> float | None:

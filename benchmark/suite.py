@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import get_rank
+from mmengine.dist import barrier, get_rank
 from mmengine.logging import print_log
 
 from benchmark import pretrain as pt
@@ -201,14 +201,20 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
 
 def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
               methods: list[str] | None = None, seeds: list[int] | None = None,
-              launcher: str = 'none') -> tuple[dict, list[str]]:
+              launcher: str = 'none') -> tuple[dict | None, list[str]]:
     """Run every (method, seed) of the suite; a failing one is reported, the others go on.
 
-    Returns the leaderboard and the list of failures ('method seed N: error').
+    Returns the leaderboard (None on ranks other than 0 under a distributed launcher) and the
+    list of failures ('method seed N: error').
     """
     load_plugins()
     out = Path(out) if out is not None else Path('results') / suite.name
-    ensure_data(suite)
+    pt.init_distributed(launcher)
+    if get_rank() == 0:  # one process writes the data set and the frame caches
+        ensure_data(suite)
+        for split in suite.data['splits']:
+            eval_dataset(suite, split)
+    barrier()
     cfgs = [(path, load_method_config(path, suite)) for path in suite.methods]
     names = [cfg.method_name for _, cfg in cfgs]
     if methods:
@@ -225,6 +231,8 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
             except Exception as exc:  # one failing method must not lose the others' results
                 failures.append(f'{cfg.method_name} seed {seed}: {type(exc).__name__}: {exc}')
                 print_log(traceback.format_exc(), logger='current', level=40)
+    if get_rank() != 0:
+        return None, failures
     board = write_leaderboard(out, suite.name, method_order=names,
                               extra=dict(pretrain=suite.pretrain, evaluation=suite.evaluation))
     return board, failures

@@ -119,3 +119,24 @@ def test_leaderboard_command_rebuilds_the_same_files(first_run, capsys):
     assert main(['leaderboard', str(base / 'results')]) == 0
     assert [f.read_bytes() for f in files] == before
     assert 'RandomInit' in capsys.readouterr().out
+
+
+def test_two_process_data_parallel_run(tiny_data, tmp_path):
+    # torchrun with 2 CPU processes (gloo): rank 0 prepares data and evaluates, both train.
+    import os
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1')
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+           '--master_addr', '127.0.0.1', '--master_port', str(port), '-m', 'benchmark.cli', 'run', str(TINY), '--methods', 'CVRL',
+           '--launcher', 'pytorch', '--data-root', str(tiny_data),
+           '--out', str(tmp_path / 'results'), '--work-dir', str(tmp_path / 'work')]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rec = read_json(tmp_path / 'results/runs/CVRL/seed0/linear.json')
+    assert rec['pretrain']['iters'] == 3
+    assert (tmp_path / 'results/leaderboard.json').is_file()
