@@ -13,6 +13,16 @@ def _ints(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f'expected comma-separated integers, got {text!r}')
 
 
+def _scales(text: str) -> list[float]:
+    try:
+        scales = [float(x) for x in text.split(',') if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected comma-separated numbers, got {text!r}')
+    if not scales or any(s <= 0 for s in scales):
+        raise argparse.ArgumentTypeError(f'budget scales must be positive, got {text!r}')
+    return scales
+
+
 def _names(text: str) -> list[str]:
     return [x for x in text.split(',') if x]
 
@@ -25,13 +35,23 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.budget_curve import scale_dir, write_budget_curve
     from benchmark.leaderboard import format_table
     from benchmark.suite import Suite, run_suite
     suite = Suite.load(args.suite, data_root=args.data_root)
-    board, failures = run_suite(suite, out=args.out, work_root=Path(args.work_dir),
-                                methods=args.methods, seeds=args.seeds, launcher=args.launcher)
-    if board is not None:
-        print(format_table(board))
+    out = Path(args.out) if args.out else Path('results') / suite.name
+    failures, board = [], None
+    for scale in args.budget_scale or [1.0]:
+        board, failed = run_suite(suite.scaled(scale), out=scale_dir(out, scale),
+                                  work_root=Path(args.work_dir), methods=args.methods,
+                                  seeds=args.seeds, launcher=args.launcher)
+        failures += [f'budget x{scale:g}: {f}' if args.budget_scale else f for f in failed]
+        if board is not None:
+            print(format_table(board))
+    if args.budget_scale and board is not None:
+        png = write_budget_curve(out, args.budget_scale, suite.name)
+        print((png.parent / 'budget_curve.md').read_text())
+        print(f'budget curve: {png}')
     for failure in failures:
         print(f'FAILED: {failure}', file=sys.stderr)
     return 1 if failures else 0
@@ -85,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('--work-dir', default='work_dirs', help='checkpoints, logs, features')
     run.add_argument('--data-root', default=None, help="override the suite's data root")
     run.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'])
+    run.add_argument('--budget-scale', type=_scales, default=None, metavar='F[,F...]',
+                     help='run the suite at these fractions of its budget (e.g. 0.25,0.5,1) '
+                          'and draw results/<suite>/budget_curve.png')
     run.set_defaults(func=cmd_run)
 
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')

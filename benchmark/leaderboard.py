@@ -69,15 +69,45 @@ def method_sort_key(method_order: Sequence[str] | None) -> Any:
     return lambda m: (0, order[m], '') if m in order else (1, 0, m)
 
 
+#: What a run record's ``pretrain`` stats say was consumed, averaged over seeds per method.
+COMPUTE_KEYS = ('train_tflops', 'iters', 'epochs', 'clips_seen', 'wall_s', 'device_s',
+                'peak_mem_mb')
+
+
+def compute_summary(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per method: the budget (unit, value, matched) and the mean over its seeds of every
+    consumed quantity in :data:`COMPUTE_KEYS` (one value per seed: protocols of a seed share
+    the pretraining)."""
+    per_seed: dict[str, dict[int, dict[str, Any]]] = {}
+    for record in records:
+        stats = record.get('pretrain')
+        if isinstance(stats, dict):
+            per_seed.setdefault(str(record['method']), {})[int(record['seed'])] = stats
+    summary = {}
+    for method, seeds in per_seed.items():
+        stats = [seeds[s] for s in sorted(seeds)]
+        entry: dict[str, Any] = {'budget': stats[0].get('budget'),
+                                 'matched': stats[0].get('matched'),
+                                 'untrained': bool(stats[0].get('untrained', False))}
+        for key in COMPUTE_KEYS:
+            values = [float(st[key]) for st in stats if isinstance(st.get(key), (int, float))]
+            entry[key] = round(float(np.mean(values)), 4) if values else None
+        summary[method] = entry
+    return summary
+
+
 def aggregate(records: Iterable[dict[str, Any]],
               method_order: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """One row per (method, protocol, metric) over seeds.
 
-    Rows: ``{method, protocol, metric, mean, std, n, seeds, values}``; ``seeds`` sorted and
+    Rows: ``{method, protocol, metric, mean, std, n, seeds, values, compute}`` (``compute``: the
+    method's :func:`compute_summary` entry, or None without pretraining stats); ``seeds`` sorted and
     ``values`` in the same order. ``std`` is the sample standard deviation (ddof=1) when n > 1,
     and 0.0 when n == 1. A (method, seed, protocol) seen twice keeps the last record given
     (with a warning); records are normally unique by path.
     """
+    records = list(records)
+    compute = compute_summary(records)
     values: dict[tuple[str, str, str], dict[int, float]] = {}
     for record in records:
         method, protocol, seed = str(record['method']), str(record['protocol']), int(record['seed'])
@@ -99,6 +129,7 @@ def aggregate(records: Iterable[dict[str, Any]],
             'mean': float(vals.mean()),
             'std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
             'n': len(vals), 'seeds': seeds, 'values': vals.tolist(),
+            'compute': compute.get(method),
         })
     return rows
 
@@ -141,29 +172,83 @@ def _cell(row: dict[str, Any]) -> str:
     return f'{row["mean"]:.1f} ± {row["std"]:.1f}'
 
 
+def _number(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return '—'
+    if float(value).is_integer() and abs(value) >= 100:
+        return f'{int(value):,}'
+    return f'{value:,.{digits}f}'
+
+
+def budget_line(leaderboard: dict[str, Any]) -> str:
+    """One sentence naming the suite's budget, e.g. 'Budget: 60 TFLOPs of training per method
+    (train_flops, matched across methods).'"""
+    budget = (leaderboard.get('pretrain') or {}).get('budget')
+    if not isinstance(budget, dict):
+        return 'Budget: not recorded.'
+    unit, value = budget.get('unit'), budget.get('value')
+    if unit == 'train_flops':
+        return (f'Budget: {value / 1e12:g} TFLOPs of training per method (train_flops, matched '
+                'across methods; FLOPs of forward + backward counted on a real step).')
+    if unit == 'device_seconds':
+        return (f'Budget: {value:g} device-seconds inside the training step per method '
+                '(device_seconds, matched across methods).')
+    return (f'Budget: {value:g} epochs per method (epochs: UNMATCHED compute, methods that run '
+            'more clips per video train longer).')
+
+
+def compute_table(leaderboard: dict[str, Any]) -> str:
+    """Markdown table of what every method consumed (mean over seeds)."""
+    summary = {}
+    for row in leaderboard['rows']:
+        summary.setdefault(row['method'], row.get('compute'))
+    table = []
+    for method, c in summary.items():
+        if not c:
+            table.append([method] + ['—'] * 8)
+            continue
+        budget = c.get('budget') or {}
+        unit = 'no pretraining' if c.get('untrained') else (
+            budget.get('unit', '?') + ('' if c.get('matched', True) else ' (unmatched)'))
+        table.append([method, unit, _number(c.get('train_tflops'), 2), _number(c.get('iters'), 0),
+                      _number(c.get('epochs'), 2), _number(c.get('clips_seen'), 0),
+                      _number(c.get('wall_s')), _number(c.get('device_s')),
+                      _number(c.get('peak_mem_mb'), 0)])
+    headers = ['method', 'budget unit', 'train TFLOPs', 'steps', 'epochs', 'clips seen',
+               'wall s', 'device s', 'peak MiB']
+    return tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
+
+
 def format_table(leaderboard: dict[str, Any]) -> str:
     """Markdown view of a leaderboard dict (as returned by :func:`write_leaderboard`).
 
-    One row per method, one column per (protocol, metric) in row order, cells ``mean ± std``
-    with one decimal, a ``seeds`` column (``n=3``, or a range when it differs across metrics),
-    a header line naming the suite and a provenance footer. Ends with a newline.
+    One row per method: a ``seeds`` column (``n=3``, or a range when it differs across metrics),
+    the training TFLOPs and steps the method consumed (mean over seeds), then one column per
+    (protocol, metric) in row order, cells ``mean ± std`` with one decimal. Then the budget, a
+    table of everything consumed, and a provenance footer. Ends with a newline.
     """
     rows = leaderboard['rows']
     methods = list(dict.fromkeys(r['method'] for r in rows))
     columns = sorted(dict.fromkeys((r['protocol'], r['metric']) for r in rows),
                      key=lambda pm: (protocol_sort_key(pm[0]), metric_sort_key(pm[1])))
     cells = {(r['method'], r['protocol'], r['metric']): r for r in rows}
+    compute = {r['method']: r.get('compute') or {} for r in rows}
     table = []
     for method in methods:
         ns = sorted({r['n'] for r in rows if r['method'] == method})
         seeds = f'n={ns[0]}' if len(ns) == 1 else f'n={ns[0]}-{ns[-1]}'
-        table.append([method, seeds] + [_cell(cells[method, p, m]) if (method, p, m) in cells
-                                        else '—' for p, m in columns])
-    headers = ['method', 'seeds'] + [f'{p} {m}' for p, m in columns]
+        spent = [_number(compute[method].get('train_tflops'), 2),
+                 _number(compute[method].get('iters'), 0)]
+        table.append([method, seeds, *spent] + [
+            _cell(cells[method, p, m]) if (method, p, m) in cells else '—' for p, m in columns])
+    headers = ['method', 'seeds', 'TFLOPs', 'steps'] + [f'{p} {m}' for p, m in columns]
     lines = [f'# Leaderboard: {leaderboard["suite"]}', '',
-             'Mean ± sample std (ddof=1; 0.0 for one seed) over seeds, in percent.', '']
+             'Mean ± sample std (ddof=1; 0.0 for one seed) over seeds, in percent. TFLOPs and '
+             'steps: pretraining consumed (mean over seeds).', '', budget_line(leaderboard), '']
     lines.append(tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
                  if table else '(no results)')
+    if table:
+        lines += ['', '## Compute consumed (mean over seeds)', '', compute_table(leaderboard)]
     lines += ['', *_footer(leaderboard.get('provenance', {}))]
     return '\n'.join(lines) + '\n'
 

@@ -1,4 +1,4 @@
-"""Pretraining one method config for one seed with mmengine's Runner, under the suite's schedule."""
+"""Pretraining one method config for one seed with mmengine's Runner, under the suite's budget."""
 from __future__ import annotations
 
 import copy
@@ -8,16 +8,21 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.dist import init_dist, is_distributed
+from mmengine.dist import get_world_size, init_dist, is_distributed
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
 
 from benchmark import compat
+from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build
 
-#: Keys that belong to the harness, not to a method config: the suite decides the schedule.
+#: Keys that belong to the harness, not to a method config: the suite's budget decides how long
+#: every method trains and the schedule follows from it.
 HARNESS_KEYS = ('train_cfg', 'param_scheduler', 'max_iters', 'max_epochs')
+#: Iteration cap of a device_seconds budget, whose BudgetHook stops training when time is spent.
+UNBOUNDED_ITERS = 10**9
 
 
 class ConfigError(ValueError):
@@ -29,8 +34,9 @@ def check_method_config(cfg: Config, path: str) -> None:
     for key in HARNESS_KEYS:
         if key in cfg:
             raise ConfigError(
-                f'{path} sets {key!r}: in a suite the harness decides the training schedule '
-                '(see the suite\'s `pretrain` settings); delete it from the method config')
+                f'{path} sets {key!r}: in a suite the harness decides how long every method '
+                'trains (the suite\'s `pretrain.budget`, matched across methods) and derives the '
+                'schedule from it; delete it from the method config')
     if 'model' not in cfg or 'type' not in cfg.model:
         raise ConfigError(f'{path} has no model=dict(type=...): name a registered method')
     if cfg.model.type not in MODELS:
@@ -50,25 +56,38 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return model.module if is_model_wrapper(model) else model
 
 
-def schedule_cfg(max_iters: int, warmup_ratio: float) -> dict:
-    """Linear warm-up then cosine decay to 0, both scaled to the run's length."""
-    warmup = max(1, round(max_iters * warmup_ratio))
+def schedule_cfg(max_iters: int, warmup_ratio: float, time_scheduled: bool = False) -> dict:
+    """Linear warm-up then cosine decay to 0, both scaled to the run's length.
+
+    ``time_scheduled``: the length is not known in steps (device_seconds budget); the loop runs
+    until :class:`BudgetHook` stops it and the hook sets the learning rate from the time spent.
+    """
+    loop = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+    if time_scheduled:
+        return dict(train_cfg=loop, param_scheduler=[])
+    # At least one warm-up step and one cosine step (a 1-step run has no warm-up).
+    warmup = min(max(1, round(max_iters * warmup_ratio)), max_iters - 1)
+    warmup_cfg = [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup)]
     return dict(
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
-        param_scheduler=[
-            dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup),
+        train_cfg=loop,
+        param_scheduler=(warmup_cfg if warmup else []) + [
             dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup, end=max_iters,
-                 T_max=max_iters - warmup, eta_min=0.0),
-        ])
+                 T_max=max(1, max_iters - warmup), eta_min=0.0)])
 
 
-def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
+def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int | None,
                warmup_ratio: float = 0.05, log_interval: int = 20, launcher: str = 'none',
-               checkpoints: int = 4) -> Config:
+               checkpoints: int = 4, device_seconds: float | None = None,
+               checkpoint_interval: int = 200) -> Config:
     """Everything mmengine's Runner needs: the method's model, data and optimiser plus the harness's
-    schedule, hooks, seed and work_dir. ``checkpoints`` resumable checkpoints are saved per run."""
+    schedule, hooks, seed and work_dir. ``checkpoints`` resumable checkpoints are saved per run
+    (every ``checkpoint_interval`` steps when ``max_iters`` is None, i.e. a device_seconds
+    budget of ``device_seconds``)."""
     cfg = copy.deepcopy(method_cfg)
-    interval = max(1, max_iters // max(1, checkpoints))
+    timed = max_iters is None
+    if timed and device_seconds is None:
+        raise ValueError('runner_cfg needs max_iters or device_seconds')
+    interval = checkpoint_interval if timed else max(1, max_iters // max(1, checkpoints))
     cfg.merge_from_dict(dict(
         work_dir=str(work_dir),
         default_scope=DEFAULT_SCOPE,
@@ -86,10 +105,16 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
             checkpoint=dict(type='CheckpointHook', interval=interval, by_epoch=False,
                             max_keep_ckpts=1, save_last=True),
             sampler_seed=dict(type='DistSamplerSeedHook')),
+        custom_hooks=[dict(type='BudgetHook', device_seconds=device_seconds,
+                           warmup_ratio=warmup_ratio)],
         log_processor=dict(by_epoch=False, window_size=log_interval),
         val_cfg=None, val_dataloader=None, val_evaluator=None,
         test_cfg=None, test_dataloader=None, test_evaluator=None,
-        **schedule_cfg(max_iters, warmup_ratio)), allow_list_keys=False)
+        **schedule_cfg(UNBOUNDED_ITERS if timed else max_iters, warmup_ratio, timed)),
+        allow_list_keys=False)
+    if 'train_dataloader' in cfg:
+        # Every step sees a full batch, so each one costs the FLOPs counted for a step.
+        cfg.train_dataloader.drop_last = True
     if launcher != 'none' and not torch.cuda.is_available():
         # CPU data parallelism: DistributedDataParallel takes no device_ids for CPU modules.
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
@@ -122,21 +147,57 @@ def _buffer_mean(runner: Runner, key: str) -> float | None:
     return float(values.sum() / max(counts.sum(), 1))
 
 
-def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
-             warmup_ratio: float = 0.05, log_interval: int = 20,
+def probe_step(method_cfg: Config, seed: int) -> tuple[int, int, int, int]:
+    """One real batch of the method's data through one training step of a fresh model, counted:
+    (FLOPs per step on this rank, clips per step, batch size, videos in the data set)."""
+    loader_cfg = copy.deepcopy(method_cfg.train_dataloader)
+    # The probe reads a single batch in this process; the Runner builds the real loader.
+    loader_cfg.update(num_workers=0, persistent_workers=False, drop_last=True)
+    with DefaultScope.overwrite_default_scope(DEFAULT_SCOPE):
+        loader = Runner.build_dataloader(loader_cfg, seed=seed)
+    batch = next(iter(loader))
+    model = build_model(method_cfg)
+    model.init_weights()
+    inputs = batch['inputs']
+    clips = inputs.shape[0] * (inputs.shape[1] if inputs.dim() == 6 else 1)
+    return step_flops(model, batch), clips, loader_cfg.batch_size, len(loader.dataset)
+
+
+def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Budget,
+             warmup_ratio: float = 0.05, log_interval: int = 20, checkpoint_interval: int = 200,
              launcher: str = 'none') -> tuple[torch.nn.Module, dict]:
-    """Train (or resume) one method for one seed; returns the trained model and what it consumed."""
+    """Train (or resume) one method for one seed under ``budget``; returns the trained model
+    and what it consumed (steps, epochs, clips, training TFLOPs, wall and device seconds, peak
+    memory, the budget itself)."""
     compat.allow_mmengine_checkpoints()
+    budget = budget if isinstance(budget, Budget) else Budget.from_cfg(budget)
+    world = get_world_size()
+    flops, clips, batch, videos = probe_step(method_cfg, seed)
+    max_iters = derive_steps(budget, flops_per_step=flops, world_size=world, batch_size=batch,
+                             num_videos=videos)
+    print_log(f'{method_cfg.get("method_name", method_cfg.model.type)}: '
+              f'{flops / 1e9:.2f} GFLOPs per step on each of {world} rank(s), budget '
+              f'{budget.describe()} -> '
+              f'{max_iters if max_iters is not None else "time-limited"} steps', logger='current')
     cfg = runner_cfg(method_cfg, work_dir=work_dir, seed=seed, max_iters=max_iters,
-                     warmup_ratio=warmup_ratio, log_interval=log_interval, launcher=launcher)
+                     warmup_ratio=warmup_ratio, log_interval=log_interval, launcher=launcher,
+                     device_seconds=budget.value if budget.unit == 'device_seconds' else None,
+                     checkpoint_interval=checkpoint_interval)
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     runner.train()
     wall = time.perf_counter() - start
-    batch = cfg.train_dataloader.batch_size
-    stats = dict(iters=max_iters, batch_size=batch, wall_s=round(wall, 2),
-                 step_time_s=_buffer_mean(runner, 'train/time'),
-                 data_time_s=_buffer_mean(runner, 'train/data_time'))
+    steps = runner.iter
+    memory, memory_kind = peak_memory_mb()
+    stats = dict(
+        budget=budget.to_dict(), matched=budget.matched, iters=steps, batch_size=batch,
+        world_size=world, gflops_per_step=round(flops * world / 1e9, 4),
+        train_tflops=round(steps * flops * world / 1e12, 4),
+        epochs=round(steps * batch * world / videos, 4), clips_seen=steps * clips * world,
+        wall_s=round(wall, 2), device_s=round(BudgetHook.spent(runner), 2),
+        step_time_s=_buffer_mean(runner, 'train/time'),
+        data_time_s=_buffer_mean(runner, 'train/data_time'),
+        peak_mem_mb=round(memory, 1), peak_mem_kind=memory_kind)
     return unwrap(runner.model), stats
 
 

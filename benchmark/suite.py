@@ -1,5 +1,5 @@
-"""A suite: methods x seeds, each pretrained under the same schedule and evaluated by the same
-protocols on the same features, written as one JSON record per (method, seed, protocol).
+"""A suite: methods x seeds, each pretrained under the same compute budget and evaluated by the
+same protocols on the same features, written as one JSON record per (method, seed, protocol).
 
 Re-running a suite skips finished work: records whose config hash and protocol version match are
 kept, trained weights and extracted features are reused, and an interrupted pretraining resumes
@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import time
 import traceback
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mmengine.dist import barrier, get_rank
 from mmengine.logging import print_log
 
 from benchmark import pretrain as pt
+from benchmark.budget import Budget
 from benchmark.features import Features, extract_features, load_features, save_features
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
@@ -58,11 +60,27 @@ class Suite:
             data['root'] = data_root
         data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
         methods = [str(_resolve(m, path)) for m in cfg.methods]
+        pretrain = cfg.pretrain.to_dict()
+        if 'budget' not in pretrain:
+            raise pt.ConfigError(
+                f'suite {path}: pretrain needs a budget, e.g. pretrain=dict(budget=dict('
+                f"unit='train_flops', value=2e15)); units: train_flops, device_seconds, epochs "
+                f'(got pretrain keys {sorted(pretrain)})')
+        Budget.from_cfg(pretrain['budget'], where=f'{path}: pretrain.budget')
         return cls(name=cfg.suite_name, path=str(path), data=data, methods=methods,
-                   seeds=[int(s) for s in cfg.seeds], pretrain=cfg.pretrain.to_dict(),
+                   seeds=[int(s) for s in cfg.seeds], pretrain=pretrain,
                    evaluation=cfg.evaluation.to_dict(),
                    method_overrides=cfg.get('method_overrides', {}).to_dict()
                    if 'method_overrides' in cfg else {})
+
+    @property
+    def budget(self) -> Budget:
+        return Budget.from_cfg(self.pretrain['budget'])
+
+    def scaled(self, factor: float) -> 'Suite':
+        """The same suite at ``factor`` times its budget (a point of a budget sweep)."""
+        pretrain = dict(self.pretrain, budget=self.budget.scaled(factor).to_dict())
+        return dataclasses.replace(self, pretrain=pretrain)
 
 
 def _resolve(method: str, suite_path: Path) -> Path:
@@ -171,7 +189,9 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         atomic_write_json(stats_path, stats)
     else:
         model = pt.init_untrained(cfg, seed)
-        stats = dict(iters=0, wall_s=0.0)
+        stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,
+                     train_tflops=0.0, epochs=0.0, clips_seen=0, wall_s=0.0, device_s=0.0,
+                     untrained=True)
         pt.save_weights(model, weights)
         atomic_write_json(stats_path, stats)
     if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates and writes

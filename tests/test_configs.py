@@ -56,7 +56,7 @@ def test_method_config_may_not_set_its_schedule(tmp_path):
     leaf = tmp_path / 'cvrl_own_schedule.py'
     leaf.write_text(f"_base_ = ['{ROOT}/configs/methods/cvrl_r3d18w16_8x2_synthmotion.py']\n"
                     "train_cfg = dict(type='IterBasedTrainLoop', max_iters=5)\n")
-    with pytest.raises(ConfigError, match='harness decides the training schedule'):
+    with pytest.raises(ConfigError, match='harness decides how long every method'):
         check_method_config(Config.fromfile(str(leaf)), str(leaf))
 
 

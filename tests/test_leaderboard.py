@@ -20,11 +20,21 @@ PROVENANCE = {'git': 'abc123def456', 'packages': {'torch': '2.4.1', 'numpy': '2.
               'device': 'cpu: x86_64, 2 threads', 'python': '3.11.9'}
 
 
+# What pretraining consumed per seed; cvrl: TFLOPs 10.0, 10.5, 9.5 -> mean 10.0, steps 100.
+CVRL_TFLOPS = {0: 10.0, 1: 10.5, 2: 9.5}
+BUDGET = {'unit': 'train_flops', 'value': 1e13}
+
+
 def record(method: str, seed: int, protocol: str, metrics: dict[str, float]) -> dict:
     version = '1'
+    stats = ({'budget': BUDGET, 'matched': True, 'iters': 100, 'train_tflops': CVRL_TFLOPS[seed],
+              'epochs': 2.5, 'clips_seen': 1600, 'wall_s': 30.0 + seed, 'device_s': 20.0}
+             if method == 'cvrl' and seed in CVRL_TFLOPS else
+             {'budget': BUDGET, 'matched': True, 'iters': 0, 'train_tflops': 0.0,
+              'untrained': True})
     return {'suite': 'smoke', 'method': method, 'seed': seed, 'protocol': protocol,
             'protocol_version': version, 'metrics': metrics, 'config_hash': 'deadbeef',
-            'provenance': PROVENANCE, 'wall_time_s': 12.5 + seed}
+            'provenance': PROVENANCE, 'wall_time_s': 12.5 + seed, 'pretrain': stats}
 
 
 def write_records(results_dir: Path) -> None:
@@ -89,15 +99,31 @@ def test_markdown_cells(tmp_path):
     assert 'smoke' in md.splitlines()[0]
     header = next(line for line in md.splitlines() if line.startswith('| method'))
     columns = [c.strip() for c in header.strip('|').split('|')]
-    assert columns == ['method', 'seeds', 'linear top1', 'linear top5', 'retrieval R@1',
-                       'retrieval R@5', 'retrieval R@10']
+    assert columns == ['method', 'seeds', 'TFLOPs', 'steps', 'linear top1', 'linear top5',
+                       'retrieval R@1', 'retrieval R@5', 'retrieval R@10']
     cvrl = next(line for line in md.splitlines() if line.startswith('| cvrl'))
     cells = [c.strip() for c in cvrl.strip('|').split('|')]
-    assert cells == ['cvrl', 'n=3', '53.0 ± 3.6', '81.0 ± 1.7', '33.0 ± 3.0', '50.0 ± 0.0',
-                     '60.0 ± 0.0']
+    assert cells == ['cvrl', 'n=3', '10.00', '100', '53.0 ± 3.6', '81.0 ± 1.7', '33.0 ± 3.0',
+                     '50.0 ± 0.0', '60.0 ± 0.0']
+    assert 'Budget: 10 TFLOPs of training per method' not in md  # no suite budget was given
+    compute = [line for line in md.splitlines() if line.startswith('| cvrl')][1]
+    assert [c.strip() for c in compute.strip('|').split('|')] == [
+        'cvrl', 'train_flops', '10.00', '100', '2.50', '1,600', '31.0', '20.0', '—']
+    random_compute = [line for line in md.splitlines() if line.startswith('| random_init')][1]
+    assert 'no pretraining' in random_compute
     random_init = next(line for line in md.splitlines() if line.startswith('| random_init'))
     assert '10.0 ± 0.0' in random_init and 'n=1' in random_init and '—' in random_init
     assert 'abc123def456' in md and 'torch 2.4.1' in md and 'linear v1' in md
+
+
+def test_budget_line_names_unit_and_matching(tmp_path):
+    write_records(tmp_path)
+    board = write_leaderboard(tmp_path, 'smoke', extra={'pretrain': {'budget': BUDGET}})
+    assert 'Budget: 10 TFLOPs of training per method (train_flops, matched' in format_table(board)
+    board['pretrain']['budget'] = {'unit': 'epochs', 'value': 5}
+    assert 'Budget: 5 epochs per method (epochs: UNMATCHED' in format_table(board)
+    row = next(r for r in board['rows'] if r['method'] == 'cvrl')
+    assert row['compute']['train_tflops'] == 10.0 and row['compute']['wall_s'] == 31.0
 
 
 def test_corrupt_record_skipped_with_warning(tmp_path):

@@ -4,4 +4,4 @@ _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'synthmotion'
 # Every method trains for the same number of steps (matched compute budgets come later).
-pretrain = dict(max_iters=1200, warmup_ratio=0.05, log_interval=50)
+pretrain = dict(budget=dict(unit="train_flops", value=1e14), warmup_ratio=0.05, log_interval=50)

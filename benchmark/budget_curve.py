@@ -1,0 +1,120 @@
+"""Budget sweeps: accuracy against training compute, one line per method, one panel per metric.
+
+``vssl-bench run SUITE --budget-scale 0.25,0.5,1`` runs the suite at each fraction of its budget
+(the full budget writes to the suite's results folder, a fraction f to
+``<results>/budget_scale/x<f>/``) and then :func:`write_budget_curve` draws
+``<results>/budget_curve.png`` and writes the same numbers as ``budget_curve.md`` and
+``budget_curve.json``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.leaderboard import metric_sort_key, protocol_sort_key
+
+
+def scale_dir(results: Path, scale: float) -> Path:
+    """Where the suite's results at ``scale`` x its budget live."""
+    return results if scale == 1 else results / 'budget_scale' / f'x{scale:g}'
+
+
+def headline(metric: str) -> bool:
+    """Metrics drawn as panels: top-1 accuracies (any suffix, e.g. ``top1_10pct``) and R@1."""
+    return metric.startswith('top1') or metric == 'R@1'
+
+
+def curve_points(results: Path, scales: list[float]) -> list[dict[str, Any]]:
+    """One point per (scale, method, protocol, headline metric) that has results:
+    ``{scale, method, protocol, metric, train_tflops, mean, std, n}``."""
+    points = []
+    for scale in sorted(scales):
+        board_path = scale_dir(results, scale) / 'leaderboard.json'
+        if not board_path.is_file():
+            raise FileNotFoundError(f'{board_path} not found: the suite has not been run at '
+                                    f'{scale:g} x its budget (vssl-bench run SUITE '
+                                    f'--budget-scale {scale:g})')
+        for row in read_json(board_path)['rows']:
+            compute = row.get('compute') or {}
+            if not headline(row['metric']) or compute.get('untrained'):
+                continue
+            points.append(dict(scale=scale, method=row['method'], protocol=row['protocol'],
+                               metric=row['metric'], train_tflops=compute.get('train_tflops'),
+                               mean=row['mean'], std=row['std'], n=row['n']))
+    return points
+
+
+def _panels(points: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return sorted(dict.fromkeys((p['protocol'], p['metric']) for p in points),
+                  key=lambda pm: (protocol_sort_key(pm[0]), metric_sort_key(pm[1])))
+
+
+def curve_table(points: list[dict[str, Any]]) -> str:
+    """Markdown: one row per (method, scale), one column per panel, cells mean ± std."""
+    panels = _panels(points)
+    rows: dict[tuple[str, float], dict] = {}
+    for p in points:
+        row = rows.setdefault((p['method'], p['scale']), {'tflops': p['train_tflops']})
+        row[p['protocol'], p['metric']] = f'{p["mean"]:.1f} ± {p["std"]:.1f}'
+    methods = list(dict.fromkeys(p['method'] for p in points))
+    table = [[method, f'{scale:g}', f'{row["tflops"]:.2f}' if row['tflops'] is not None else '—']
+             + [row.get(panel, '—') for panel in panels]
+             for method in methods for (m, scale), row in sorted(rows.items(),
+                                                                 key=lambda kv: kv[0][1])
+             if m == method]
+    headers = ['method', 'budget scale', 'train TFLOPs'] + [f'{p} {m}' for p, m in panels]
+    return tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
+
+
+def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> Path:
+    """Draw ``budget_curve.png`` (accuracy in percent against training TFLOPs, error bars = std
+    over seeds) and write the table (.md) and points (.json) next to it; returns the png path."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    results = Path(results)
+    points = curve_points(results, scales)
+    if not points:
+        raise ValueError(f'no trained method with a top-1 or R@1 result under {results}')
+    panels = _panels(points)
+    methods = list(dict.fromkeys(p['method'] for p in points))
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    colours = plt.get_cmap('tab10')
+    for ax, (protocol, metric) in zip(axes.flat, panels):
+        for i, method in enumerate(methods):
+            line = sorted((p for p in points if p['method'] == method
+                           and (p['protocol'], p['metric']) == (protocol, metric)),
+                          key=lambda p: p['scale'])
+            if not line:
+                continue
+            ax.errorbar([p['train_tflops'] for p in line], [p['mean'] for p in line],
+                        yerr=[p['std'] for p in line], marker='o', capsize=3, label=method,
+                        color=colours(i % 10))
+        ax.set_title(f'{protocol} {metric}')
+        ax.set_xlabel('pretraining compute (TFLOPs)')
+        ax.set_ylabel(f'{metric} (%)')
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis('off')
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc='lower center', ncol=min(len(labels), 5), frameon=False)
+    fig.suptitle(f'{suite}: accuracy against matched training compute (mean ± std over seeds)')
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    png = results / 'budget_curve.png'
+    tmp = png.with_name('budget_curve.tmp.png')
+    fig.savefig(tmp, dpi=110, metadata={'Software': None})
+    plt.close(fig)
+    tmp.replace(png)
+    atomic_write_json(results / 'budget_curve.json', {'suite': suite, 'scales': sorted(scales),
+                                                      'points': points})
+    atomic_write_text(results / 'budget_curve.md',
+                      f'# Budget curve: {suite}\n\nAccuracy (mean ± std over seeds, percent) at '
+                      f'fractions of the suite\'s budget; train TFLOPs = pretraining compute '
+                      f'consumed (mean over seeds).\n\n{curve_table(points)}\n')
+    return png
