@@ -14,7 +14,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, set_random_seed
 
 from benchmark import compat
-from benchmark.registry import DEFAULT_SCOPE, MODELS, build
+from benchmark.registry import DEFAULT_SCOPE, MODELS, build, import_custom_modules
 
 #: Keys that belong to the harness, not to a method config: the suite decides the schedule.
 HARNESS_KEYS = ('train_cfg', 'param_scheduler', 'max_iters', 'max_epochs')
@@ -33,6 +33,7 @@ def check_method_config(cfg: Config, path: str) -> None:
                 '(see the suite\'s `pretrain` settings); delete it from the method config')
     if 'model' not in cfg or 'type' not in cfg.model:
         raise ConfigError(f'{path} has no model=dict(type=...): name a registered method')
+    import_custom_modules(cfg, path)  # out-of-tree methods register before the check
     if cfg.model.type not in MODELS:
         raise ConfigError(f'{path}: unknown method {cfg.model.type!r}; registered methods: '
                           f'{", ".join(sorted(registered_methods()))}. Out-of-tree methods are '
