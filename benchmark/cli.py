@@ -126,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
+    except ImportError as exc:
+        registry = sys.modules.get('benchmark.registry')  # imported if exc is a PluginError
+        if registry is None or not isinstance(exc, registry.PluginError):
+            raise
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ from mmengine.runner import Runner, set_random_seed
 
 from benchmark import compat
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
-from benchmark.registry import DEFAULT_SCOPE, MODELS, build
+from benchmark.registry import DEFAULT_SCOPE, MODELS, build, import_custom_modules
 
 #: Keys that belong to the harness, not to a method config: the suite's budget decides how long
 #: every method trains and the schedule follows from it.
@@ -39,6 +39,7 @@ def check_method_config(cfg: Config, path: str) -> None:
                 'schedule from it; delete it from the method config')
     if 'model' not in cfg or 'type' not in cfg.model:
         raise ConfigError(f'{path} has no model=dict(type=...): name a registered method')
+    import_custom_modules(cfg, path)  # out-of-tree methods register before the check
     if cfg.model.type not in MODELS:
         raise ConfigError(f'{path}: unknown method {cfg.model.type!r}; registered methods: '
                           f'{", ".join(sorted(registered_methods()))}. Out-of-tree methods are '

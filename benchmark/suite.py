@@ -108,7 +108,8 @@ def load_method_config(path: str, suite: Suite) -> Config:
     """Method config + the suite's overrides + the suite's data location."""
     if not Path(path).is_file():
         raise FileNotFoundError(f'method config {path} (listed in {suite.path}) not found')
-    cfg = Config.fromfile(path)
+    # custom_imports are imported by check_method_config, whose error names the module and the fix
+    cfg = Config.fromfile(path, import_custom_modules=False)
     pt.check_method_config(cfg, path)
     cfg.merge_from_dict(copy.deepcopy(suite.method_overrides))
     if 'train_dataloader' in cfg:

@@ -1,0 +1,167 @@
+"""Out-of-tree methods (examples/plugin_method): found through custom_imports in a config or the
+vssl_bench.methods entry point, run through a suite like any in-tree method, and clear errors
+when a plugin cannot be loaded."""
+import math
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from benchmark.cli import main
+from benchmark.data.synthmotion import generate
+from benchmark.io import read_json
+from benchmark.pretrain import check_method_config, registered_methods
+from benchmark.registry import ENTRY_POINT_GROUP, MODELS, PluginError, build, load_plugins
+from benchmark.suite import Suite, run_suite
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGIN = ROOT / 'examples/plugin_method'
+CONFIG = PLUGIN / 'configs/simsiam_r3d18w16_8x2_synthmotion.py'
+SUITE = PLUGIN / 'configs/tiny_plugin_suite.py'
+NAME = 'VideoSimSiam'
+
+
+def _forget_plugin() -> None:
+    for module in [m for m in sys.modules if m.split('.')[0] == 'vssl_example_plugin']:
+        del sys.modules[module]
+    MODELS.module_dict.pop(NAME, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin():
+    """Every test starts with the plugin neither imported nor registered, and leaves it so."""
+    load_plugins()  # in-tree methods in, before the check below
+    _forget_plugin()
+    yield
+    _forget_plugin()
+
+
+def _dist_info(site: Path, name: str, entry_points: dict[str, str]) -> None:
+    """What `pip install` leaves for importlib.metadata: NAME-VERSION.dist-info/{METADATA,
+    entry_points.txt}."""
+    info = site / f'{name.replace("-", "_")}-0.1.0.dist-info'
+    info.mkdir(parents=True)
+    (info / 'METADATA').write_text(f'Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n')
+    lines = [f'{key} = {value}' for key, value in entry_points.items()]
+    (info / 'entry_points.txt').write_text(f'[{ENTRY_POINT_GROUP}]\n' + '\n'.join(lines) + '\n')
+
+
+def test_not_registered_without_the_plugin():
+    assert NAME not in MODELS.module_dict
+    cfg = Config.fromfile(str(CONFIG), import_custom_modules=False)
+    with pytest.raises(PluginError, match=r"'vssl_example_plugin', which is not importable.*"
+                                          r"pip install -e.*PYTHONPATH"):
+        check_method_config(cfg, str(CONFIG))
+
+
+def test_custom_imports_register_the_method(monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGIN))
+    cfg = Config.fromfile(str(CONFIG), import_custom_modules=False)
+    check_method_config(cfg, str(CONFIG))  # imports vssl_example_plugin before the check
+    assert NAME in registered_methods()
+
+
+def test_plugin_model_contract(monkeypatch):
+    """What tests/test_methods.py checks for every registered method, for the plugin."""
+    monkeypatch.syspath_prepend(str(PLUGIN))
+    cfg = Config.fromfile(str(CONFIG), import_custom_modules=False)
+    check_method_config(cfg, str(CONFIG))
+    torch.manual_seed(0)
+    model = build(MODELS, cfg.model)
+    model.init_weights()
+    clips = torch.randint(0, 256, (4, 2, 3, 8, 32, 32), dtype=torch.uint8)
+    inputs = model.data_preprocessor({'inputs': clips}, True)['inputs']
+    losses = model(inputs, mode='loss')
+    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    assert loss.dim() == 0 and torch.isfinite(loss)
+    loss.backward()
+    grads = [p.grad for p in model.backbone.parameters() if p.requires_grad]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+    model.eval()
+    with torch.no_grad():
+        assert model.extract_feat(inputs[:, 0]).shape == (4, model.feat_dim)
+        assert model(inputs, mode='tensor').shape == (4, 2, model.feat_dim)
+
+
+def test_simsiam_loss_values_and_stop_gradient(monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGIN))
+    from vssl_example_plugin import simsiam_loss
+    p = torch.tensor([[1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    assert simsiam_loss(p, p.detach() * 3).item() == pytest.approx(-1.0)
+    z = torch.tensor([[0.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    # cos = 0 for the first row, 1/sqrt(2) for the second: mean -> -1 / (2 sqrt 2)
+    loss = simsiam_loss(p, z)
+    assert loss.item() == pytest.approx(-1 / (2 * math.sqrt(2)))
+    loss.backward()
+    assert z.grad is None and p.grad is not None
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('synthmotion_tiny')
+    generate(root, scale='tiny', seed=0, progress=False)
+    return root
+
+
+def test_plugin_runs_through_a_suite(tiny_data, tmp_path, monkeypatch):
+    """The shipped example suite (configs/suites/tiny.py + the plugin config), run for the
+    plugin: records and a leaderboard row appear for it, exactly as for an in-tree method."""
+    monkeypatch.syspath_prepend(str(PLUGIN))
+    suite = Suite.load(SUITE, data_root=str(tiny_data))
+    assert str(CONFIG) in suite.methods
+    board, failures = run_suite(suite, out=tmp_path / 'results', work_root=tmp_path / 'work',
+                                methods=[NAME])
+    assert failures == []
+    for protocol in ('linear', 'retrieval'):
+        rec = read_json(tmp_path / 'results/runs' / NAME / 'seed0' / f'{protocol}.json')
+        assert rec['method'] == NAME and rec['method_config'] == str(CONFIG)
+        assert rec['metrics'] and all(math.isfinite(v) for v in rec['metrics'].values())
+        assert rec['pretrain']['iters'] == 3
+    assert {row['method'] for row in board['rows']} == {NAME}
+
+
+def test_entry_point_registers_the_method(tmp_path, monkeypatch, capsys):
+    """An installed distribution declaring the example's entry point (as `pip install -e
+    examples/plugin_method` does) makes the method known with no custom_imports."""
+    declared = tomllib.loads((PLUGIN / 'pyproject.toml').read_text())
+    eps = declared['project']['entry-points'][ENTRY_POINT_GROUP]
+    _dist_info(tmp_path / 'site', declared['project']['name'], eps)
+    monkeypatch.syspath_prepend(str(tmp_path / 'site'))
+    monkeypatch.syspath_prepend(str(PLUGIN))  # where an editable install points
+
+    assert set(eps) <= set(load_plugins())
+    assert NAME in registered_methods()
+    cfg = Config.fromfile(str(CONFIG), import_custom_modules=False).to_dict()
+    del cfg['custom_imports']
+    cfg = Config(cfg)
+    check_method_config(cfg, str(CONFIG))
+    assert build(MODELS, cfg.model).feat_dim == 128
+    assert main(['methods']) == 0
+    assert NAME in capsys.readouterr().out.split()
+
+
+def test_broken_entry_point_names_its_distribution(tmp_path, monkeypatch, capsys):
+    _dist_info(tmp_path, 'vssl-bench-broken-plugin', {'broken': 'vssl_no_such_module'})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match=r"entry point 'broken' = 'vssl_no_such_module' "
+                                          r".*vssl-bench-broken-plugin 0\.1\.0.*failed to load.*"
+                                          r"pip uninstall vssl-bench-broken-plugin"):
+        load_plugins()
+    assert main(['methods']) == 2  # the CLI prints the message, not a traceback
+    assert 'vssl-bench-broken-plugin' in capsys.readouterr().err
+
+
+def test_plugin_that_raises_on_import_is_reported(tmp_path, monkeypatch):
+    (tmp_path / 'vssl_raising_plugin.py').write_text("raise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    leaf = tmp_path / 'raising.py'
+    leaf.write_text("custom_imports = dict(imports=['vssl_raising_plugin'])\n"
+                    "model = dict(type='Whatever')\n")
+    with pytest.raises(PluginError, match=r"raising\.py: custom_imports module "
+                                          r"'vssl_raising_plugin' was found but failed while "
+                                          r"importing: RuntimeError: boom"):
+        check_method_config(Config.fromfile(str(leaf), import_custom_modules=False), str(leaf))
