@@ -86,3 +86,14 @@ def test_write_leaderboard_writes_all_formats(tmp_path):
     write_leaderboard(tmp_path, 'smoke')
     assert {n: (tmp_path / n).read_bytes() for n in first} == first
     assert b'\\toprule' in first['leaderboard.tex']
+
+
+def test_cli_leaderboard_writes_every_format(tmp_path):
+    from benchmark.cli import main
+    results = tmp_path / 'smoke'  # without leaderboard.json the suite is the folder's name
+    write_records(results)
+    assert main(['leaderboard', str(results)]) == 0
+    for name in ('leaderboard.json', 'leaderboard.md', 'leaderboard.csv', 'leaderboard.tex'):
+        assert (results / name).is_file()
+    text = (results / 'leaderboard.csv').read_text()
+    assert '# suite: smoke' in text and 'cvrl,linear,top1,53.0,' in text
