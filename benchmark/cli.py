@@ -76,6 +76,12 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from benchmark.check import run_check
+    return run_check(args.results_dirs, reference=args.reference,
+                     write_reference=args.write_reference, k=args.k, floor=args.floor)
+
+
 def cmd_methods(args: argparse.Namespace) -> int:
     from benchmark.pretrain import registered_methods
     from benchmark.registry import load_plugins
@@ -113,6 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')
     board.add_argument('results_dir')
     board.set_defaults(func=cmd_leaderboard)
+
+    check = sub.add_parser('check', help='compare results with a reference accuracy file; exit 1 '
+                           'on a regression beyond tolerance or a missing cell')
+    check.add_argument('results_dirs', nargs='+', metavar='RESULTS_DIR',
+                       help='results directory (several only with --write-reference)')
+    check.add_argument('--reference', default=None,
+                       help='reference JSON (default results/reference/<suite>.json)')
+    check.add_argument('--write-reference', action='store_true',
+                       help='create/replace the reference from the results dir(s) instead')
+    check.add_argument('--k', type=float, default=None,
+                       help='with --write-reference: tolerance = max(k * std, floor); default 2')
+    check.add_argument('--floor', type=float, default=None,
+                       help='with --write-reference: tolerance floor in points; default 1')
+    check.set_defaults(func=cmd_check)
 
     methods = sub.add_parser('methods', help='list registered methods')
     methods.set_defaults(func=cmd_methods)

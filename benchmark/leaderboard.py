@@ -1,4 +1,4 @@
-"""Aggregate per-seed run records into a leaderboard (JSON + markdown).
+"""Aggregate per-seed run records into a leaderboard (JSON + markdown, CSV and LaTeX).
 
 Run records live at ``<results_dir>/runs/<method>/seed<seed>/<protocol>.json``; each holds at
 least ``suite, method, seed, protocol, protocol_version, metrics, config_hash`` and metrics are
@@ -19,6 +19,7 @@ import numpy as np
 from tabulate import tabulate
 
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.leaderboard_formats import write_formats
 
 # Protocols shown first, in this order; any other protocol follows alphabetically.
 PROTOCOL_ORDER = ('linear', 'retrieval')
@@ -274,7 +275,7 @@ def _footer(prov: dict[str, Any]) -> list[str]:
 def write_leaderboard(results_dir: str | Path, suite: str,
                       method_order: Sequence[str] | None = None,
                       extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Aggregate the records under ``results_dir`` and write leaderboard.json and .md.
+    """Aggregate the records under ``results_dir`` and write leaderboard.json, .md, .csv, .tex.
 
     Only records of ``suite`` are used (records of another suite are skipped with a warning).
     ``leaderboard.json`` = ``{"suite", "rows", "provenance", **extra}``; both files are written
@@ -293,6 +294,7 @@ def write_leaderboard(results_dir: str | Path, suite: str,
     _check_finite(leaderboard['rows'])
     atomic_write_json(Path(results_dir, 'leaderboard.json'), leaderboard)
     atomic_write_text(Path(results_dir, 'leaderboard.md'), format_table(leaderboard))
+    write_formats(results_dir, leaderboard)  # leaderboard.csv and leaderboard.tex
     return leaderboard
 
 

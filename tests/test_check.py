@@ -1,0 +1,135 @@
+"""`vssl-bench check`: accuracy regression check against a reference file."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from benchmark.check import FORMAT, build_reference, compare, load_results
+from benchmark.cli import main
+from benchmark.io import atomic_write_json, read_json
+from tests.test_leaderboard import write_records
+
+
+def row(method: str, protocol: str, metric: str, values: list[float]) -> dict:
+    mean = sum(values) / len(values)
+    std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+           if len(values) > 1 else 0.0)
+    return {'method': method, 'protocol': protocol, 'metric': metric, 'mean': mean, 'std': std,
+            'n': len(values), 'seeds': list(range(len(values))), 'values': values}
+
+
+# CVRL linear top1: values 50, 52, 57 -> mean 53, std sqrt(13) = 3.606 -> tolerance 7.21 (k=2).
+# random_init linear top1: one seed -> std 0 -> tolerance = floor = 1.0.
+BASE = [row('CVRL', 'linear', 'top1', [50.0, 52.0, 57.0]),
+        row('random_init', 'linear', 'top1', [10.0])]
+
+
+def write_board(path, rows, suite='smoke'):
+    atomic_write_json(path / 'leaderboard.json', {'suite': suite, 'rows': rows,
+                                                  'provenance': {'git': ['abc']}})
+    return path
+
+
+@pytest.fixture
+def ref(tmp_path):
+    write_board(tmp_path / 'base', BASE)
+    reference = tmp_path / 'reference' / 'smoke.json'
+    assert main(['check', str(tmp_path / 'base'), '--reference', str(reference),
+                 '--write-reference']) == 0
+    return reference
+
+
+def check(results, reference):
+    return main(['check', str(results), '--reference', str(reference)])
+
+
+def test_reference_format_and_tolerances(ref):
+    data = read_json(ref)
+    assert data['format'] == FORMAT and data['suite'] == 'smoke'
+    assert data['tolerance_rule'] == {'k': 2.0, 'floor': 1.0, 'units': 'percentage points',
+                                      'rule': 'tolerance = max(k * std, floor)'}
+    cvrl, rand = data['cells']
+    assert cvrl['mean'] == pytest.approx(53.0) and cvrl['n'] == 3
+    assert cvrl['tolerance'] == pytest.approx(2 * math.sqrt(13.0))
+    assert rand['std'] == 0.0 and rand['tolerance'] == 1.0
+
+
+def test_identical_results_pass(tmp_path, ref, capsys):
+    assert check(tmp_path / 'base', ref) == 0
+    out = capsys.readouterr().out
+    assert out.count('| ok') == 2 and '0 REGRESSION, 0 missing' in out
+
+
+def test_regression_beyond_tolerance_fails(tmp_path, ref, capsys):
+    # 53 - 7.22 = 45.78 < 53 - 7.211: beyond tolerance.
+    write_board(tmp_path / 'now', [row('CVRL', 'linear', 'top1', [45.78]), BASE[1]])
+    assert check(tmp_path / 'now', ref) == 1
+    captured = capsys.readouterr()
+    assert 'REGRESSION' in captured.out and 'FAILED: 1 regression' in captured.err
+    # Within tolerance (drop of 7.0 < 7.21): passes.
+    write_board(tmp_path / 'near', [row('CVRL', 'linear', 'top1', [46.0]), BASE[1]])
+    assert check(tmp_path / 'near', ref) == 0
+    # The floor applies to the one-seed cell: a drop of 1.5 points fails.
+    write_board(tmp_path / 'floor', [BASE[0], row('random_init', 'linear', 'top1', [8.5])])
+    assert check(tmp_path / 'floor', ref) == 1
+
+
+def test_improvement_reported_and_passes(tmp_path, ref, capsys):
+    write_board(tmp_path / 'better', [row('CVRL', 'linear', 'top1', [70.0]), BASE[1]])
+    assert check(tmp_path / 'better', ref) == 0
+    out = capsys.readouterr().out
+    assert 'improved' in out
+    assert (f'vssl-bench check {tmp_path / "better"} --reference {ref} --write-reference'
+            in out)
+
+
+def test_missing_cell_fails_and_new_cell_passes(tmp_path, ref, capsys):
+    write_board(tmp_path / 'partial', [BASE[0]])
+    assert check(tmp_path / 'partial', ref) == 1
+    assert 'missing' in capsys.readouterr().out
+    write_board(tmp_path / 'more', BASE + [row('TCLR', 'linear', 'top1', [40.0])])
+    assert check(tmp_path / 'more', ref) == 0
+    assert '| new' in capsys.readouterr().out
+
+
+def test_reference_from_several_dirs_pools_values(tmp_path):
+    write_board(tmp_path / 'a', [row('CVRL', 'linear', 'top1', [50.0, 52.0])])
+    write_board(tmp_path / 'b', [row('CVRL', 'linear', 'top1', [57.0])])
+    ref = build_reference([tmp_path / 'a', tmp_path / 'b'], k=1.5, floor=0.5)
+    cell = ref['cells'][0]
+    assert cell['values'] == [50.0, 52.0, 57.0] and cell['n'] == 3
+    assert cell['tolerance'] == pytest.approx(1.5 * math.sqrt(13.0))
+    write_board(tmp_path / 'c', [row('CVRL', 'linear', 'top1', [57.0])], suite='other')
+    with pytest.raises(ValueError, match='different suites'):
+        build_reference([tmp_path / 'a', tmp_path / 'c'])
+
+
+def test_rewrite_keeps_k_and_floor(tmp_path):
+    write_board(tmp_path / 'a', BASE)
+    ref = tmp_path / 'r.json'
+    assert main(['check', str(tmp_path / 'a'), '--reference', str(ref), '--write-reference',
+                 '--k', '3', '--floor', '0.5']) == 0
+    assert main(['check', str(tmp_path / 'a'), '--reference', str(ref),
+                 '--write-reference']) == 0
+    assert read_json(ref)['tolerance_rule']['k'] == 3.0
+    assert read_json(ref)['tolerance_rule']['floor'] == 0.5
+
+
+def test_usage_errors(tmp_path, ref, capsys):
+    assert check(tmp_path / 'nothing', ref) == 2
+    assert 'No leaderboard.json' in capsys.readouterr().err
+    write_board(tmp_path / 'x', BASE)
+    assert check(tmp_path / 'x', tmp_path / 'absent.json') == 2
+    assert '--write-reference' in capsys.readouterr().err
+    write_board(tmp_path / 'other', BASE, suite='other')
+    assert check(tmp_path / 'other', ref) == 2
+    assert "suite 'other'" in capsys.readouterr().err
+
+
+def test_results_from_run_records(tmp_path):
+    write_records(tmp_path)
+    suite, rows, _ = load_results(tmp_path)
+    assert suite == 'smoke' and len(rows) == 7
+    verdicts = compare(build_reference([tmp_path]), rows)
+    assert {v['verdict'] for v in verdicts} == {'ok'}
