@@ -48,7 +48,9 @@ def provenance_lines(leaderboard: dict[str, Any]) -> list[str]:
         return '/'.join(str(v) for v in values) if values else 'unknown'
 
     seeds = sorted({int(s) for row in leaderboard.get('rows', []) for s in row.get('seeds', [])})
+    from benchmark.leaderboard import budget_line
     lines = [f'suite: {leaderboard.get("suite", "unknown")}',
+             budget_line(leaderboard).replace('Budget: ', 'budget: ', 1),
              f'seeds: {",".join(map(str, seeds)) or "none"}',
              f'git: {joined(prov.get("git", []))}']
     if prov.get('protocol_versions'):
@@ -112,12 +114,15 @@ def format_latex(leaderboard: dict[str, Any], lower_is_better: Collection[str] =
     lines = [f'% Leaderboard: {latex_escape(leaderboard.get("suite", ""))}. Mean $\\pm$ sample '
              'std (ddof=1; 0.0 for one seed) over seeds, in percent; best per column in bold.',
              '% Requires \\usepackage{booktabs}.',
-             '\\begin{tabular}{ll' + 'r' * len(columns) + '}', '\\toprule',
-             ' & '.join(['Method', 'Seeds'] + [latex_escape(f'{p} {m}') for p, m in columns])
+             '\\begin{tabular}{llr' + 'r' * len(columns) + '}', '\\toprule',
+             ' & '.join(['Method', 'Seeds', 'TFLOPs'] + [latex_escape(f'{p} {m}') for p, m in columns])
              + ' \\\\', '\\midrule']
     for method in methods:
         ns = sorted({r['n'] for r in rows if r['method'] == method})
         out = [latex_escape(method), str(ns[0]) if len(ns) == 1 else f'{ns[0]}--{ns[-1]}']
+        compute = next((r.get('compute') for r in rows if r['method'] == method), None) or {}
+        tflops = compute.get('train_tflops')
+        out.append(f'{tflops:.2f}' if isinstance(tflops, (int, float)) else '--')
         for p, m in columns:
             row = cells.get((method, p, m))
             if row is None:

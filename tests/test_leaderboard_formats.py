@@ -60,12 +60,12 @@ def test_latex_bold_best_per_column():
     tex = format_latex(board_with_known_best())
     lines = tex.splitlines()
     assert lines.index('\\toprule') < lines.index('\\midrule') < lines.index('\\bottomrule')
-    assert 'Method & Seeds & linear top1 & retrieval R@1 \\\\' in lines
+    assert 'Method & Seeds & TFLOPs & linear top1 & retrieval R@1 \\\\' in lines
     rows = {line.split(' & ')[0]: line for line in lines if line.endswith('\\\\')}
-    assert rows['CVRL'] == 'CVRL & 3 & $\\mathbf{53.0 \\pm 3.6}$ & $30.0 \\pm 1.0$ \\\\'
+    assert rows['CVRL'] == 'CVRL & 3 & -- & $\\mathbf{53.0 \\pm 3.6}$ & $30.0 \\pm 1.0$ \\\\'
     assert rows['my\\_method \\& co'] == \
-        'my\\_method \\& co & 3 & $40.0 \\pm 2.0$ & $\\mathbf{35.0 \\pm 0.5}$ \\\\'
-    assert rows['Random'] == 'Random & 3 & $\\mathbf{53.0 \\pm 0.0}$ & -- \\\\'  # tie: bold
+        'my\\_method \\& co & 3 & -- & $40.0 \\pm 2.0$ & $\\mathbf{35.0 \\pm 0.5}$ \\\\'
+    assert rows['Random'] == 'Random & 3 & -- & $\\mathbf{53.0 \\pm 0.0}$ & -- \\\\'  # tie: bold
     assert '% git: abc' in lines and '% suite: smoke\\_test' in lines
     low = format_latex(board_with_known_best(), lower_is_better={'top1'})
     assert '$\\mathbf{40.0 \\pm 2.0}$' in low and '$\\mathbf{53.0' not in low
