@@ -38,7 +38,8 @@ class Suite:
     name: str
     path: str
     data: dict
-    methods: list[str]
+    #: ``{'config': path, 'name': str | None, 'overrides': dict}`` per method (see :func:`method_entry`)
+    methods: list[dict]
     seeds: list[int]
     pretrain: dict
     evaluation: dict
@@ -59,7 +60,7 @@ class Suite:
         if data_root is not None:
             data['root'] = data_root
         data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
-        methods = [str(_resolve(m, path)) for m in cfg.methods]
+        methods = [method_entry(m, path) for m in cfg.methods]
         pretrain = cfg.pretrain.to_dict()
         if 'budget' not in pretrain:
             raise pt.ConfigError(
@@ -83,6 +84,22 @@ class Suite:
         return dataclasses.replace(self, pretrain=pretrain)
 
 
+def method_entry(method: str | dict, suite_path: Path) -> dict:
+    """A suite's ``methods`` item: a method config path, or, for ablations, ``dict(config=path,
+    name='CVRL-uniform', overrides=dict(...))``: the same method config under another name with
+    some settings changed (merged after the suite's ``method_overrides``)."""
+    if isinstance(method, str):
+        return dict(config=str(_resolve(method, suite_path)), name=None, overrides={})
+    method = dict(method)
+    unknown = set(method) - {'config', 'name', 'overrides'}
+    if 'config' not in method or unknown:
+        raise pt.ConfigError(f'suite {suite_path}: a methods item is a config path or dict('
+                             f'config=..., name=..., overrides=...); got {method!r}')
+    overrides = method.get('overrides') or {}
+    return dict(config=str(_resolve(method['config'], suite_path)), name=method.get('name'),
+                overrides=overrides.to_dict() if hasattr(overrides, 'to_dict') else overrides)
+
+
 def _resolve(method: str, suite_path: Path) -> Path:
     """Method paths are relative to the working directory or to the repository of the suite
     (configs/suites/x.py -> the folder holding configs/)."""
@@ -104,20 +121,27 @@ def ensure_data(suite: Suite) -> None:
                                     'set there or pass --data-root (see README, "Data")')
 
 
-def load_method_config(path: str, suite: Suite) -> Config:
-    """Method config + the suite's overrides + the suite's data location."""
+def load_method_config(entry: str | dict, suite: Suite) -> Config:
+    """Method config + the suite's overrides + the entry's own overrides and name (see
+    :func:`method_entry`) + the suite's data location."""
+    if isinstance(entry, str):
+        entry = dict(config=entry, name=None, overrides={})
+    path = entry['config']
     if not Path(path).is_file():
         raise FileNotFoundError(f'method config {path} (listed in {suite.path}) not found')
     # custom_imports are imported by check_method_config, whose error names the module and the fix
     cfg = Config.fromfile(path, import_custom_modules=False)
     pt.check_method_config(cfg, path)
-    cfg.merge_from_dict(copy.deepcopy(suite.method_overrides))
+    if suite.method_overrides or entry['overrides']:
+        cfg.merge_from_dict(copy.deepcopy(suite.method_overrides))
+        cfg.merge_from_dict(copy.deepcopy(entry['overrides']))
+        pt.check_method_config(cfg, f'{path} with the overrides of {suite.path}')
     if 'train_dataloader' in cfg:
         cfg.merge_from_dict({
             'train_dataloader.dataset.data_root': suite.data['root'],
             'train_dataloader.dataset.ann_file': ann_path(suite, 'pretrain'),
             'train_dataloader.dataset.cache_dir': suite.data['cache_dir']})
-    cfg.method_name = cfg.get('method_name', cfg.model.type)
+    cfg.method_name = entry['name'] or cfg.get('method_name', cfg.model.type)
     return cfg
 
 
@@ -236,8 +260,12 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
         for split in suite.data['splits']:
             eval_dataset(suite, split)
     barrier()
-    cfgs = [(path, load_method_config(path, suite)) for path in suite.methods]
+    cfgs = [(entry['config'], load_method_config(entry, suite)) for entry in suite.methods]
     names = [cfg.method_name for _, cfg in cfgs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise pt.ConfigError(f'suite {suite.path} lists {repeated} more than once: give each '
+                             "variant its own name (dict(config=..., name='CVRL-uniform', ...))")
     if methods:
         unknown = sorted(set(methods) - set(names))
         if unknown:

@@ -218,3 +218,24 @@ def test_schedule_has_valid_phases_for_any_length(steps):
     assert all(p['end'] > p['begin'] for p in phases)
     assert phases[-1]['end'] == steps and phases[0]['begin'] == 0
     assert len(phases) == (1 if steps == 1 else 2)
+
+
+def test_suite_overrides_may_not_set_iteration_counts(tmp_path):
+    path = tmp_path / 'suite.py'
+    path.write_text(f"_base_ = ['{ROOT / 'configs/suites/tiny.py'}']\n"
+                    f"methods = [dict(config='{SUPERVISED}', name='Sup-long',\n"
+                    "                overrides=dict(train_cfg=dict(max_iters=99)))]\n")
+    suite = Suite.load(path)
+    with pytest.raises(pt.ConfigError, match="overrides of .*sets 'train_cfg'"):
+        load_method_config(suite.methods[0], suite)
+
+
+def test_named_variants_of_one_method(tmp_path):
+    path = tmp_path / 'suite.py'
+    path.write_text(f"_base_ = ['{ROOT / 'configs/suites/tiny.py'}']\n"
+                    f"methods = ['{SUPERVISED}', dict(config='{SUPERVISED}', name='Sup-b8',\n"
+                    "            overrides=dict(train_dataloader=dict(batch_size=8)))]\n")
+    suite = Suite.load(path)
+    plain, variant = (load_method_config(e, suite) for e in suite.methods)
+    assert (plain.method_name, variant.method_name) == ('Supervised', 'Sup-b8')
+    assert (plain.train_dataloader.batch_size, variant.train_dataloader.batch_size) == (4, 8)

@@ -49,7 +49,7 @@ def test_suite_config_loads(path):
     suite = Suite.load(ROOT / path)
     assert suite.methods and suite.seeds
     for method in suite.methods:
-        assert load_method_config(str(ROOT / method), suite).method_name
+        assert load_method_config(method, suite).method_name
 
 
 def test_method_config_may_not_set_its_schedule(tmp_path):

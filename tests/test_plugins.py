@@ -112,7 +112,7 @@ def test_plugin_runs_through_a_suite(tiny_data, tmp_path, monkeypatch):
     plugin: records and a leaderboard row appear for it, exactly as for an in-tree method."""
     monkeypatch.syspath_prepend(str(PLUGIN))
     suite = Suite.load(SUITE, data_root=str(tiny_data))
-    assert str(CONFIG) in suite.methods
+    assert str(CONFIG) in [entry['config'] for entry in suite.methods]
     board, failures = run_suite(suite, out=tmp_path / 'results', work_root=tmp_path / 'work',
                                 methods=[NAME])
     assert failures == []
