@@ -42,6 +42,8 @@ class VideoMethod(BaseModel):
 
     #: False for methods that are evaluated without any pretraining (e.g. random initialisation).
     trainable: bool = True
+    #: Clips (or views) per video that ``loss`` takes: inputs are (B, num_views, 3, T, H, W).
+    num_views: int = 1
 
     def __init__(self, backbone: dict, data_preprocessor: dict | None = None,
                  channels_last: bool = True, init_cfg: dict | None = None) -> None:
