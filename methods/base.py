@@ -86,6 +86,13 @@ class VideoMethod(BaseModel):
         raise NotImplementedError(f'{type(self).__name__} does not define a training loss')
 
 
+def float32(device: torch.device) -> torch.autocast:
+    """Context that turns autocast off: losses are computed in float32 inside the bfloat16
+    training step, whose autocast would otherwise run their matmuls in bfloat16 (float32
+    inputs included)."""
+    return torch.autocast(device_type=device.type, enabled=False)
+
+
 def projection_mlp(in_dim: int, hidden_dim: int, out_dim: int,
                    num_hidden: int) -> torch.nn.Sequential:
     """``num_hidden`` x (Linear -> BN -> ReLU), then Linear -> out_dim (the SimCLR/CVRL head)."""

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import MODELS
-from methods.base import VideoMethod, projection_mlp
+from methods.base import VideoMethod, float32, projection_mlp
 from methods.distributed import gather_with_grad
 
 
@@ -76,8 +76,9 @@ class CVRL(VideoMethod):
         z_a, z_b = z[:, 0], z[:, 1]
         z_a_all, offset = gather_with_grad(z_a)
         z_b_all, _ = gather_with_grad(z_b)
-        loss = self.loss_fn(z_a, z_b, self.temperature, z_a_all, z_b_all, offset)
-        with torch.no_grad():
+        with float32(z.device):
+            loss = self.loss_fn(z_a, z_b, self.temperature, z_a_all, z_b_all, offset)
+        with torch.no_grad(), float32(z.device):
             pos = (z_a * z_b).sum(1).mean()
             sim = z_a @ z_b.T
             acc = (sim.argmax(1) == torch.arange(b, device=sim.device)).float().mean()

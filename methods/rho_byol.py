@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import MODELS
-from methods.base import projection_mlp
+from methods.base import float32, projection_mlp
 from methods.momentum import MomentumMethod
 
 
@@ -43,8 +43,9 @@ class RhoBYOL(MomentumMethod):
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict[str, torch.Tensor]:
         online, target = self.online_and_target(inputs)
         p = F.normalize(self.predictor(online).float(), dim=1).view(target.shape)
-        loss = rho_byol_loss(p, target)
-        with torch.no_grad():
+        with float32(p.device):
+            loss = rho_byol_loss(p, target)
+        with torch.no_grad(), float32(p.device):
             sim = (p.unsqueeze(2) * target.unsqueeze(1)).sum(-1)  # (B, rho, rho)
             pos = sim[:, ~torch.eye(sim.shape[1], dtype=torch.bool)].mean()
         return {'loss_byol': loss, 'sim_pos': pos, 'momentum': torch.tensor(self.momentum())}

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import MODELS
+from methods.base import float32
 from methods.distributed import gather_no_grad
 from methods.momentum import MomentumMethod
 
@@ -59,8 +60,9 @@ class RhoMoCo(MomentumMethod):
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict[str, torch.Tensor]:
         online, k = self.online_and_target(inputs)
         q = F.normalize(online.float(), dim=1).view(k.shape)
-        loss = rho_moco_loss(q, k, self.queue.clone(), self.temperature)
-        with torch.no_grad():
+        with float32(q.device):
+            loss = rho_moco_loss(q, k, self.queue.clone(), self.temperature)
+        with torch.no_grad(), float32(q.device):
             pos = (q[:, 0] * k[:, 1]).sum(-1)
             acc = (pos > (q[:, 0] @ self.queue.T).max(1).values).float().mean()
         if self.training:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark.registry import MODELS
-from methods.base import VideoMethod
+from methods.base import VideoMethod, float32
 from methods.distributed import gather_with_grad
 
 
@@ -132,7 +132,8 @@ class TCLR(VideoMethod):
         s = torch.stack([self.embed(glob[..., t].flatten(0, 1)).view(b, 2, -1)
                          for t in range(k)], dim=2)
         g, l, s = (gather_with_grad(z.flatten(1))[0].view(-1, *z.shape[1:]) for z in (g, l, s))
-        terms = tclr_loss(g, l, s, self.temperature)
+        with float32(g.device):
+            terms = tclr_loss(g, l, s, self.temperature)
         out = {f'loss_{t}': self.loss_weights[t] * terms[t] for t in self.TERMS}
         with torch.no_grad():
             out['sim_pos'] = (g[:, 0] * g[:, 1]).sum(1).mean()

@@ -62,3 +62,18 @@ def test_cvrl_needs_two_clips():
     data = model.data_preprocessor(_inputs(2, 1), True)
     with pytest.raises(ValueError, match='2 clips per video'):
         model(data['inputs'], mode='loss')
+
+
+def test_losses_are_float32_under_bfloat16_autocast():
+    # AutocastOptimWrapper trains under bfloat16 autocast; the loss matmuls must not follow it.
+    torch.manual_seed(0)
+    model = build(MODELS, dict(type='CVRL', backbone=BACKBONE))
+    data = model.data_preprocessor(_inputs(4, 2), True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        z = torch.nn.functional.normalize(torch.randn(4, 2, 16), dim=-1)
+        model.head = torch.nn.Identity()
+        model.extract_feat = lambda x: z.flatten(0, 1)
+        loss = model(data['inputs'], mode='loss')['loss_contrastive']
+    from methods.cvrl import cvrl_loss
+    assert loss.dtype == torch.float32
+    assert loss.item() == pytest.approx(cvrl_loss(z[:, 0], z[:, 1]).item(), rel=1e-6)
