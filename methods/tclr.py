@@ -131,7 +131,7 @@ class TCLR(VideoMethod):
         l = self.embed(local.flatten(0, 2)).view(b, 2, k, -1)
         s = torch.stack([self.embed(glob[..., t].flatten(0, 1)).view(b, 2, -1)
                          for t in range(k)], dim=2)
-        g, l, s = (gather_with_grad(z.flatten(1))[0].view(-1, *z.shape[1:]) for z in (g, l, s))
+        g, l, s = (gather_with_grad(z)[0] for z in (g, l, s))  # (W B, ...): the global batch
         with float32(g.device):
             terms = tclr_loss(g, l, s, self.temperature)
         out = {f'loss_{t}': self.loss_weights[t] * terms[t] for t in self.TERMS}

@@ -91,3 +91,82 @@ def test_temporal_terms_prefer_aligned_steps():
     aligned = tclr_loss(l[:, :, 0], l, l.clone(), 0.1)['gl']
     reversed_ = tclr_loss(l[:, :, 0], l, l.flip(2), 0.1)['gl']
     assert aligned.item() < 0.01 < 10 < reversed_.item()
+
+
+def test_model_routes_views_and_time_steps(monkeypatch):
+    """Global a/b are views 0/1, local quarter j under augmentation u is view 2 + 2j + u, and
+    step t of the global feature map feeds s[:, u, t]."""
+    from benchmark.registry import MODELS, build
+    from methods import tclr
+    from tests.test_methods import BACKBONE
+    model = build(MODELS, dict(type='TCLR',
+                               backbone=dict(BACKBONE, temporal_strides=(1, 1, 1, 1))))
+    class EveryOtherFrame(torch.nn.Module):  # (N, 3, 8, H, W) -> 4 time steps, features = input
+        def forward(self, x):
+            return x[:, :, ::2]
+
+    model.backbone = EveryOtherFrame()
+    model.embed = lambda x: x  # no head: see the pooled features themselves
+    b, v, t = 2, 10, 8
+    x = torch.zeros(b, v, 3, t, 4, 4)
+    x[:, :, 0] = torch.arange(b).view(b, 1, 1, 1, 1).float()
+    x[:, :, 1] = torch.arange(v).view(1, v, 1, 1, 1).float()
+    x[:, :, 2] = torch.arange(t).view(1, 1, t, 1, 1).float()
+    seen = {}
+    monkeypatch.setattr(tclr, 'tclr_loss', lambda g, l, s, tau: seen.update(g=g, l=l, s=s) or
+                        {name: torch.zeros(()) for name in model.TERMS})
+    model(x, mode='loss')
+    g, l, s = seen['g'], seen['l'], seen['s']
+    assert g.shape == (b, 2, 3) and l.shape == (b, 2, 4, 3) and s.shape == (b, 2, 4, 3)
+    for u in range(2):
+        assert torch.all(g[:, u, 1] == u) and torch.all(g[:, u, 2] == 3)  # time-averaged 0..6
+        for j in range(4):
+            assert torch.all(l[:, u, j, 1] == 2 + 2 * j + u)
+            assert torch.all(s[:, u, j, 1] == u) and torch.all(s[:, u, j, 2] == 2 * j)
+    assert torch.all(l[1, :, :, 0] == 1) and torch.all(s[1, :, :, 0] == 1)
+
+
+def _ddp_worker(rank: int, world: int, port: int, queue) -> None:
+    import os
+
+    import torch.distributed as dist
+
+    from methods.distributed import gather_with_grad
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    torch.manual_seed(0)
+    full = [torch.randn(4, 2, 6), torch.randn(4, 2, 4, 6), torch.randn(4, 2, 4, 6)]
+    local = [x[rank * 2:(rank + 1) * 2].clone().requires_grad_(True) for x in full]
+    g, l, s = (gather_with_grad(F.normalize(x, dim=-1))[0] for x in local)
+    loss = sum(tclr_loss(g, l, s, 0.1).values())
+    loss.backward()
+    # DDP averages parameter gradients over ranks: what a rank feeds back, / world, must be
+    # the gradient of the one-process loss of the global batch.
+    queue.put((rank, loss.item(), [(x.grad / world).numpy() for x in local]))
+    dist.destroy_process_group()
+
+
+def test_gathered_global_batch_matches_one_process():
+    import torch.multiprocessing as mp
+
+    from tests.test_cvrl_loss import _free_port
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    port = _free_port()
+    procs = [ctx.Process(target=_ddp_worker, args=(r, 2, port, queue)) for r in range(2)]
+    for p in procs:
+        p.start()
+    results = sorted(queue.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    torch.manual_seed(0)
+    full = [torch.randn(4, 2, 6).requires_grad_(True), torch.randn(4, 2, 4, 6).requires_grad_(True),
+            torch.randn(4, 2, 4, 6).requires_grad_(True)]
+    ref = sum(tclr_loss(*(F.normalize(x, dim=-1) for x in full), 0.1).values())
+    ref.backward()
+    for rank, loss, grads in results:
+        assert loss == pytest.approx(ref.item(), rel=1e-5)
+        for grad, x in zip(grads, full):
+            torch.testing.assert_close(torch.from_numpy(grad), x.grad[rank * 2:(rank + 1) * 2],
+                                       rtol=1e-4, atol=1e-6)
