@@ -17,10 +17,10 @@ model = dict(
     temperature=0.1,
     loss_weights=dict(ic_global=1.0, ic_local=1.0, ll=1.0, gl=1.0))
 train_dataloader = dict(
-    # 16 videos = 160 clips per step, and without temporal downsampling in layers 2-4 a clip
-    # costs 1.5x CVRL's: about 2x CVRL's step (the harness matches total FLOPs). Fewer videos
-    # would leave IC global with very few negatives (the paper trains with 40).
-    batch_size=16,
+    # 12 videos = 120 clips per step; without temporal downsampling in layers 2-4 a clip costs
+    # 1.5x CVRL's, so a step is ~100 GFLOP (fwd + bwd) against CVRL's ~70 (the harness matches
+    # total FLOPs). Fewer videos would leave IC global very few negatives (the paper: 40).
+    batch_size=12,
     dataset=dict(
         sampler=dict(_delete_=True, type='TCLRSampler', clip_len=8, num_local=4),
         views_per_clip=2,
