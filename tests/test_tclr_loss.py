@@ -147,19 +147,8 @@ def _ddp_worker(rank: int, world: int, port: int, queue) -> None:
 
 
 def test_gathered_global_batch_matches_one_process():
-    import torch.multiprocessing as mp
-
-    from tests.test_cvrl_loss import _free_port
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=_ddp_worker, args=(r, 2, port, queue)) for r in range(2)]
-    for p in procs:
-        p.start()
-    results = sorted(queue.get(timeout=120) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    from tests.test_cvrl_loss import run_ranks
+    results = run_ranks(_ddp_worker)
     torch.manual_seed(0)
     full = [torch.randn(4, 2, 6).requires_grad_(True), torch.randn(4, 2, 4, 6).requires_grad_(True),
             torch.randn(4, 2, 4, 6).requires_grad_(True)]
