@@ -42,6 +42,8 @@ class VideoMethod(BaseModel):
 
     #: False for methods that are evaluated without any pretraining (e.g. random initialisation).
     trainable: bool = True
+    #: Clips (or views) per video that ``loss`` takes: inputs are (B, num_views, 3, T, H, W).
+    num_views: int = 1
 
     def __init__(self, backbone: dict, data_preprocessor: dict | None = None,
                  channels_last: bool = True, init_cfg: dict | None = None) -> None:
@@ -82,6 +84,13 @@ class VideoMethod(BaseModel):
 
     def loss(self, inputs: torch.Tensor, data_samples: Any) -> dict[str, torch.Tensor]:
         raise NotImplementedError(f'{type(self).__name__} does not define a training loss')
+
+
+def float32(device: torch.device) -> torch.autocast:
+    """Context that turns autocast off: losses are computed in float32 inside the bfloat16
+    training step, whose autocast would otherwise run their matmuls in bfloat16 (float32
+    inputs included)."""
+    return torch.autocast(device_type=device.type, enabled=False)
 
 
 def projection_mlp(in_dim: int, hidden_dim: int, out_dim: int,

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import MODELS
-from methods.base import VideoMethod, projection_mlp
+from methods.base import VideoMethod, float32, projection_mlp
 from methods.distributed import gather_with_grad
 
 
@@ -52,6 +52,13 @@ class CVRL(VideoMethod):
     with gradient.
     """
 
+    num_views = 2
+    #: What the error for a wrong number of clips suggests.
+    sampler_hint = 'use CVRLIntervalSampler'
+    #: The loss (signature of :func:`cvrl_loss`) and its key in the loss dict.
+    loss_fn = staticmethod(cvrl_loss)
+    loss_key = 'loss_contrastive'
+
     def __init__(self, backbone: dict, proj_dim: int = 128, hidden_dim: int | None = None,
                  num_hidden: int = 3, temperature: float = 0.1, **kwargs) -> None:
         super().__init__(backbone=backbone, **kwargs)
@@ -61,16 +68,18 @@ class CVRL(VideoMethod):
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict[str, torch.Tensor]:
         b, v = inputs.shape[:2]
         if v != 2:
-            raise ValueError(f'CVRL needs 2 clips per video, got {v}: use CVRLIntervalSampler')
+            raise ValueError(f'{type(self).__name__} needs 2 clips per video, got {v}: '
+                             f'{self.sampler_hint}')
         # One backbone pass over both clips keeps BN statistics shared, as in the released code.
         z = F.normalize(self.head(self.extract_feat(inputs.flatten(0, 1))).float(), dim=1)
         z = z.view(b, 2, -1)
         z_a, z_b = z[:, 0], z[:, 1]
         z_a_all, offset = gather_with_grad(z_a)
         z_b_all, _ = gather_with_grad(z_b)
-        loss = cvrl_loss(z_a, z_b, self.temperature, z_a_all, z_b_all, offset)
-        with torch.no_grad():
+        with float32(z.device):
+            loss = self.loss_fn(z_a, z_b, self.temperature, z_a_all, z_b_all, offset)
+        with torch.no_grad(), float32(z.device):
             pos = (z_a * z_b).sum(1).mean()
             sim = z_a @ z_b.T
             acc = (sim.argmax(1) == torch.arange(b, device=sim.device)).float().mean()
-        return {'loss_contrastive': loss, 'sim_pos': pos, 'acc_pos': acc}
+        return {self.loss_key: loss, 'sim_pos': pos, 'acc_pos': acc}

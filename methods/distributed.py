@@ -32,3 +32,14 @@ def gather_with_grad(x: torch.Tensor) -> tuple[torch.Tensor, int]:
         return x, 0
     parts = _GatherWithGrad.apply(x)
     return torch.cat(parts), dist.get_rank() * x.shape[0]
+
+
+@torch.no_grad()
+def gather_no_grad(x: torch.Tensor) -> torch.Tensor:
+    """(N, D) local tensor -> (W * N, D) tensors of all ranks in rank order, without gradient
+    (e.g. momentum-encoder keys to enqueue). Identity without an initialised process group."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return x.detach()
+    out = [torch.zeros_like(x) for _ in range(dist.get_world_size())]
+    dist.all_gather(out, x.detach().contiguous())
+    return torch.cat(out)

@@ -77,17 +77,24 @@ def _worker(rank: int, world: int, port: int, queue) -> None:
     dist.destroy_process_group()
 
 
-def test_gathered_negatives_match_one_process():
+def run_ranks(worker, world: int = 2) -> list:
+    """Run ``worker(rank, world, port, queue)`` in ``world`` spawned processes (gloo on
+    127.0.0.1:port); returns what the workers put on the queue, sorted (by rank first)."""
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
     port = _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, 2, port, queue)) for r in range(2)]
+    procs = [ctx.Process(target=worker, args=(r, world, port, queue)) for r in range(world)]
     for p in procs:
         p.start()
     results = sorted(queue.get(timeout=120) for _ in procs)
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
+    return results
+
+
+def test_gathered_negatives_match_one_process():
+    results = run_ranks(_worker)
 
     torch.manual_seed(0)
     za = torch.randn(8, 16).requires_grad_(True)

@@ -12,8 +12,10 @@ load_plugins()
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKBONE = Config.fromfile(str(ROOT / 'configs/_base_/backbone_r3d18_w16.py')).model.backbone
-# Per-method constructor arguments and the number of clips per video its loss takes.
-EXTRA = {'Supervised': (dict(num_classes=3), 1), 'CVRL': (dict(), 2)}
+# Per-method constructor arguments; the clips per video come from the model's num_views.
+# TCLR needs a backbone that leaves 4 time steps of an 8-frame clip (its config's strides).
+EXTRA = {'Supervised': dict(num_classes=3),
+         'TCLR': dict(backbone=dict(BACKBONE, temporal_strides=(1, 1, 1, 1)))}
 
 
 def _inputs(b: int, v: int) -> dict:
@@ -24,11 +26,10 @@ def _inputs(b: int, v: int) -> dict:
 
 @pytest.mark.parametrize('name', sorted(registered_methods()))
 def test_method_contract(name):
-    kwargs, views = EXTRA.get(name, (dict(), 1))
     torch.manual_seed(0)
-    model = build(MODELS, dict(type=name, backbone=BACKBONE, **kwargs))
+    model = build(MODELS, dict(type=name, backbone=BACKBONE) | EXTRA.get(name, {}))
     model.init_weights()
-    data = model.data_preprocessor(_inputs(4, views), True)
+    data = model.data_preprocessor(_inputs(4, model.num_views), True)
     feats = model(data['inputs'][:, 0], mode='tensor')
     assert feats.shape == (4, model.feat_dim) and torch.isfinite(feats).all()
     if not model.trainable:
@@ -61,3 +62,18 @@ def test_cvrl_needs_two_clips():
     data = model.data_preprocessor(_inputs(2, 1), True)
     with pytest.raises(ValueError, match='2 clips per video'):
         model(data['inputs'], mode='loss')
+
+
+def test_losses_are_float32_under_bfloat16_autocast():
+    # AutocastOptimWrapper trains under bfloat16 autocast; the loss matmuls must not follow it.
+    torch.manual_seed(0)
+    model = build(MODELS, dict(type='CVRL', backbone=BACKBONE))
+    data = model.data_preprocessor(_inputs(4, 2), True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        z = torch.nn.functional.normalize(torch.randn(4, 2, 16), dim=-1)
+        model.head = torch.nn.Identity()
+        model.extract_feat = lambda x: z.flatten(0, 1)
+        loss = model(data['inputs'], mode='loss')['loss_contrastive']
+    from methods.cvrl import cvrl_loss
+    assert loss.dtype == torch.float32
+    assert loss.item() == pytest.approx(cvrl_loss(z[:, 0], z[:, 1]).item(), rel=1e-6)

@@ -131,3 +131,56 @@ def test_samplers_registered() -> None:
                                                num_clips=3)), UniformClipSampler)
     with pytest.raises(ValueError):
         CVRLIntervalSampler(8, 2, distribution='gaussian')
+
+
+def test_tclr_sampler_geometry_and_uniform_window() -> None:
+    from benchmark.data.samplers import TCLRSampler
+    sampler = CLIP_SAMPLERS.build(dict(type='TCLRSampler', clip_len=8, num_local=4))
+    assert isinstance(sampler, TCLRSampler) and sampler.num_clips == 5 and sampler.window == 32
+    rng = np.random.default_rng(0)
+    starts = []
+    for _ in range(3400):
+        idx = sampler(48, rng)
+        assert idx.shape == (5, 8) and idx.dtype == np.int64
+        w = idx[0, 0]
+        np.testing.assert_array_equal(idx[0], w + 4 * np.arange(8))  # global: stride 4
+        for k in range(4):  # local k: the k-th quarter of the window, consecutive frames
+            np.testing.assert_array_equal(idx[1 + k], w + 8 * k + np.arange(8))
+        assert idx.max() < 48
+        starts.append(w)
+    counts = np.bincount(starts, minlength=17)
+    assert len(counts) == 17  # window starts 0 .. 48 - 32
+    assert chi_square(counts, np.full(17, 1 / 17)) < 39.25  # chi2(16 dof), p = 0.001
+    short = sampler(20, rng)
+    np.testing.assert_array_equal(short[1:].ravel(), np.arange(32) % 20)
+
+
+def test_frame_sampler_repeats_one_random_frame() -> None:
+    sampler = CLIP_SAMPLERS.build(dict(type='FrameSampler', clip_len=8, num_clips=2))
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(500):
+        idx = sampler(10, rng)
+        assert idx.shape == (2, 8) and idx.dtype == np.int64
+        assert np.all(idx == idx[:, :1]) and idx.min() >= 0 and idx.max() < 10
+        seen.update(idx[:, 0].tolist())
+    assert seen == set(range(10))
+
+
+def test_ordered_clips_sampler_in_order_with_random_gaps() -> None:
+    sampler = CLIP_SAMPLERS.build(dict(type='OrderedClipsSampler', clip_len=8, stride=1,
+                                       num_clips=3))
+    rng = np.random.default_rng(0)
+    gaps, firsts = set(), set()
+    for _ in range(5000):
+        idx = sampler(48, rng)
+        assert idx.shape == (3, 8) and idx.max() < 48
+        np.testing.assert_array_equal(np.diff(idx, axis=1), 1)
+        assert np.all(idx[1:, 0] > idx[:-1, -1])  # in order, not overlapping
+        gaps.add(int(idx[1, 0] - idx[0, -1] - 1))
+        firsts.add(int(idx[0, 0]))
+    # 48 - 24 = 24 spare frames: gaps and first starts in 0 .. 24, the extremes being rare.
+    assert set(range(20)) <= gaps <= set(range(25))
+    assert set(range(20)) <= firsts <= set(range(25))
+    short = sampler(20, rng)  # 3 x 8 > 20: back to back from 0, loop-padded
+    np.testing.assert_array_equal(short.ravel(), np.arange(24) % 20)

@@ -152,3 +152,78 @@ class UniformClipSampler(_ClipSampler):
         else:
             starts = np.round(np.linspace(0, T - 1, self.num_clips)).astype(np.int64)
         return clip_indices(starts, self.clip_len, self.stride, num_frames)
+
+
+@CLIP_SAMPLERS.register_module()
+class TCLRSampler(_ClipSampler):
+    """One global clip and ``num_local`` local clips of one window (TCLR, Dave et al., CVIU 2022).
+
+    The window spans ``num_local * clip_len`` consecutive frames and starts uniformly at random.
+    Clip 0 is the global clip: ``clip_len`` frames at stride ``num_local``, covering the window;
+    clips 1 .. num_local are the window's non-overlapping quarters (for num_local = 4) of
+    ``clip_len`` consecutive frames, in temporal order. The paper uses clip_len 16 (window 64);
+    on 48-frame SynthMotion videos clip_len 8 gives a 32-frame window. A video shorter than the
+    window starts it at frame 0 and loop-pads. ``stride`` is fixed by the geometry and not taken.
+    """
+
+    def __init__(self, clip_len: int = 8, num_local: int = 4) -> None:
+        super().__init__(clip_len, num_local)
+        self.num_local = num_local
+        self.num_clips = 1 + num_local
+
+    @property
+    def window(self) -> int:
+        return self.num_local * self.clip_len
+
+    def __call__(self, num_frames: int, rng: np.random.Generator) -> np.ndarray:
+        """Frame indices: int64 (1 + num_local, clip_len), global clip first."""
+        free = num_frames - self.window
+        start = int(rng.integers(0, free + 1)) if free >= 0 else 0
+        global_clip = clip_indices([start], self.clip_len, self.num_local, num_frames)
+        local = clip_indices(start + np.arange(self.num_local) * self.clip_len, self.clip_len, 1,
+                             num_frames)
+        return np.concatenate([global_clip, local])
+
+
+@CLIP_SAMPLERS.register_module()
+class FrameSampler(_ClipSampler):
+    """``num_clips`` clips, each ONE uniformly random frame repeated ``clip_len`` times.
+
+    Single-frame (image) pretraining through a 3D backbone, as CVRL's "SimCLR on frames,
+    inflated" baseline: a clip holds no motion at all. ``stride`` is meaningless and not taken.
+    """
+
+    def __init__(self, clip_len: int, num_clips: int = 1) -> None:
+        super().__init__(clip_len, 1)
+        self.num_clips = num_clips
+
+    def __call__(self, num_frames: int, rng: np.random.Generator) -> np.ndarray:
+        """Frame indices: int64 (num_clips, clip_len), constant along each row."""
+        frames = rng.integers(0, num_frames, size=(self.num_clips, 1))
+        return np.repeat(frames, self.clip_len, axis=1).astype(np.int64)
+
+
+@CLIP_SAMPLERS.register_module()
+class OrderedClipsSampler(_ClipSampler):
+    """``num_clips`` non-overlapping clips in temporal order with random gaps (VCOP, Xu et al.,
+    CVPR 2019).
+
+    Each clip spans ``span = (clip_len - 1) * stride + 1`` frames; the ``num_frames -
+    num_clips * span`` spare frames are split at random into the num_clips + 1 gaps (before,
+    between and after the clips): the num_clips cumulative gaps are the sorted values of
+    num_clips uniform draws in [0, spare], so every ordered placement is reachable. A video
+    shorter than num_clips * span gets back-to-back clips from frame 0, loop-padded.
+    """
+
+    def __init__(self, clip_len: int, stride: int = 1, num_clips: int = 3) -> None:
+        super().__init__(clip_len, stride)
+        self.num_clips = num_clips
+
+    def __call__(self, num_frames: int, rng: np.random.Generator) -> np.ndarray:
+        """Frame indices: int64 (num_clips, clip_len), clip starts strictly increasing."""
+        span = (self.clip_len - 1) * self.stride + 1
+        spare = num_frames - self.num_clips * span
+        offsets = np.sort(rng.integers(0, spare + 1, size=self.num_clips)) if spare > 0 else \
+            np.zeros(self.num_clips, dtype=np.int64)
+        starts = np.arange(self.num_clips) * span + offsets
+        return clip_indices(starts, self.clip_len, self.stride, num_frames)
