@@ -126,9 +126,8 @@ def derive_steps(budget: Budget, *, flops_per_step: int | None, world_size: int,
 
 
 def schedule_factor(progress: float, warmup_ratio: float) -> float:
-    """Learning-rate factor at ``progress`` in [0, 1] of training: linear warm-up from 0.01 to 1
-    over ``warmup_ratio``, then cosine decay to 0 (the iteration schedule of
-    :func:`benchmark.pretrain.schedule_cfg`, as a function of the budget fraction spent)."""
+    """Learning-rate factor at ``progress`` in [0, 1] of the budget: linear warm-up from 0.01 to
+    1 over the first ``warmup_ratio``, then cosine decay to 0 at the end."""
     progress = min(max(progress, 0.0), 1.0)
     if warmup_ratio > 0 and progress < warmup_ratio:
         return 0.01 + 0.99 * progress / warmup_ratio
@@ -143,17 +142,25 @@ def _synchronize() -> None:
 
 @HOOKS.register_module()
 class BudgetHook(Hook):
-    """Measures device time inside every training step; under a ``device_seconds`` budget it
-    also sets the learning rate from the fraction spent and stops training when it is spent.
+    """The learning-rate schedule of a budget, and the account of device time.
 
-    The time spent so far lives in the message hub (``budget_device_s``), which mmengine saves in
-    every checkpoint, so a resumed run continues the same account.
+    Before every step it sets each parameter group's lr to its initial lr times
+    :func:`schedule_factor` of the fraction of the budget spent: ``iter / max_iters`` under a
+    step budget (train_flops, epochs), device seconds spent / ``device_seconds`` otherwise. It
+    measures the device time inside every training step and, under a ``device_seconds`` budget,
+    stops training at the step that spends it. The time spent lives in the message hub
+    (``budget_device_s``), which mmengine saves in every checkpoint, so a resumed run continues
+    the same account (and the same schedule).
     """
 
     priority = 'HIGHEST'  # sets the lr before RuntimeInfoHook logs it and the optimiser uses it
 
-    def __init__(self, device_seconds: float | None = None, warmup_ratio: float = 0.05) -> None:
+    def __init__(self, device_seconds: float | None = None, max_iters: int | None = None,
+                 warmup_ratio: float = 0.05) -> None:
+        if (device_seconds is None) == (max_iters is None):
+            raise ValueError('BudgetHook needs exactly one of device_seconds and max_iters')
         self.device_seconds = device_seconds
+        self.max_iters = max_iters
         self.warmup_ratio = warmup_ratio
         self._start = 0.0
 
@@ -168,10 +175,11 @@ class BudgetHook(Hook):
             group.setdefault('initial_lr', group['lr'])
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        if self.device_seconds is not None:
-            factor = schedule_factor(self.spent(runner) / self.device_seconds, self.warmup_ratio)
-            for group in runner.optim_wrapper.param_groups:
-                group['lr'] = group['initial_lr'] * factor
+        progress = (self.spent(runner) / self.device_seconds if self.max_iters is None
+                    else runner.iter / self.max_iters)
+        factor = schedule_factor(progress, self.warmup_ratio)
+        for group in runner.optim_wrapper.param_groups:
+            group['lr'] = group['initial_lr'] * factor
         _synchronize()
         self._start = time.perf_counter()
 

@@ -57,25 +57,6 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return model.module if is_model_wrapper(model) else model
 
 
-def schedule_cfg(max_iters: int, warmup_ratio: float, time_scheduled: bool = False) -> dict:
-    """Linear warm-up then cosine decay to 0, both scaled to the run's length.
-
-    ``time_scheduled``: the length is not known in steps (device_seconds budget); the loop runs
-    until :class:`BudgetHook` stops it and the hook sets the learning rate from the time spent.
-    """
-    loop = dict(type='IterBasedTrainLoop', max_iters=max_iters)
-    if time_scheduled:
-        return dict(train_cfg=loop, param_scheduler=[])
-    # At least one warm-up step and one cosine step (a 1-step run has no warm-up).
-    warmup = min(max(1, round(max_iters * warmup_ratio)), max_iters - 1)
-    warmup_cfg = [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup)]
-    return dict(
-        train_cfg=loop,
-        param_scheduler=(warmup_cfg if warmup else []) + [
-            dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup, end=max_iters,
-                 T_max=max(1, max_iters - warmup), eta_min=0.0)])
-
-
 def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int | None,
                warmup_ratio: float = 0.05, log_interval: int = 20, launcher: str = 'none',
                checkpoints: int = 4, device_seconds: float | None = None,
@@ -106,13 +87,16 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
             checkpoint=dict(type='CheckpointHook', interval=interval, by_epoch=False,
                             max_keep_ckpts=1, save_last=True),
             sampler_seed=dict(type='DistSamplerSeedHook')),
+        # The learning rate follows the budget: BudgetHook sets it from the fraction spent
+        # (steps or device time), linear warm-up then cosine decay to 0.
         custom_hooks=[dict(type='BudgetHook', device_seconds=device_seconds,
-                           warmup_ratio=warmup_ratio)],
+                           max_iters=max_iters, warmup_ratio=warmup_ratio)],
         log_processor=dict(by_epoch=False, window_size=log_interval),
         val_cfg=None, val_dataloader=None, val_evaluator=None,
         test_cfg=None, test_dataloader=None, test_evaluator=None,
-        **schedule_cfg(UNBOUNDED_ITERS if timed else max_iters, warmup_ratio, timed)),
-        allow_list_keys=False)
+        train_cfg=dict(type='IterBasedTrainLoop',
+                       max_iters=UNBOUNDED_ITERS if timed else max_iters),
+        param_scheduler=[]), allow_list_keys=False)
     if 'train_dataloader' in cfg:
         # Every step sees a full batch, so each one costs the FLOPs counted for a step.
         cfg.train_dataloader.drop_last = True

@@ -143,6 +143,7 @@ def test_budget_hook_stops_at_the_step_that_spends_the_budget(monkeypatch):
     monkeypatch.setattr(budget_module.time, 'perf_counter', lambda: next(clock))
 
     class Runner:
+        iter = 0
         message_hub = MessageHub('budget-test')
         optim_wrapper = type('Wrapper', (), {'param_groups': [{'lr': 0.1}]})()
         train_loop = type('Loop', (), {'stop_training': False})()
@@ -212,30 +213,25 @@ def test_budget_curve_from_scaled_results(tmp_path):
         write_budget_curve(tmp_path, [0.25, 1.0], 's')
 
 
-@pytest.mark.parametrize('steps', [1, 2, 3, 40])
-def test_schedule_has_valid_phases_for_any_length(steps):
-    phases = pt.schedule_cfg(steps, warmup_ratio=0.34)['param_scheduler']
-    assert all(p['end'] > p['begin'] for p in phases)
-    assert phases[-1]['end'] == steps and phases[0]['begin'] == 0
-    assert len(phases) == (1 if steps == 1 else 2)
+def test_step_budget_schedule_warms_up_then_decays(monkeypatch):
+    """4 steps, warm-up 0.25: lr factors 0.01, 1, cos-decay at 1/3 and 2/3 of the rest."""
+    from mmengine.logging import MessageHub
 
+    import benchmark.budget as budget_module
 
-def test_suite_overrides_may_not_set_iteration_counts(tmp_path):
-    path = tmp_path / 'suite.py'
-    path.write_text(f"_base_ = ['{ROOT / 'configs/suites/tiny.py'}']\n"
-                    f"methods = [dict(config='{SUPERVISED}', name='Sup-long',\n"
-                    "                overrides=dict(train_cfg=dict(max_iters=99)))]\n")
-    suite = Suite.load(path)
-    with pytest.raises(pt.ConfigError, match="overrides of .*sets 'train_cfg'"):
-        load_method_config(suite.methods[0], suite)
+    class Runner:
+        iter = 0
+        message_hub = MessageHub('budget-steps-test')
+        optim_wrapper = type('Wrapper', (), {'param_groups': [{'lr': 2.0}]})()
+        train_loop = type('Loop', (), {'stop_training': False})()
 
-
-def test_named_variants_of_one_method(tmp_path):
-    path = tmp_path / 'suite.py'
-    path.write_text(f"_base_ = ['{ROOT / 'configs/suites/tiny.py'}']\n"
-                    f"methods = ['{SUPERVISED}', dict(config='{SUPERVISED}', name='Sup-b8',\n"
-                    "            overrides=dict(train_dataloader=dict(batch_size=8)))]\n")
-    suite = Suite.load(path)
-    plain, variant = (load_method_config(e, suite) for e in suite.methods)
-    assert (plain.method_name, variant.method_name) == ('Supervised', 'Sup-b8')
-    assert (plain.train_dataloader.batch_size, variant.train_dataloader.batch_size) == (4, 8)
+    runner, hook = Runner(), budget_module.BudgetHook(max_iters=4, warmup_ratio=0.25)
+    hook.before_train(runner)
+    lrs = []
+    for step in range(4):
+        runner.iter = step
+        hook.before_train_iter(runner, step)
+        lrs.append(runner.optim_wrapper.param_groups[0]['lr'])
+        hook.after_train_iter(runner, step)
+    assert lrs == pytest.approx([0.02, 2.0, 2.0 * 0.75, 2.0 * 0.25])
+    assert not runner.train_loop.stop_training  # the loop's max_iters ends a step budget

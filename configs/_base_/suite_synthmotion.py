@@ -8,6 +8,11 @@ data = dict(
 methods = [
     'configs/methods/random_init_r3d18w16_synthmotion.py',
     'configs/methods/cvrl_r3d18w16_8x2_synthmotion.py',
+    'configs/methods/tclr_r3d18w16_8x4_synthmotion.py',
+    'configs/methods/frame_simclr_r3d18w16_8x1_synthmotion.py',
+    'configs/methods/rho_byol_r3d18w16_8x2_synthmotion.py',
+    'configs/methods/rho_moco_r3d18w16_8x2_synthmotion.py',
+    'configs/methods/vcop_r3d18w16_8x1_synthmotion.py',
     'configs/methods/supervised_r3d18w16_8x2_synthmotion.py',
 ]
 seeds = [0]

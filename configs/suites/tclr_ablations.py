@@ -1,0 +1,15 @@
+# TCLR's loss ablations at SynthMotion scale (Dave et al., CVIU 2022): the full loss, without the
+# local-local term, without the global-local term, and instance contrast alone (IC global + IC
+# local). Every variant spends the default suite's budget; RandomInit is the floor.
+_base_ = ['../_base_/suite_synthmotion.py']
+
+suite_name = 'tclr_ablations'
+_tclr = 'configs/methods/tclr_r3d18w16_8x4_synthmotion.py'
+methods = [
+    'configs/methods/random_init_r3d18w16_synthmotion.py',
+    _tclr,
+    dict(config=_tclr, name='TCLR-no-LL', overrides=dict(model=dict(loss_weights=dict(ll=0.0)))),
+    dict(config=_tclr, name='TCLR-no-GL', overrides=dict(model=dict(loss_weights=dict(gl=0.0)))),
+    dict(config=_tclr, name='TCLR-IC-only',
+         overrides=dict(model=dict(loss_weights=dict(ll=0.0, gl=0.0)))),
+]
