@@ -29,7 +29,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.suite import Suite, run_suite
     suite = Suite.load(args.suite, data_root=args.data_root)
     board, failures = run_suite(suite, out=args.out, work_root=Path(args.work_dir),
-                                methods=args.methods, seeds=args.seeds, launcher=args.launcher)
+                                methods=args.methods, seeds=args.seeds, launcher=args.launcher,
+                                use_cache=not args.no_cache)
     if board is not None:
         print(format_table(board))
     for failure in failures:
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('--work-dir', default='work_dirs', help='checkpoints, logs, features')
     run.add_argument('--data-root', default=None, help="override the suite's data root")
     run.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'])
+    run.add_argument('--no-cache', action='store_true',
+                     help='bypass the shared feature cache (<work-dir>/feature_cache): features '
+                          'are extracted afresh and the cache is neither read nor written')
     run.set_defaults(func=cmd_run)
 
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')

@@ -64,9 +64,10 @@ def schedule_cfg(max_iters: int, warmup_ratio: float) -> dict:
 
 def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
                warmup_ratio: float = 0.05, log_interval: int = 20, launcher: str = 'none',
-               checkpoints: int = 4) -> Config:
+               checkpoints: int = 4, resume: bool = True) -> Config:
     """Everything mmengine's Runner needs: the method's model, data and optimiser plus the harness's
-    schedule, hooks, seed and work_dir. ``checkpoints`` resumable checkpoints are saved per run."""
+    schedule, hooks, seed and work_dir. ``checkpoints`` resumable checkpoints are saved per run
+    (0: none, e.g. for seconds-long fine-tuning runs, which also pass ``resume=False``)."""
     cfg = copy.deepcopy(method_cfg)
     interval = max(1, max_iters // max(1, checkpoints))
     cfg.merge_from_dict(dict(
@@ -74,7 +75,7 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
         default_scope=DEFAULT_SCOPE,
         randomness=dict(seed=seed, diff_rank_seed=True, deterministic=False),
         launcher=launcher,
-        resume=True,  # picks up work_dir/last_checkpoint after an interruption
+        resume=resume,  # picks up work_dir/last_checkpoint after an interruption
         log_level='INFO',
         env_cfg=dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
                      dist_cfg=dict(backend='nccl' if torch.cuda.is_available() else 'gloo')),
@@ -84,7 +85,7 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int,
             logger=dict(type='LoggerHook', interval=log_interval),
             param_scheduler=dict(type='ParamSchedulerHook'),
             checkpoint=dict(type='CheckpointHook', interval=interval, by_epoch=False,
-                            max_keep_ckpts=1, save_last=True),
+                            max_keep_ckpts=1, save_last=True) if checkpoints > 0 else None,
             sampler_seed=dict(type='DistSamplerSeedHook')),
         log_processor=dict(by_epoch=False, window_size=log_interval),
         val_cfg=None, val_dataloader=None, val_evaluator=None,
