@@ -44,7 +44,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for scale in args.budget_scale or [1.0]:
         board, failed = run_suite(suite.scaled(scale), out=scale_dir(out, scale),
                                   work_root=Path(args.work_dir), methods=args.methods,
-                                  seeds=args.seeds, launcher=args.launcher)
+                                  seeds=args.seeds, launcher=args.launcher,
+                                  use_cache=not args.no_cache)
         failures += [f'budget x{scale:g}: {f}' if args.budget_scale else f for f in failed]
         if board is not None:
             print(format_table(board))
@@ -114,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('--budget-scale', type=_scales, default=None, metavar='F[,F...]',
                      help='run the suite at these fractions of its budget (e.g. 0.25,0.5,1) '
                           'and draw results/<suite>/budget_curve.png')
+    run.add_argument('--no-cache', action='store_true',
+                     help='bypass the shared feature cache (<work-dir>/feature_cache): features '
+                          'are extracted afresh and the cache is neither read nor written')
     run.set_defaults(func=cmd_run)
 
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')

@@ -1,6 +1,7 @@
-"""Features of one checkpoint on one data split: the only thing protocols see."""
+"""Features of one checkpoint on one data split: the only thing feature protocols see."""
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,3 +79,14 @@ def save_features(features: Features, path: Path) -> None:
 def load_features(path: Path) -> Features:
     with np.load(path) as data:
         return Features(data['clips'], data['labels'], int(data['num_failed']))
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """SHA-256 (hex) of a model's state dict: every entry's name, dtype, shape and raw bytes, in
+    sorted name order. Deterministic across processes; any change of any tensor changes it."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f'{name}|{tensor.dtype}|{tuple(tensor.shape)}|'.encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()

@@ -22,7 +22,7 @@ from benchmark.io import atomic_write_json, atomic_write_text, read_json
 from benchmark.leaderboard_formats import write_formats
 
 # Protocols shown first, in this order; any other protocol follows alphabetically.
-PROTOCOL_ORDER = ('linear', 'retrieval')
+PROTOCOL_ORDER = ('linear', 'knn', 'retrieval', 'semisup', 'finetune')
 _REQUIRED_KEYS = ('method', 'seed', 'protocol', 'metrics')
 
 
@@ -56,12 +56,17 @@ def protocol_sort_key(protocol: str) -> tuple[int, str]:
 
 
 def metric_sort_key(metric: str) -> tuple[int, float, str]:
-    """top1, top5 (any topK by K), then R@k by k numerically, then others alphabetically."""
+    """top1, top5 (any topK by K), then R@k by k numerically, then per-label-fraction metrics
+    (``top1_1pct``, ``top5_1pct``, ``top1_10pct``, ...: by fraction, then K), then others
+    alphabetically."""
     for rank, pattern in enumerate((r'top(\d+)', r'R@(\d+)')):
         match = re.fullmatch(pattern, metric)
         if match:
             return rank, int(match.group(1)), ''
-    return 2, 0, metric
+    match = re.fullmatch(r'top(\d+)_([\d.]+)pct', metric)
+    if match:
+        return 2, float(match.group(2)), f'{int(match.group(1)):06d}'
+    return 3, 0, metric
 
 
 def method_sort_key(method_order: Sequence[str] | None) -> Any:

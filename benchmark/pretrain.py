@@ -60,11 +60,12 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
 def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int | None,
                warmup_ratio: float = 0.05, log_interval: int = 20, launcher: str = 'none',
                checkpoints: int = 4, device_seconds: float | None = None,
-               checkpoint_interval: int = 200) -> Config:
+               checkpoint_interval: int = 200, resume: bool = True) -> Config:
     """Everything mmengine's Runner needs: the method's model, data and optimiser plus the harness's
     schedule, hooks, seed and work_dir. ``checkpoints`` resumable checkpoints are saved per run
     (every ``checkpoint_interval`` steps when ``max_iters`` is None, i.e. a device_seconds
-    budget of ``device_seconds``)."""
+    budget of ``device_seconds``; 0: none, e.g. for seconds-long fine-tuning runs, which also
+    pass ``resume=False``)."""
     cfg = copy.deepcopy(method_cfg)
     timed = max_iters is None
     if timed and device_seconds is None:
@@ -75,7 +76,7 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
         default_scope=DEFAULT_SCOPE,
         randomness=dict(seed=seed, diff_rank_seed=True, deterministic=False),
         launcher=launcher,
-        resume=True,  # picks up work_dir/last_checkpoint after an interruption
+        resume=resume,  # picks up work_dir/last_checkpoint after an interruption
         log_level='INFO',
         env_cfg=dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
                      dist_cfg=dict(backend='nccl' if torch.cuda.is_available() else 'gloo')),
@@ -85,7 +86,7 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
             logger=dict(type='LoggerHook', interval=log_interval),
             param_scheduler=dict(type='ParamSchedulerHook'),
             checkpoint=dict(type='CheckpointHook', interval=interval, by_epoch=False,
-                            max_keep_ckpts=1, save_last=True),
+                            max_keep_ckpts=1, save_last=True) if checkpoints > 0 else None,
             sampler_seed=dict(type='DistSamplerSeedHook')),
         # The learning rate follows the budget: BudgetHook sets it from the fraction spent
         # (steps or device time), linear warm-up then cosine decay to 0.

@@ -4,6 +4,11 @@ same protocols on the same features, written as one JSON record per (method, see
 Re-running a suite skips finished work: records whose config hash and protocol version match are
 kept, trained weights and extracted features are reused, and an interrupted pretraining resumes
 from its last mmengine checkpoint.
+
+Features live in a cache shared by all work dirs, ``<work_root>/feature_cache/``, keyed by the
+weights' bytes, the method's model config, the split's file list and data root, and the view
+(see :func:`split_features`): linear, knn and retrieval of one checkpoint read the same features.
+Model protocols (semisup, finetune) get a :class:`~benchmark.protocols.base.ModelContext` instead.
 """
 from __future__ import annotations
 
@@ -21,10 +26,11 @@ from mmengine.logging import print_log
 
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
-from benchmark.features import Features, extract_features, load_features, save_features
+from benchmark.features import (Features, extract_features, load_features, save_features,
+                                weights_digest)
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
-from benchmark.protocols import build_protocol
+from benchmark.protocols import ModelContext, build_protocol
 from benchmark.provenance import provenance, stable_hash
 from benchmark.registry import DATASETS, build, load_plugins
 
@@ -159,18 +165,35 @@ def eval_dataset(suite: Suite, split: str):
         transform=dict(type='CenterClip', out_size=view['out_size'])))
 
 
-def split_features(model: torch.nn.Module, suite: Suite, split: str, work: Path) -> Features:
-    """Features of one split, extracted once per (weights, split file, view) and cached in work."""
-    files = Path(ann_path(suite, split)).read_text()
-    key = stable_hash(dict(view=suite.evaluation['view'], files=files))
-    path = work / 'features' / f'{split}-{key}.npz'
-    if path.is_file():
-        return load_features(path)
-    print_log(f'extracting {split} features -> {path}', logger='current')
+def feature_key(model: torch.nn.Module, model_cfg: dict, suite: Suite, split: str) -> str:
+    """Cache key of one split's features: the weights' bytes (:func:`weights_digest`), the
+    method's model config (the same weights in another architecture give other features), the
+    split's file list and data root, and the evaluation view. Extraction batch size and workers
+    are not part of it (they do not change the features)."""
+    return stable_hash(dict(
+        weights=weights_digest(pt.unwrap(model)), model=model_cfg, view=suite.evaluation['view'],
+        files=Path(ann_path(suite, split)).read_text(),
+        data_root=str(Path(suite.data['root']).resolve())), length=24)
+
+
+def split_features(model: torch.nn.Module, model_cfg: dict, suite: Suite, split: str,
+                   cache_root: Path, use_cache: bool = True) -> Features:
+    """Features of one split, extracted once per (weights, model config, split, view) and cached
+    in ``cache_root`` (shared by every work dir). ``use_cache=False`` neither reads nor writes
+    the cache: the features are extracted afresh and kept in memory only."""
+    path = None
+    if use_cache:
+        path = cache_root / f'{split}-{feature_key(model, model_cfg, suite, split)}.npz'
+        if path.is_file():
+            print_log(f'{split} features from cache {path}', logger='current')
+            return load_features(path)
+    print_log(f'extracting {split} features' + (f' -> {path}' if path else ' (cache bypassed)'),
+              logger='current')
     feats = extract_features(model, eval_dataset(suite, split),
                              batch_size=suite.evaluation.get('batch_size', 32),
                              num_workers=suite.evaluation.get('num_workers', 0))
-    save_features(feats, path)
+    if path is not None:
+        save_features(feats, path)
     return feats
 
 
@@ -185,9 +208,17 @@ def _record_is_current(path: Path, config_hash: str, protocol) -> bool:
             and rec.get('protocol_version') == protocol.version)
 
 
+def _write_record(path: Path, record: dict) -> Path:
+    atomic_write_json(path, record)
+    print_log(f'{record["method"]} seed {record["seed"]} {record["protocol"]}: '
+              f'{record["metrics"]}', logger='current')
+    return path
+
+
 def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out: Path,
-                    work_root: Path, launcher: str = 'none') -> list[Path]:
-    """Pretrain (or reuse), extract features (or reuse), evaluate every pending protocol."""
+                    work_root: Path, launcher: str = 'none', use_cache: bool = True) -> list[Path]:
+    """Pretrain (or reuse), run the pending model protocols (fine-tuning), extract features (or
+    read them from the cache) and evaluate the pending feature protocols."""
     name = cfg.method_name
     config_hash = stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
                                    evaluation=suite.evaluation, data=suite.data))
@@ -219,35 +250,59 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                      untrained=True)
         pt.save_weights(model, weights)
         atomic_write_json(stats_path, stats)
-    if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates and writes
-        return []
+    barrier()  # the weights file is complete before any rank fine-tunes from it
 
-    feats = {split: split_features(model, suite, split, work) for split in ('train', 'test')}
-    written = []
-    for protocol in pending:
-        start = time.perf_counter()
-        metrics = protocol.evaluate(feats['train'], feats['test'], seed=seed)
-        record = dict(
+    def record(protocol, metrics: dict, evaluation: dict, start: float) -> dict:
+        return dict(
             suite=suite.name, method=name, method_config=method_path, config_hash=config_hash,
             seed=seed, protocol=protocol.name, protocol_version=protocol.version,
             metrics={k: round(float(v), 4) for k, v in metrics.items()}, pretrain=stats,
-            evaluation=dict(view=suite.evaluation['view'], num_train=len(feats['train'].labels),
-                            num_test=len(feats['test'].labels),
-                            num_failed=dict(train=feats['train'].num_failed,
-                                            test=feats['test'].num_failed),
+            evaluation=dict(view=suite.evaluation['view'], **evaluation,
                             protocol_info=getattr(protocol, 'last_info', None)),
             eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance())
-        path = records_dir / f'{protocol.name}.json'
-        atomic_write_json(path, record)
-        print_log(f'{name} seed {seed} {protocol.name}: {record["metrics"]}', logger='current')
-        written.append(path)
+
+    written = []
+    # Model protocols train: under a distributed launcher every rank takes part, rank 0 scores.
+    context = ModelContext(
+        method_cfg=cfg, weights=weights, data_root=suite.data['root'],
+        cache_dir=suite.data['cache_dir'],
+        ann_files={split: ann_path(suite, split) for split in suite.data['splits']},
+        view=suite.evaluation['view'], work_dir=work, subset_dir=out / 'subsets',
+        batch_size=suite.evaluation.get('batch_size', 32),
+        num_workers=suite.evaluation.get('num_workers', 0), launcher=launcher)
+    for protocol in (p for p in pending if p.needs_model):
+        start = time.perf_counter()
+        metrics = protocol.evaluate_model(context, seed=seed)
+        if get_rank() == 0:
+            written.append(_write_record(records_dir / f'{protocol.name}.json',
+                                         record(protocol, metrics, {}, start)))
+    if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates features
+        return []
+
+    feature_protocols = [p for p in pending if not p.needs_model]
+    if not feature_protocols:
+        return written
+    feats = {split: split_features(model, cfg.model.to_dict(), suite, split,
+                                   work_root / 'feature_cache', use_cache)
+             for split in ('train', 'test')}
+    for protocol in feature_protocols:
+        start = time.perf_counter()
+        metrics = protocol.evaluate(feats['train'], feats['test'], seed=seed)
+        evaluation = dict(num_train=len(feats['train'].labels),
+                          num_test=len(feats['test'].labels),
+                          num_failed=dict(train=feats['train'].num_failed,
+                                          test=feats['test'].num_failed))
+        written.append(_write_record(records_dir / f'{protocol.name}.json',
+                                     record(protocol, metrics, evaluation, start)))
     return written
 
 
 def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
               methods: list[str] | None = None, seeds: list[int] | None = None,
-              launcher: str = 'none') -> tuple[dict | None, list[str]]:
+              launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
     """Run every (method, seed) of the suite; a failing one is reported, the others go on.
+
+    ``use_cache=False`` bypasses the shared feature cache (see :func:`split_features`).
 
     Returns the leaderboard (None on ranks other than 0 under a distributed launcher) and the
     list of failures ('method seed N: error').
@@ -276,7 +331,8 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
     for path, cfg in cfgs:
         for seed in seeds or suite.seeds:
             try:
-                run_method_seed(suite, cfg, path, seed, out, Path(work_root), launcher)
+                run_method_seed(suite, cfg, path, seed, out, Path(work_root), launcher,
+                                use_cache)
             except Exception as exc:  # one failing method must not lose the others' results
                 failures.append(f'{cfg.method_name} seed {seed}: {type(exc).__name__}: {exc}')
                 print_log(traceback.format_exc(), logger='current', level=40)

@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 from benchmark.features import Features
-from benchmark.protocols import LinearProbe, Retrieval, build_protocol
+from benchmark.protocols import (KNN, FeatureProtocol, FineTune, LinearProbe, ModelProtocol,
+                                 Retrieval, SemiSupervised, build_protocol)
+from benchmark.protocols.knn import knn_class_scores
+from benchmark.protocols.semisup import fraction_tag
 from benchmark.protocols.retrieval import first_hit_rank
 from benchmark.registry import PROTOCOLS
 
@@ -186,10 +189,66 @@ def test_build_protocol_by_class_or_short_name():
 
 def test_build_protocol_unknown_lists_available():
     with pytest.raises(KeyError, match='linear') as err:
-        build_protocol({'type': 'knn'})
+        build_protocol({'type': 'no_such_protocol'})
     assert 'retrieval' in str(err.value)
 
 
-def test_protocol_names_and_versions():
-    assert (LinearProbe.name, Retrieval.name) == ('linear', 'retrieval')
-    assert isinstance(LinearProbe.version, str) and isinstance(Retrieval.version, str)
+def test_protocol_names_versions_and_kinds():
+    classes = (LinearProbe, KNN, Retrieval, SemiSupervised, FineTune)
+    assert [c.name for c in classes] == ['linear', 'knn', 'retrieval', 'semisup', 'finetune']
+    assert all(isinstance(c.version, str) for c in classes)
+    assert all(issubclass(c, FeatureProtocol) and not c.needs_model for c in classes[:3])
+    assert all(issubclass(c, ModelProtocol) and c.needs_model for c in classes[3:])
+
+
+# ----------------------------------------------------------------------------------------- knn
+# Query (1, 0) of class 0. Train: (1, 0) class 0 at sim 1; (0.8, +-0.6) class 1 at sim 0.8 each;
+# (-1, 0) class 2 at sim -1. With k = 3 the votes are class 0: exp(1/T), class 1: 2 exp(0.8/T).
+KNN_TRAIN = feats([[1, 0], [0.8, 0.6], [0.8, -0.6], [-1, 0]], [0, 1, 1, 2])
+KNN_QUERY = feats([[1, 0]], [0])
+
+
+def test_knn_hand_computed_votes():
+    scores = knn_class_scores(KNN_QUERY.video_level() @ KNN_TRAIN.video_level().T,
+                              KNN_TRAIN.labels, np.array([0, 1, 2]), k=3, temperature=1.0)
+    np.testing.assert_allclose(scores, [[np.e, 2 * np.exp(0.8), 0.0]], rtol=1e-6)
+
+
+def test_knn_temperature_decides_the_vote():
+    # T = 0.07: exp(1/0.07) > 2 exp(0.8/0.07) (ratio e^2.86 / 2 = 8.7): class 0 wins.
+    assert KNN(k=3, temperature=0.07, topk=(1, 2)).evaluate(KNN_TRAIN, KNN_QUERY) == {
+        'top1': 100.0, 'top2': 100.0}
+    # T = 1: e = 2.72 < 2 e^0.8 = 4.45: class 1 wins, class 0 is second.
+    assert KNN(k=3, temperature=1.0, topk=(1, 2)).evaluate(KNN_TRAIN, KNN_QUERY) == {
+        'top1': 0.0, 'top2': 100.0}
+    # k = 1: only the nearest votes.
+    assert KNN(k=1, temperature=1.0, topk=(1,)).evaluate(KNN_TRAIN, KNN_QUERY) == {'top1': 100.0}
+
+
+def test_knn_defaults_clip_k_and_topk():
+    metrics = KNN().evaluate(KNN_TRAIN, KNN_QUERY)  # k = 20 > 4 videos, top5 > 3 classes
+    assert set(metrics) == {'top1', 'top5'} and metrics['top5'] == 100.0
+    assert (KNN().k, KNN().temperature) == (20, 0.07)
+
+
+def test_knn_separable_clusters_and_errors():
+    rng = np.random.default_rng(8)
+    means = 5.0 * rng.standard_normal((5, 16))
+    train, test = clusters(rng, means, 50, 2, 0.3), clusters(rng, means, 30, 2, 0.3)
+    assert KNN().evaluate(train, test) == {'top1': 100.0, 'top5': 100.0}
+    with pytest.raises(ValueError, match='temperature'):
+        KNN(temperature=0)
+    with pytest.raises(ValueError, match='dims differ'):
+        KNN().evaluate(train, feats([[1.0, 2.0]], [0]))
+
+
+# --------------------------------------------------------------------------- semisup / finetune
+def test_fraction_tags_and_configs():
+    assert [fraction_tag(f) for f in (0.01, 0.1, 0.005, 1.0)] == ['1pct', '10pct', '0.5pct',
+                                                                  '100pct']
+    assert build_protocol({'type': 'semisup'}).fractions == [0.01, 0.1]
+    assert build_protocol({'type': 'finetune', 'steps': 5}).fractions == [1.0]
+    with pytest.raises(ValueError, match='semisup'):
+        FineTune(fractions=(0.1,))
+    with pytest.raises(ValueError, match=r'\(0, 1\]'):
+        SemiSupervised(fractions=(0.0,))

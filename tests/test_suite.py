@@ -39,7 +39,7 @@ def test_records_and_leaderboard(first_run):
     base, board = first_run
     results = base / 'results'
     for method in METHODS:
-        for protocol in ('linear', 'retrieval'):
+        for protocol in ('linear', 'knn', 'retrieval', 'semisup', 'finetune'):
             rec = read_json(results / 'runs' / method / 'seed0' / f'{protocol}.json')
             assert rec['method'] == method and rec['seed'] == 0 and rec['suite'] == 'tiny'
             assert rec['config_hash'] and rec['provenance']['packages']['torch']
@@ -54,8 +54,18 @@ def test_records_and_leaderboard(first_run):
     metrics = {(r['method'], r['protocol'], r['metric']) for r in on_disk['rows']}
     for method in METHODS:
         assert {(method, 'linear', 'top1'), (method, 'linear', 'top5'),
-                (method, 'retrieval', 'R@1'), (method, 'retrieval', 'R@50')} <= metrics
+                (method, 'knn', 'top1'), (method, 'knn', 'top5'),
+                (method, 'retrieval', 'R@1'), (method, 'retrieval', 'R@50'),
+                (method, 'semisup', 'top1_1pct'), (method, 'semisup', 'top5_1pct'),
+                (method, 'finetune', 'top1'), (method, 'finetune', 'top5')} <= metrics
     assert 'CVRL' in (results / 'leaderboard.md').read_text()
+    # Every method fine-tuned on the same subset file, one video per class of tiny's train split.
+    subsets = list((results / 'subsets').glob('train-0.01-seed0-*.txt'))
+    assert len(subsets) == 1
+    for method in METHODS:
+        info = read_json(results / 'runs' / method / 'seed0' / 'semisup.json')
+        run = info['evaluation']['protocol_info']['runs'][0]
+        assert run['train_file'] == str(subsets[0]) and run['num_train'] == 12
 
 
 def test_rerun_skips_finished_work(first_run, tiny_data, monkeypatch):
@@ -147,3 +157,85 @@ def test_two_process_data_parallel_run(tiny_data, tmp_path):
     assert stats['world_size'] == 2 and stats['iters'] >= 1
     assert abs(stats['train_tflops'] * 1e12 - 1.3e10) <= stats['gflops_per_step'] * 1e9
     assert (tmp_path / 'results/leaderboard.json').is_file()
+
+
+# ------------------------------------------------------------------------------- feature cache
+def _count_extractions(monkeypatch):
+    import benchmark.suite as suite_module
+    calls = []
+    real = suite_module.extract_features
+
+    def spy(model, dataset, **kwargs):
+        calls.append(dataset.ann_file)
+        return real(model, dataset, **kwargs)
+    monkeypatch.setattr(suite_module, 'extract_features', spy)
+    return calls
+
+
+def _feature_suite(tiny_data, **view):
+    suite = Suite.load(TINY, data_root=str(tiny_data))
+    suite.evaluation['protocols'] = [dict(type='LinearProbe', Cs=[1.0]), dict(type='KNN', k=3),
+                                     dict(type='Retrieval')]
+    suite.evaluation['view'].update(view)
+    return suite
+
+
+def test_feature_protocols_extract_each_split_once_and_cache(tiny_data, tmp_path, monkeypatch):
+    calls = _count_extractions(monkeypatch)
+    work = tmp_path / 'work'
+    run = dict(work_root=work, methods=['RandomInit'])
+    assert run_suite(_feature_suite(tiny_data), out=tmp_path / 'r1', **run)[1] == []
+    assert sorted(Path(c).name for c in calls) == ['test.txt', 'train.txt']
+    assert len(list((work / 'feature_cache').glob('*.npz'))) == 2
+    # linear, knn and retrieval records all came from those features; a new results folder
+    # (records to write again) reads the cache and extracts nothing.
+    for protocol in ('linear', 'knn', 'retrieval'):
+        assert (tmp_path / 'r1/runs/RandomInit/seed0' / f'{protocol}.json').is_file()
+    calls.clear()
+    assert run_suite(_feature_suite(tiny_data), out=tmp_path / 'r2', **run)[1] == []
+    assert calls == []
+    # --no-cache: extracted again, and the cache is neither read nor written.
+    assert run_suite(_feature_suite(tiny_data), out=tmp_path / 'r3', use_cache=False,
+                     **run)[1] == []
+    assert len(calls) == 2 and len(list((work / 'feature_cache').glob('*.npz'))) == 2
+    # Another view: new features.
+    calls.clear()
+    assert run_suite(_feature_suite(tiny_data, num_clips=3), out=tmp_path / 'r4', **run)[1] == []
+    assert len(calls) == 2 and len(list((work / 'feature_cache').glob('*.npz'))) == 4
+
+
+def test_feature_cache_key_follows_the_weights(tiny_data, tmp_path, monkeypatch):
+    import torch
+
+    import benchmark.pretrain as pt
+    from benchmark.registry import load_plugins
+    from benchmark.suite import load_method_config, split_features
+    load_plugins()
+    suite = Suite.load(TINY, data_root=str(tiny_data))
+    cfg = load_method_config(suite.methods[0], suite)
+    model = pt.init_untrained(cfg, 0)
+    calls = _count_extractions(monkeypatch)
+    cache = tmp_path / 'cache'
+    first = split_features(model, cfg.model.to_dict(), suite, 'test', cache)
+    split_features(model, cfg.model.to_dict(), suite, 'test', cache)
+    assert len(calls) == 1
+    with torch.no_grad():  # one weight changed: extracted again
+        next(model.backbone.parameters()).mul_(1.5)
+    changed = split_features(model, cfg.model.to_dict(), suite, 'test', cache)
+    assert len(calls) == 2 and not (changed.clips == first.clips).all()
+    # The same weights as another method config (architecture) are another key too.
+    other = dict(cfg.model.to_dict(), channels_last=False)
+    split_features(model, other, suite, 'test', cache)
+    assert len(calls) == 3
+
+
+def test_cli_no_cache_flag(monkeypatch, tmp_path):
+    import benchmark.suite as suite_module
+    seen = {}
+    monkeypatch.setattr(suite_module, 'run_suite',
+                        lambda suite, **kw: seen.update(kw) or ({'suite': 'x', 'rows': []}, []))
+    monkeypatch.setattr('benchmark.leaderboard.format_table', lambda board: '')
+    assert main(['run', str(TINY), '--no-cache', '--data-root', str(tmp_path)]) == 0
+    assert seen['use_cache'] is False
+    assert main(['run', str(TINY), '--data-root', str(tmp_path)]) == 0
+    assert seen['use_cache'] is True

@@ -1,6 +1,15 @@
-"""Evaluation protocols on frozen features; importing this package registers them."""
-from benchmark.protocols.base import Protocol, build_protocol
+"""Evaluation protocols; importing this package registers them.
+
+Feature protocols (linear, knn, retrieval) evaluate frozen features; model protocols (semisup,
+finetune) fine-tune the network from its weights (see ``base.py``).
+"""
+from benchmark.protocols.base import (FeatureProtocol, ModelContext, ModelProtocol, Protocol,
+                                      build_protocol)
+from benchmark.protocols.finetune import FineTune
+from benchmark.protocols.knn import KNN
 from benchmark.protocols.linear import LinearProbe
 from benchmark.protocols.retrieval import Retrieval
+from benchmark.protocols.semisup import SemiSupervised
 
-__all__ = ['LinearProbe', 'Protocol', 'Retrieval', 'build_protocol']
+__all__ = ['FeatureProtocol', 'FineTune', 'KNN', 'LinearProbe', 'ModelContext', 'ModelProtocol',
+           'Protocol', 'Retrieval', 'SemiSupervised', 'build_protocol']

@@ -1,6 +1,20 @@
-"""Common interface of evaluation protocols and the config-to-protocol builder."""
+"""Common interface of evaluation protocols and the config-to-protocol builder.
+
+Two kinds of protocol, told apart by their base class:
+
+- :class:`FeatureProtocol` (linear, knn, retrieval) sees only the frozen features of the train
+  and test splits (:class:`~benchmark.features.Features`), extracted once per checkpoint and
+  shared by every feature protocol.
+- :class:`ModelProtocol` (semisup, finetune) trains the network itself, so it gets a
+  :class:`ModelContext`: the method config and the path of its weights, where the data is and how
+  test videos are viewed, and a scratch directory. It still knows nothing about how the weights
+  were trained: it builds the method from its config, loads the state dict and only ever calls
+  ``extract_feat``.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from benchmark.features import Features
@@ -8,18 +22,68 @@ from benchmark.registry import PROTOCOLS
 
 
 class Protocol:
-    """An evaluation protocol on frozen features.
+    """An evaluation protocol.
 
     Subclasses set ``name`` (the key results are filed under) and ``version`` (bump whenever a
     change would alter results, so stale records are recognisable), take their config as keyword
-    arguments and implement :meth:`evaluate`.
+    arguments and derive from :class:`FeatureProtocol` or :class:`ModelProtocol`.
+    ``last_info`` (optional) is copied into the run record as ``protocol_info``.
     """
 
     name: ClassVar[str]
     version: ClassVar[str]
+    #: True when the protocol needs the model (a :class:`ModelContext`), not just features.
+    needs_model: ClassVar[bool] = False
+
+
+class FeatureProtocol(Protocol):
+    """A protocol on frozen features."""
+
+    needs_model = False
 
     def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
         """Fit on ``train`` only, score ``test``; metrics in percent (0-100)."""
+        raise NotImplementedError
+
+
+@dataclass
+class ModelContext:
+    """What a :class:`ModelProtocol` may use about one (method, seed) checkpoint.
+
+    method_cfg: the method's mmengine config as the suite runs it (``model=dict(type=...)``).
+    weights: file holding the method's state dict (``benchmark.pretrain.save_weights``).
+    data_root / cache_dir: where the videos and their decode-once frame cache live.
+    ann_files: split name -> annotation file (at least ``train`` and ``test``).
+    view: the suite's evaluation view (clip_len, stride, num_clips, out_size) for test videos.
+    work_dir: scratch space of this (method, seed); a protocol makes its own sub-folder.
+    subset_dir: folder shared by all methods of the suite (label subsets live here, so every
+        method sees the same videos).
+    batch_size / num_workers: of test-time inference.
+    launcher: the suite's launcher; training runs data-parallel on every rank under it.
+    """
+
+    method_cfg: Any
+    weights: Path
+    data_root: str
+    cache_dir: str | None
+    ann_files: dict[str, str]
+    view: dict[str, int]
+    work_dir: Path
+    subset_dir: Path
+    batch_size: int = 32
+    num_workers: int = 0
+    launcher: str = 'none'
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ModelProtocol(Protocol):
+    """A protocol that trains or runs the network itself (fine-tuning)."""
+
+    needs_model = True
+
+    def evaluate_model(self, context: ModelContext, seed: int = 0) -> dict[str, float] | None:
+        """Metrics in percent (0-100). Under a distributed launcher every rank calls this (the
+        training is data-parallel); rank 0 returns the metrics, the other ranks None."""
         raise NotImplementedError
 
 

@@ -19,7 +19,7 @@ from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from benchmark.features import Features
-from benchmark.protocols.base import Protocol
+from benchmark.protocols.base import FeatureProtocol
 from benchmark.registry import PROTOCOLS
 
 
@@ -55,7 +55,7 @@ def topk_accuracy(probs: np.ndarray, classes: np.ndarray, labels: np.ndarray, k:
 
 
 @PROTOCOLS.register_module()
-class LinearProbe(Protocol):
+class LinearProbe(FeatureProtocol):
     """Linear probe with video-grouped cross-validation of C on the training split.
 
     Args:

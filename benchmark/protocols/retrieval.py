@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from benchmark.features import Features
-from benchmark.protocols.base import Protocol
+from benchmark.protocols.base import FeatureProtocol
 from benchmark.registry import PROTOCOLS
 
 # Queries per block: bounds the (block, G) similarity matrix to ~block * G * 4 bytes.
@@ -45,7 +45,7 @@ def first_hit_rank(sim: np.ndarray, query_labels: np.ndarray,
 
 
 @PROTOCOLS.register_module()
-class Retrieval(Protocol):
+class Retrieval(FeatureProtocol):
     """Video retrieval: queries = test split, gallery = train split.
 
     Args:
