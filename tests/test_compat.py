@@ -40,6 +40,17 @@ def _runner(work_dir, max_iters):
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)))
 
 
+@pytest.fixture(autouse=True)
+def no_safe_globals():
+    """Each test starts without allow-listed globals (other tests' pretraining adds them to this
+    process), and the previous allow-list is restored afterwards."""
+    saved = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    yield
+    torch.serialization.clear_safe_globals()
+    torch.serialization.add_safe_globals(saved)
+
+
 def test_checkpoint_needs_the_allow_list_and_resumes_with_it(tmp_path):
     _runner(tmp_path, 2).train()
     ckpt = tmp_path / 'iter_2.pth'

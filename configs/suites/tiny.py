@@ -3,7 +3,8 @@ _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'tiny'
 data = dict(root='data/synthmotion_tiny', scale='tiny')
-pretrain = dict(budget=dict(unit="train_flops", value=1.3e10), warmup_ratio=0.34, log_interval=1)
+seeds = [0]
+pretrain = dict(budget=dict(unit='train_flops', value=1.3e10), warmup_ratio=0.34, log_interval=1)
 # Small batches and no worker process keep the test fast.
 method_overrides = dict(
     train_dataloader=dict(batch_size=4, num_workers=0, persistent_workers=False))
