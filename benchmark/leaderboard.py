@@ -19,7 +19,6 @@ import numpy as np
 from tabulate import tabulate
 
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
-from benchmark.leaderboard_formats import write_formats
 
 # Protocols shown first, in this order; any other protocol follows alphabetically.
 PROTOCOL_ORDER = ('linear', 'knn', 'retrieval', 'semisup', 'finetune')
@@ -255,24 +254,32 @@ def format_table(leaderboard: dict[str, Any]) -> str:
                  if table else '(no results)')
     if table:
         lines += ['', '## Compute consumed (mean over seeds)', '', compute_table(leaderboard)]
-    lines += ['', *_footer(leaderboard.get('provenance', {}))]
+    lines += ['', 'Provenance:', *(f'- {line}' for line in provenance_lines(leaderboard))]
     return '\n'.join(lines) + '\n'
 
 
-def _footer(prov: dict[str, Any]) -> list[str]:
-    """Markdown bullet list of the provenance summary (values joined with '/')."""
-    def joined(values: Sequence[str]) -> str:
-        return '/'.join(values) if values else 'unknown'
+def provenance_lines(leaderboard: dict[str, Any]) -> list[str]:
+    """``key: value`` lines of every table's footer: suite, budget, seeds, git revision(s),
+    protocol versions, device, python, package versions (several values of one field joined by
+    ``/``)."""
+    prov = leaderboard.get('provenance', {})
 
-    lines = ['Provenance:', f'- git: {joined(prov.get("git", []))}']
+    def joined(values: Sequence[Any]) -> str:
+        return '/'.join(str(v) for v in values) if values else 'unknown'
+
+    seeds = sorted({int(s) for row in leaderboard.get('rows', []) for s in row.get('seeds', [])})
+    lines = [f'suite: {leaderboard.get("suite", "unknown")}',
+             budget_line(leaderboard).replace('Budget: ', 'budget: ', 1),
+             f'seeds: {",".join(map(str, seeds)) or "none"}',
+             f'git: {joined(prov.get("git", []))}']
     if prov.get('protocol_versions'):
-        lines.append('- protocols: ' + ', '.join(
+        lines.append('protocols: ' + ', '.join(
             f'{p} v{joined(v)}' for p, v in prov['protocol_versions'].items()))
     for key in ('device', 'python'):
         if prov.get(key):
-            lines.append(f'- {key}: {joined(prov[key])}')
+            lines.append(f'{key}: {joined(prov[key])}')
     if prov.get('packages'):
-        lines.append('- packages: ' + ', '.join(
+        lines.append('packages: ' + ', '.join(
             f'{k} {joined(v)}' for k, v in prov['packages'].items()))
     return lines
 
@@ -299,6 +306,7 @@ def write_leaderboard(results_dir: str | Path, suite: str,
     _check_finite(leaderboard['rows'])
     atomic_write_json(Path(results_dir, 'leaderboard.json'), leaderboard)
     atomic_write_text(Path(results_dir, 'leaderboard.md'), format_table(leaderboard))
+    from benchmark.leaderboard_formats import write_formats  # it builds on this module
     write_formats(results_dir, leaderboard)  # leaderboard.csv and leaderboard.tex
     return leaderboard
 

@@ -21,11 +21,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from benchmark.io import atomic_write_text
+from benchmark.leaderboard import provenance_lines
 
 CSV_COLUMNS = ('method', 'protocol', 'metric', 'mean', 'std', 'n', 'seeds', 'values')
 _LATEX_SPECIALS = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#',
@@ -37,32 +38,6 @@ _LATEX_RE = re.compile('|'.join(re.escape(c) for c in _LATEX_SPECIALS))
 def latex_escape(text: str) -> str:
     """``text`` with LaTeX's special characters (``\\ & % $ # _ { } ~ ^``) escaped."""
     return _LATEX_RE.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
-
-
-def provenance_lines(leaderboard: dict[str, Any]) -> list[str]:
-    """``key: value`` lines: suite, seeds, git revision(s), protocol versions, device, python,
-    package versions (several values of one field joined by ``/``)."""
-    prov = leaderboard.get('provenance', {})
-
-    def joined(values: Sequence[Any]) -> str:
-        return '/'.join(str(v) for v in values) if values else 'unknown'
-
-    seeds = sorted({int(s) for row in leaderboard.get('rows', []) for s in row.get('seeds', [])})
-    from benchmark.leaderboard import budget_line
-    lines = [f'suite: {leaderboard.get("suite", "unknown")}',
-             budget_line(leaderboard).replace('Budget: ', 'budget: ', 1),
-             f'seeds: {",".join(map(str, seeds)) or "none"}',
-             f'git: {joined(prov.get("git", []))}']
-    if prov.get('protocol_versions'):
-        lines.append('protocols: ' + ', '.join(
-            f'{p} v{joined(v)}' for p, v in prov['protocol_versions'].items()))
-    for key in ('device', 'python'):
-        if prov.get(key):
-            lines.append(f'{key}: {joined(prov[key])}')
-    if prov.get('packages'):
-        lines.append('packages: ' + ', '.join(
-            f'{k} {joined(v)}' for k, v in prov['packages'].items()))
-    return lines
 
 
 def _csv_value(value: Any) -> str:

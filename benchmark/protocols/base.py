@@ -45,6 +45,20 @@ class FeatureProtocol(Protocol):
         """Fit on ``train`` only, score ``test``; metrics in percent (0-100)."""
         raise NotImplementedError
 
+    def video_pair(self, train: Features, test: Features) -> tuple:
+        """Clip-averaged, L2-normalised float32 (N, D) train and (M, D) test features, checked
+        to be non-empty and of one width."""
+        train_x = train.video_level().astype('float32')
+        test_x = test.video_level().astype('float32')
+        name = type(self).__name__
+        if len(train_x) == 0 or len(test_x) == 0:
+            raise ValueError(f'{name} needs training and test videos, got {len(train_x)} and '
+                             f'{len(test_x)}')
+        if train_x.shape[1] != test_x.shape[1]:
+            raise ValueError(f'Feature dims differ: train {train_x.shape[1]}, test '
+                             f'{test_x.shape[1]}')
+        return train_x, test_x
+
 
 @dataclass
 class ModelContext:

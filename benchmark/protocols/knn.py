@@ -66,14 +66,7 @@ class KNN(FeatureProtocol):
 
     def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
         """Top-k accuracies in percent; ``seed`` is unused (the protocol is deterministic)."""
-        neighbours = train.video_level().astype(np.float32)
-        queries = test.video_level().astype(np.float32)
-        if len(neighbours) == 0 or len(queries) == 0:
-            raise ValueError(f'KNN needs training and test videos, got {len(neighbours)} and '
-                             f'{len(queries)}')
-        if neighbours.shape[1] != queries.shape[1]:
-            raise ValueError(f'Feature dims differ: train {neighbours.shape[1]}, test '
-                             f'{queries.shape[1]}')
+        neighbours, queries = self.video_pair(train, test)
         classes = np.unique(train.labels)
         scores = np.concatenate([
             knn_class_scores(queries[i:i + _QUERY_BLOCK] @ neighbours.T, train.labels, classes,

@@ -64,14 +64,7 @@ class Retrieval(FeatureProtocol):
 
     def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
         """R@k in percent; ``seed`` is unused (the protocol is deterministic)."""
-        gallery = train.video_level().astype(np.float32)
-        queries = test.video_level().astype(np.float32)
-        if len(gallery) == 0 or len(queries) == 0:
-            raise ValueError(f'Retrieval needs a non-empty gallery and query set, got '
-                             f'{len(gallery)} gallery and {len(queries)} query videos')
-        if gallery.shape[1] != queries.shape[1]:
-            raise ValueError(f'Feature dims differ: train {gallery.shape[1]}, test '
-                             f'{queries.shape[1]}')
+        gallery, queries = self.video_pair(train, test)
         ranks = np.concatenate([
             first_hit_rank(queries[i:i + _QUERY_BLOCK] @ gallery.T,
                            test.labels[i:i + _QUERY_BLOCK], train.labels)

@@ -13,3 +13,7 @@ methods = [
     dict(config=_tclr, name='TCLR-IC-only',
          overrides=dict(model=dict(loss_weights=dict(ll=0.0, gl=0.0)))),
 ]
+# The frozen-feature protocols only: fine-tuning 15 more checkpoints would double the suite's
+# time, and the papers' ablation tables are linear-probe (CVRL) or retrieval/linear (TCLR) ones.
+evaluation = dict(protocols=[dict(type='LinearProbe'), dict(type='KNN', k=20, temperature=0.07),
+                             dict(type='Retrieval')])
