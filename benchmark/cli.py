@@ -39,6 +39,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.leaderboard import format_table
     from benchmark.suite import Suite, run_suite
     suite = Suite.load(args.suite, data_root=args.data_root)
+    if args.smoke:
+        return _run_smoke(suite, args)
     out = Path(args.out) if args.out else Path('results') / suite.name
     failures, board = [], None
     for scale in args.budget_scale or [1.0]:
@@ -56,6 +58,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f'FAILED: {failure}', file=sys.stderr)
     return 1 if failures else 0
+
+
+def _run_smoke(suite, args: argparse.Namespace) -> int:
+    from benchmark.leaderboard import format_table
+    from benchmark.smoke import run_smoke
+    if args.budget_scale or args.launcher != 'none':
+        raise ValueError('--smoke runs one process at a stand-in budget: drop --budget-scale '
+                         'and --launcher')
+    board, failures = run_smoke(suite, out=Path(args.out) if args.out else None,
+                                methods=args.methods, use_cache=not args.no_cache)
+    print(format_table(board))
+    for failure in failures:
+        print(f'FAILED: {failure}', file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_paper(args: argparse.Namespace) -> int:
+    from benchmark.paper import write_paper_table
+    md = write_paper_table(args.suite, results_dir=args.results, out_dir=args.out)
+    print(md.read_text())
+    print(f'written: {md} and {md.with_suffix(".json")}')
+    return 0
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -118,7 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('--no-cache', action='store_true',
                      help='bypass the shared feature cache (<work-dir>/feature_cache): features '
                           'are extracted afresh and the cache is neither read nor written')
+    run.add_argument('--smoke', action='store_true',
+                     help='a few steps on a tiny stand-in of the data set, shrunk batches and '
+                          'clips, cheap protocols; results in --out (default '
+                          'work_dirs/smoke/<suite>), never results/ (see benchmark/smoke.py)')
     run.set_defaults(func=cmd_run)
+
+    paper = sub.add_parser('paper', help="a paper suite's reference numbers next to this "
+                           "harness's: results/paper/<suite>.md and .json")
+    paper.add_argument('suite', help='paper suite config, e.g. configs/paper/tclr_r3d18_ucf101.py')
+    paper.add_argument('--results', default=None,
+                       help="the suite's results directory (default results/<suite>); "
+                            'the harness column is blank where it holds no records')
+    paper.add_argument('--out', default='results/paper', help='folder of the tables')
+    paper.set_defaults(func=cmd_paper)
 
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')
     board.add_argument('results_dir')

@@ -26,6 +26,7 @@ from mmengine.logging import print_log
 
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
+from benchmark.data import suite_data
 from benchmark.features import (Features, extract_features, load_features, save_features,
                                 weights_digest)
 from benchmark.io import atomic_write_json, read_json
@@ -66,6 +67,7 @@ class Suite:
         if data_root is not None:
             data['root'] = data_root
         data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
+        data = suite_data.declare(data, where=str(path))  # UCF101 / HMDB51 / Kinetics readers
         methods = [method_entry(m, path) for m in cfg.methods]
         pretrain = cfg.pretrain.to_dict()
         if 'budget' not in pretrain:
@@ -116,7 +118,9 @@ def _resolve(method: str, suite_path: Path) -> Path:
 
 
 def ensure_data(suite: Suite) -> None:
-    """Generate SynthMotion when the suite uses it and it is missing; otherwise check the files."""
+    """Generate SynthMotion when the suite uses it and it is missing; run the reader of a real
+    data set (see :mod:`benchmark.data.suite_data`); check the annotation files."""
+    suite_data.prepare(suite.data)
     root = Path(suite.data['root'])
     if suite.data.get('type') == 'synthmotion':
         from benchmark.data.synthmotion import generate
@@ -144,7 +148,7 @@ def load_method_config(entry: str | dict, suite: Suite) -> Config:
         pt.check_method_config(cfg, f'{path} with the overrides of {suite.path}')
     if 'train_dataloader' in cfg:
         cfg.merge_from_dict({
-            'train_dataloader.dataset.data_root': suite.data['root'],
+            'train_dataloader.dataset.data_root': suite_data.split_root(suite.data, 'pretrain'),
             'train_dataloader.dataset.ann_file': ann_path(suite, 'pretrain'),
             'train_dataloader.dataset.cache_dir': suite.data['cache_dir']})
     cfg.method_name = entry['name'] or cfg.get('method_name', cfg.model.type)
@@ -159,7 +163,7 @@ def eval_dataset(suite: Suite, split: str):
     view = suite.evaluation['view']
     return build(DATASETS, dict(
         type='VideoClipDataset', ann_file=ann_path(suite, split),
-        data_root=suite.data['root'], cache_dir=suite.data['cache_dir'],
+        data_root=suite_data.split_root(suite.data, split), cache_dir=suite.data['cache_dir'],
         sampler=dict(type='UniformClipSampler', clip_len=view['clip_len'],
                      stride=view['stride'], num_clips=view['num_clips']),
         transform=dict(type='CenterClip', out_size=view['out_size'])))
@@ -257,6 +261,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
             suite=suite.name, method=name, method_config=method_path, config_hash=config_hash,
             seed=seed, protocol=protocol.name, protocol_version=protocol.version,
             metrics={k: round(float(v), 4) for k, v in metrics.items()}, pretrain=stats,
+            **({'data': suite.data['lists']} if 'lists' in suite.data else {}),
             evaluation=dict(view=suite.evaluation['view'], **evaluation,
                             protocol_info=getattr(protocol, 'last_info', None)),
             eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance())
@@ -312,6 +317,10 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
     pt.init_distributed(launcher)
     if get_rank() == 0:  # one process writes the data set and the frame caches
         ensure_data(suite)
+    barrier()
+    # Real data sets: every rank reads the lists' root and counts written by rank 0's reader.
+    suite = dataclasses.replace(suite, data=suite_data.resolve(suite.data))
+    if get_rank() == 0:
         for split in suite.data['splits']:
             eval_dataset(suite, split)
     barrier()
@@ -339,5 +348,7 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
     if get_rank() != 0:
         return None, failures
     board = write_leaderboard(out, suite.name, method_order=names,
-                              extra=dict(pretrain=suite.pretrain, evaluation=suite.evaluation))
+                              extra=dict(pretrain=suite.pretrain, evaluation=suite.evaluation,
+                                         **({'data': suite.data['lists']}
+                                            if 'lists' in suite.data else {})))
     return board, failures

@@ -12,8 +12,10 @@ from benchmark.suite import Suite, load_method_config
 load_plugins()
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p.relative_to(ROOT) for p in (ROOT / 'configs').rglob('*.py'))
-METHODS = [p for p in CONFIGS if p.parts[1] == 'methods']
-SUITES = [p for p in CONFIGS if p.parts[1] == 'suites']
+METHODS = [p for p in CONFIGS if p.parts[1] == 'methods' or p.parts[1:3] == ('paper', 'methods')]
+# configs/paper/*.py are suites too (the papers' settings), configs/paper/methods/ their methods.
+SUITES = [p for p in CONFIGS if p.parts[1] == 'suites'
+          or (p.parts[1] == 'paper' and len(p.parts) == 3)]
 
 
 def _bases(path: Path) -> list[str]:
