@@ -185,12 +185,13 @@ def finetune_runner_cfg(context: Any, ann_file: str | Path, num_classes: int, *,
 def finetune(context: Any, ann_file: str | Path, num_classes: int, *, seed: int,
              work_dir: Path, **schedule: Any) -> tuple[torch.nn.Module, float]:
     """Fine-tune on the videos of ``ann_file``; returns the trained model and its wall time."""
-    from benchmark.pretrain import unwrap
+    from benchmark.pretrain import release_data_workers, unwrap
     cfg = finetune_runner_cfg(context, ann_file, num_classes, seed=seed, work_dir=work_dir,
                               **schedule)
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     runner.train()
+    release_data_workers(runner)
     return unwrap(runner.model), time.perf_counter() - start
 
 

@@ -133,6 +133,14 @@ def _buffer_mean(runner: Runner, key: str) -> float | None:
     return float(values.sum() / max(counts.sum(), 1))
 
 
+def release_data_workers(runner: Runner) -> None:
+    """Stop the train loader's worker processes now (persistent workers otherwise live until
+    the Runner is garbage-collected, one set per method, seed and fine-tuning run)."""
+    iterator = getattr(getattr(runner.train_loop, 'dataloader_iterator', None), '_iterator', None)
+    if hasattr(iterator, '_shutdown_workers'):
+        iterator._shutdown_workers()
+
+
 def probe_step(method_cfg: Config, seed: int) -> tuple[int, int, int, int]:
     """One real batch of the method's data through one training step of a fresh model, counted:
     (FLOPs per step on this rank, clips per step, batch size, videos in the data set)."""
@@ -172,6 +180,7 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     runner.train()
+    release_data_workers(runner)
     wall = time.perf_counter() - start
     steps = runner.iter
     memory, memory_kind = peak_memory_mb()
