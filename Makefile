@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUITE ?= configs/suites/synthmotion.py
 DATA ?= data/synthmotion
 
-.PHONY: setup data bench test clean
+.PHONY: setup data bench test clean ci ci-reference
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,5 +23,29 @@ bench: data
 test: setup
 	$(BIN)/python -m pytest -q
 
+# CI accuracy regression (results/reference/README.md). `make ci`: the CI suite with seed 0 into a
+# fresh results folder and a fresh work dir (no weights from earlier code), `vssl-bench check`
+# against the reference, then the slow test that a broken Supervised fails that check.
+CI_SUITE := configs/suites/ci.py
+CI_REFERENCE := results/reference/ci.json
+CI_OUT ?= ci_results
+CI_WORK ?= work_dirs/ci
+CI_REF_SEEDS ?= 0,1,2
+CI_REF_DIR ?= work_dirs/ci_reference
+# Tolerance = max(k * std over seeds, floor): see results/reference/README.md for the choice.
+CI_K ?= 3
+CI_FLOOR ?= 2
+
+ci: setup
+	rm -rf $(CI_OUT) $(CI_WORK)
+	$(BIN)/vssl-bench run $(CI_SUITE) --seeds 0 --out $(CI_OUT) --work-dir $(CI_WORK)
+	$(BIN)/vssl-bench check $(CI_OUT) --reference $(CI_REFERENCE)
+	VSSL_CI_RESULTS=$(CI_OUT) $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py
+
+ci-reference: setup
+	rm -rf $(CI_REF_DIR)
+	$(BIN)/vssl-bench run $(CI_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/results --work-dir $(CI_REF_DIR)/work
+	$(BIN)/vssl-bench check $(CI_REF_DIR)/results --write-reference --reference $(CI_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
+
 clean:
-	rm -rf work_dirs .pytest_cache
+	rm -rf work_dirs .pytest_cache $(CI_OUT)

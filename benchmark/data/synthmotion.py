@@ -75,6 +75,8 @@ class SynthMotionScale:
 SCALES: dict[str, SynthMotionScale] = {
     'tiny': SynthMotionScale(4, 3, 2, frames=24, size=32, fps=16),
     'default': SynthMotionScale(200, 50, 30, frames=48, size=32, fps=16),
+    # CI regression suite (configs/suites/ci.py): default's videos, fewer per class.
+    'ci': SynthMotionScale(40, 20, 15, frames=48, size=32, fps=16),
 }
 
 
