@@ -25,7 +25,8 @@ test: setup
 
 # CI accuracy regression (results/reference/README.md). `make ci`: the CI suite with seed 0 into a
 # fresh results folder and a fresh work dir (no weights from earlier code), `vssl-bench check`
-# against the reference, then the slow test that a broken Supervised fails that check.
+# against the reference, the slow test that a broken Supervised fails that check, and a smoke run
+# of every suite config (configs/suites and configs/paper) end to end.
 CI_SUITE := configs/suites/ci.py
 CI_REFERENCE := results/reference/ci.json
 CI_OUT ?= ci_results
@@ -41,6 +42,7 @@ ci: setup
 	$(BIN)/vssl-bench run $(CI_SUITE) --seeds 0 --out $(CI_OUT) --work-dir $(CI_WORK)
 	$(BIN)/vssl-bench check $(CI_OUT) --reference $(CI_REFERENCE)
 	VSSL_CI_RESULTS=$(CI_OUT) $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py
+	VSSL_SMOKE_ALL=1 $(BIN)/python -m pytest -q tests/test_smoke.py -k every_suite
 
 ci-reference: setup
 	rm -rf $(CI_REF_DIR)
