@@ -174,7 +174,7 @@ def test_budgeted_suite_refuses_method_iteration_counts(tiny_suite, tmp_path):
 def test_suite_without_budget_is_refused(tmp_path):
     path = tmp_path / 'suite.py'
     path.write_text(f"_base_ = ['{ROOT / 'configs/_base_/suite_synthmotion.py'}']\n"
-                    "suite_name = 'x'\npretrain = dict(max_iters=10)\n")
+                    "suite_name = 'x'\npretrain = dict(_delete_=True, max_iters=10)\n")
     with pytest.raises(pt.ConfigError, match='pretrain needs a budget'):
         Suite.load(path)
 
