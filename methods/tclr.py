@@ -51,16 +51,22 @@ def tclr_loss(g: torch.Tensor, l: torch.Tensor, s: torch.Tensor,
                   of every row of S = s l^T / tau and of S^T (target: the diagonal), summed and
                   divided by 2B; the 4 pairings summed                (16 log K)
     """
-    b, _, k, _ = l.shape
+    b, _, k, d = l.shape
     sets = l.flatten(1, 2).transpose(0, 1)  # (2K, B, D)
-    i, j = torch.where(~torch.eye(2 * k, dtype=torch.bool, device=l.device))
+    # Every ordered pair of sets by broadcasting (the diagonal is computed and masked out):
+    # the gradient then flows through expand's deterministic sum, where indexing with repeated
+    # indices (sets[i]) accumulated its gradient in a thread-dependent order on CPU and made
+    # training irreproducible.
+    pairs = nt_xent(sets.unsqueeze(1).expand(2 * k, 2 * k, b, d),
+                    sets.unsqueeze(0).expand(2 * k, 2 * k, b, d), temperature)  # (2K, 2K)
+    off_diagonal = ~torch.eye(2 * k, dtype=torch.bool, device=l.device)
     sim = torch.einsum('bgtd,bljd->bgltj', s, l) / temperature  # (B, 2, 2, K, K)
     target = torch.arange(k, device=l.device).expand(*sim.shape[:-1])
     gl = (F.cross_entropy(sim.flatten(0, -2), target.flatten(), reduction='sum')
           + F.cross_entropy(sim.transpose(-1, -2).flatten(0, -2), target.flatten(),
                             reduction='sum')) / (2 * b)
     return {'ic_global': nt_xent(g[:, 0], g[:, 1], temperature),
-            'ic_local': nt_xent(sets[i], sets[j], temperature).sum() / k,
+            'ic_local': torch.where(off_diagonal, pairs, 0.0).sum() / k,
             'll': nt_xent(l[:, 0], l[:, 1], temperature).sum(),
             'gl': gl}
 

@@ -77,3 +77,28 @@ def test_losses_are_float32_under_bfloat16_autocast():
     from methods.cvrl import cvrl_loss
     assert loss.dtype == torch.float32
     assert loss.item() == pytest.approx(cvrl_loss(z[:, 0], z[:, 1]).item(), rel=1e-6)
+
+
+@pytest.mark.parametrize('name', sorted(registered_methods()))
+def test_training_step_is_reproducible(name):
+    """The same weights, batch and RNG state give bit-identical gradients (what "same command,
+    same seed, same numbers" rests on: no unseeded draw, no order-dependent accumulation at this
+    size; tests/test_tclr_loss.py checks TCLR's loss at a size where one showed)."""
+    import copy
+    torch.manual_seed(0)
+    model = build(MODELS, dict(type=name, backbone=BACKBONE) | EXTRA.get(name, {}))
+    if not model.trainable:
+        pytest.skip(f'{name} does not train')
+    model.init_weights()
+    batch = _inputs(4, model.num_views)
+    grads = []
+    for _ in range(2):
+        probe = copy.deepcopy(model)
+        torch.manual_seed(1)  # methods that draw (VCOP's permutations) draw the same
+        data = probe.data_preprocessor(batch, True)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            losses = probe(data['inputs'], data['data_samples'], mode='loss')
+        probe.parse_losses(losses)[0].backward()
+        grads.append(torch.cat([p.grad.flatten() for p in probe.parameters()
+                                if p.grad is not None]))
+    assert all(torch.equal(grads[0], g) for g in grads[1:])
