@@ -47,7 +47,7 @@ class SemiSupervised(ModelProtocol):
         batch_size: clips per step (global over ranks); one random clip per video, subsets
             smaller than a batch are cycled.
         lr, weight_decay: AdamW; the learning rate warms up linearly over ``warmup_ratio`` of the
-            steps and then follows a cosine to 0 (``benchmark.pretrain.schedule_cfg``).
+            steps and then follows a cosine to 0 (``benchmark.budget.BudgetHook``).
         head_lr_mult: learning-rate factor of the new linear head (it starts from scratch).
         augment: ``ClipAugment`` arguments of the training clips.
         dtype: autocast dtype of training and test inference ('bfloat16'), or None for float32.
