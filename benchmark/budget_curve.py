@@ -53,12 +53,14 @@ def _panels(points: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def curve_table(points: list[dict[str, Any]]) -> str:
-    """Markdown: one row per (method, scale), one column per panel, cells mean ± std."""
+    """Markdown: one row per (method, scale), one column per panel, cells mean ± std over seeds
+    ('(1 seed)' where a point has a single seed)."""
     panels = _panels(points)
     rows: dict[tuple[str, float], dict] = {}
     for p in points:
         row = rows.setdefault((p['method'], p['scale']), {'tflops': p['train_tflops']})
-        row[p['protocol'], p['metric']] = f'{p["mean"]:.1f} ± {p["std"]:.1f}'
+        row[p['protocol'], p['metric']] = (f'{p["mean"]:.1f} ± {p["std"]:.1f}' if p['n'] > 1
+                                           else f'{p["mean"]:.1f} (1 seed)')
     methods = list(dict.fromkeys(p['method'] for p in points))
     table = [[method, f'{scale:g}', f'{row["tflops"]:.2f}' if row['tflops'] is not None else '—']
              + [row.get(panel, '—') for panel in panels]
