@@ -99,7 +99,8 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
                         yerr=[p['std'] for p in line], marker='o', capsize=3, label=method,
                         color=colours(i % 10))
         ax.set_title(f'{protocol} {metric}')
-        ax.set_xlabel('pretraining compute (TFLOPs)')
+        ax.set_xscale('log')  # budget scales are ratios
+        ax.set_xlabel('pretraining compute (TFLOPs, log scale)')
         ax.set_ylabel(f'{metric} (%)')
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels):]:
