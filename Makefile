@@ -23,12 +23,15 @@ bench: data
 test: setup
 	$(BIN)/python -m pytest -q
 
-# CI accuracy regression (results/reference/README.md). `make ci`: the CI suite with seed 0 into a
-# fresh results folder and a fresh work dir (no weights from earlier code), `vssl-bench check`
-# against the reference, the slow test that a broken Supervised fails that check, and a smoke run
-# of every suite config (configs/suites and configs/paper) end to end.
+# CI accuracy regression (results/reference/README.md). `make ci`: the CI suite (every method and
+# protocol) with seed 0 into a fresh results folder and work dir, `vssl-bench check` against its
+# reference; the ci_regression suite (Supervised trained long enough to leave chance) and the
+# slow test that it passes its check while a broken Supervised (shuffled labels) fails it; a
+# smoke run of every suite config (configs/suites and configs/paper) end to end.
 CI_SUITE := configs/suites/ci.py
 CI_REFERENCE := results/reference/ci.json
+CI_REG_SUITE := configs/suites/ci_regression.py
+CI_REG_REFERENCE := results/reference/ci_regression.json
 CI_OUT ?= ci_results
 CI_WORK ?= work_dirs/ci
 CI_REF_SEEDS ?= 0,1,2
@@ -39,15 +42,18 @@ CI_FLOOR ?= 2
 
 ci: setup
 	rm -rf $(CI_OUT) $(CI_WORK)
-	$(BIN)/vssl-bench run $(CI_SUITE) --seeds 0 --out $(CI_OUT) --work-dir $(CI_WORK)
-	$(BIN)/vssl-bench check $(CI_OUT) --reference $(CI_REFERENCE)
-	VSSL_CI_RESULTS=$(CI_OUT) $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py
+	$(BIN)/vssl-bench run $(CI_SUITE) --seeds 0 --out $(CI_OUT)/ci --work-dir $(CI_WORK)
+	$(BIN)/vssl-bench check $(CI_OUT)/ci --reference $(CI_REFERENCE)
+	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds 0 --out $(CI_OUT)/ci_regression --work-dir $(CI_WORK)
+	VSSL_CI_RESULTS=$(CI_OUT)/ci_regression $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py
 	VSSL_SMOKE_ALL=1 $(BIN)/python -m pytest -q tests/test_smoke.py -k every_suite
 
 ci-reference: setup
 	rm -rf $(CI_REF_DIR)
-	$(BIN)/vssl-bench run $(CI_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/results --work-dir $(CI_REF_DIR)/work
-	$(BIN)/vssl-bench check $(CI_REF_DIR)/results --write-reference --reference $(CI_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
+	$(BIN)/vssl-bench run $(CI_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/ci --work-dir $(CI_REF_DIR)/work
+	$(BIN)/vssl-bench check $(CI_REF_DIR)/ci --write-reference --reference $(CI_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
+	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/ci_regression --work-dir $(CI_REF_DIR)/work
+	$(BIN)/vssl-bench check $(CI_REF_DIR)/ci_regression --write-reference --reference $(CI_REG_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
 
 clean:
 	rm -rf work_dirs .pytest_cache $(CI_OUT)
