@@ -116,6 +116,7 @@ def cmd_methods(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from benchmark.data.synthmotion import SCALES
     parser = argparse.ArgumentParser(prog='vssl-bench', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
 
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest='dataset', required=True)
     synth = data_sub.add_parser('synthmotion', help='the procedural motion-only data set')
     synth.add_argument('--out', default='data/synthmotion')
-    synth.add_argument('--scale', default='default', choices=['tiny', 'ci', 'default'])
+    synth.add_argument('--scale', default='default', choices=sorted(SCALES))
     synth.add_argument('--seed', type=int, default=0)
     synth.add_argument('--workers', type=int, default=None)
     synth.set_defaults(func=cmd_data)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import time
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dist import get_world_size, init_dist, is_distributed
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
@@ -141,6 +142,18 @@ def release_data_workers(runner: Runner) -> None:
         iterator._shutdown_workers()
 
 
+def init_weights_quietly(model: torch.nn.Module) -> None:
+    """``model.init_weights()`` without mmengine's INFO line per parameter, which it prints to
+    the console whenever no Runner log file is open (the probe and untrained methods)."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
 def probe_step(method_cfg: Config, seed: int) -> tuple[int, int, int, int]:
     """One real batch of the method's data through one training step of a fresh model, counted:
     (FLOPs per step on this rank, clips per step, batch size, videos in the data set)."""
@@ -151,7 +164,7 @@ def probe_step(method_cfg: Config, seed: int) -> tuple[int, int, int, int]:
         loader = Runner.build_dataloader(loader_cfg, seed=seed)
     batch = next(iter(loader))
     model = build_model(method_cfg)
-    model.init_weights()
+    init_weights_quietly(model)
     inputs = batch['inputs']
     clips = inputs.shape[0] * (inputs.shape[1] if inputs.dim() == 6 else 1)
     return step_flops(model, batch), clips, loader_cfg.batch_size, len(loader.dataset)
@@ -200,7 +213,7 @@ def init_untrained(method_cfg: Config, seed: int) -> torch.nn.Module:
     """Build a method with seeded initial weights and no training (e.g. RandomInit)."""
     set_random_seed(seed)
     model = build(MODELS, method_cfg.model)
-    model.init_weights()
+    init_weights_quietly(model)
     return model
 
 

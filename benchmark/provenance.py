@@ -20,14 +20,23 @@ def stable_hash(obj: object, length: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+#: Folders whose changes do not make a checkout "dirty": suites write their records and tables
+#: into the tracked ``results/``, so without this every record after a suite's first would say
+#: ``-dirty`` for a clean checkout.
+OUTPUT_DIRS = ('results',)
+
+
 def git_revision(cwd: str | Path | None = None) -> str:
-    """Current commit, with ``-dirty`` when tracked files differ; 'unknown' outside a checkout."""
+    """Current commit, with ``-dirty`` when tracked files outside :data:`OUTPUT_DIRS` differ;
+    'unknown' outside a checkout."""
     cwd = cwd or Path(__file__).resolve().parent
+    pathspec = [':/', *(f':(top,exclude){d}' for d in OUTPUT_DIRS)]
     try:
         rev = subprocess.run(['git', 'rev-parse', '--short=12', 'HEAD'], cwd=cwd, check=True,
                              capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=cwd,
-                               check=True, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no', '--',
+                                *pathspec], cwd=cwd, check=True, capture_output=True,
+                               text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'
     return rev + ('-dirty' if dirty else '')

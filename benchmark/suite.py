@@ -27,6 +27,8 @@ from mmengine.logging import print_log
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.data import suite_data
+from benchmark.data.dataset import read_annotations
+from benchmark.data.video import files_fingerprint
 from benchmark.features import (Features, extract_features, load_features, save_features,
                                 weights_digest)
 from benchmark.io import atomic_write_json, read_json
@@ -131,6 +133,16 @@ def ensure_data(suite: Suite) -> None:
                                     'set there or pass --data-root (see README, "Data")')
 
 
+def generated_data_version(data: dict) -> dict:
+    """What a generated data set's ``meta.json`` says about its content (SynthMotion: scale,
+    seed and generator version), so that weights trained on a regenerated data set of another
+    version are not taken for this one's; {} for other data sets (their lists are in ``data``)."""
+    if data.get('type') != 'synthmotion':
+        return {}
+    meta = read_json(Path(data['root']) / 'meta.json')
+    return {key: meta.get(key) for key in ('dataset', 'scale', 'seed', 'version')}
+
+
 def load_method_config(entry: str | dict, suite: Suite) -> Config:
     """Method config + the suite's overrides + the entry's own overrides and name (see
     :func:`method_entry`) + the suite's data location."""
@@ -172,12 +184,16 @@ def eval_dataset(suite: Suite, split: str):
 def feature_key(model: torch.nn.Module, model_cfg: dict, suite: Suite, split: str) -> str:
     """Cache key of one split's features: the weights' bytes (:func:`weights_digest`), the
     method's model config (the same weights in another architecture give other features), the
-    split's file list and data root, and the evaluation view. Extraction batch size and workers
+    split's file list, data root and videos (path, size, mtime: a regenerated data set under
+    the same names is another key), and the evaluation view. Extraction batch size and workers
     are not part of it (they do not change the features)."""
+    ann = ann_path(suite, split)
+    root = Path(suite_data.split_root(suite.data, split))
+    videos = [str(root / path) for path, _ in read_annotations(ann, with_label=False)]
     return stable_hash(dict(
         weights=weights_digest(pt.unwrap(model)), model=model_cfg, view=suite.evaluation['view'],
-        files=Path(ann_path(suite, split)).read_text(),
-        data_root=str(Path(suite.data['root']).resolve())), length=24)
+        files=Path(ann).read_text(), data_root=str(root.resolve()),
+        videos=files_fingerprint(videos)), length=24)
 
 
 def split_features(model: torch.nn.Module, model_cfg: dict, suite: Suite, split: str,
@@ -225,7 +241,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     read them from the cache) and evaluate the pending feature protocols."""
     name = cfg.method_name
     config_hash = stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
-                                   evaluation=suite.evaluation, data=suite.data))
+                                   evaluation=suite.evaluation, data=suite.data,
+                                   generated=generated_data_version(suite.data)))
     work = work_root / suite.name / f'{name}-{config_hash[:8]}' / f'seed{seed}'
     records_dir = out / 'runs' / name / f'seed{seed}'
     protocols = [build_protocol(p) for p in suite.evaluation['protocols']]

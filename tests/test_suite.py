@@ -244,3 +244,57 @@ def test_cli_no_cache_flag(monkeypatch, tmp_path):
     assert seen['use_cache'] is False
     assert main(['run', str(TINY), '--data-root', str(tmp_path)]) == 0
     assert seen['use_cache'] is True
+
+
+def test_untrained_init_logs_no_line_per_parameter(tiny_data, capsys):
+    """mmengine prints one INFO block per parameter when init_weights runs outside a Runner;
+    the harness initialises quietly, still at the seeded weights, and restores the log level."""
+    import torch
+    from mmengine.logging import MMLogger
+
+    import benchmark.pretrain as pt
+    from benchmark.registry import load_plugins
+    from benchmark.suite import load_method_config
+    load_plugins()
+    suite = Suite.load(TINY, data_root=str(tiny_data))
+    cfg = load_method_config(suite.methods[0], suite)
+    level = MMLogger.get_current_instance().level
+    first, second = pt.init_untrained(cfg, 0), pt.init_untrained(cfg, 0)
+    out = capsys.readouterr()
+    assert 'Initialized by' not in out.out + out.err
+    assert 'The value is the same before and after' not in out.out + out.err
+    assert MMLogger.get_current_instance().level == level
+    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_regenerated_data_is_not_taken_for_the_old(tiny_data, tmp_path):
+    """Same file names, new bytes: the feature cache key and the SynthMotion version that enters
+    the runs' config hash both change, so neither cached features nor trained weights of the old
+    data set are reused."""
+    import json
+    import os
+
+    import benchmark.pretrain as pt
+    from benchmark.registry import load_plugins
+    from benchmark.suite import feature_key, generated_data_version, load_method_config
+    load_plugins()
+    root = tmp_path / 'data'
+    shutil.copytree(tiny_data, root)
+    suite = Suite.load(TINY, data_root=str(root))
+    cfg = load_method_config(suite.methods[0], suite)
+    model = pt.init_untrained(cfg, 0)
+    before = feature_key(model, cfg.model.to_dict(), suite, 'test')
+    assert feature_key(model, cfg.model.to_dict(), suite, 'test') == before
+    video = root / next(iter(open(root / 'test.txt'))).split()[0]
+    stat = video.stat()
+    os.utime(video, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # rewritten
+    assert feature_key(model, cfg.model.to_dict(), suite, 'test') != before
+
+    version = generated_data_version(suite.data)
+    assert version == dict(dataset='synthmotion', scale='tiny', seed=0,
+                           version=json.loads((root / 'meta.json').read_text())['version'])
+    meta = json.loads((root / 'meta.json').read_text())
+    (root / 'meta.json').write_text(json.dumps(dict(meta, version=meta['version'] - 1)))
+    assert generated_data_version(suite.data) != version
+    assert generated_data_version(dict(type='ucf101', root=str(root))) == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pathlib
+import shutil
 from collections import Counter
 
 import av
@@ -90,17 +91,39 @@ def test_existing_dataset_is_reused_or_rejected(tiny_root: pathlib.Path) -> None
         generate(tiny_root, 'default', seed=0, progress=False)
 
 
+def test_older_version_is_regenerated(tiny_root: pathlib.Path, tmp_path: pathlib.Path,
+                                      capsys: pytest.CaptureFixture) -> None:
+    """Same scale and seed, older generator: replaced by this version's files (and its stale
+    frame cache removed); another scale or seed is still refused."""
+    root = tmp_path / 'old'
+    shutil.copytree(tiny_root, root)
+    meta = json.loads((root / 'meta.json').read_text())
+    (root / 'meta.json').write_text(json.dumps(dict(meta, version=VERSION - 1)))
+    (root / '.frame_cache').mkdir()
+    (root / '.frame_cache' / 'stale.npy').write_bytes(b'x')
+    some = sorted((root / 'videos').rglob('*.mp4'))[0]
+    some.write_bytes(b'not the video this version renders')
+    with pytest.raises(FileExistsError, match='another --out'):
+        generate(root, 'tiny', seed=1, progress=False)
+    assert generate(root, 'tiny', seed=0, workers=1, progress=False) == root
+    assert 'replacing it with version' in capsys.readouterr().out
+    assert json.loads((root / 'meta.json').read_text())['version'] == VERSION
+    assert not (root / '.frame_cache').exists()
+    assert _hashes(root) == _hashes(tiny_root)
+
+
 def test_unknown_scale(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ValueError, match="'huge'.*default.*tiny"):
         generate(tmp_path, 'huge')
     assert not any(tmp_path.iterdir())
 
 
-def _render_set(per_class: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+def _render_set(per_class: int, seed: int, scenes: int = TINY.scenes
+                ) -> tuple[list[np.ndarray], np.ndarray]:
     """More tiny-geometry videos than the tiny scale has (unencoded): frames list, labels."""
     labels = np.tile(np.arange(len(CLASSES)), per_class)
     videos = [render_video(np.random.default_rng([seed, 99, i]), int(label), TINY.frames,
-                           TINY.size) for i, label in enumerate(labels)]
+                           TINY.size, num_scenes=scenes) for i, label in enumerate(labels)]
     return videos, labels
 
 
@@ -141,9 +164,10 @@ def _motion_feature(video: np.ndarray) -> np.ndarray:
         np.mean(np.abs(vx)), np.mean(np.abs(vy))]])
 
 
-def test_label_needs_motion_not_appearance() -> None:
+@pytest.mark.parametrize('scenes', [1, 8])  # the default scales and 'multiscene'
+def test_label_needs_motion_not_appearance(scenes: int) -> None:
     """A single frame is near chance (1/12); simple motion statistics are far above it."""
-    videos, labels = _render_set(per_class=20, seed=0)
+    videos, labels = _render_set(per_class=20, seed=0, scenes=scenes)
     rng = np.random.default_rng(0)
     single = np.stack([_frame_feature(v, rng) for v in videos])
     motion = np.stack([_motion_feature(v) for v in videos])
@@ -153,3 +177,18 @@ def test_label_needs_motion_not_appearance() -> None:
     chance = 1 / len(CLASSES)
     assert acc_single < chance + 0.08, (acc_single, acc_motion)
     assert acc_motion > acc_single + 0.25 and acc_motion > 0.4, (acc_single, acc_motion)
+
+
+def _backdrop_spread(videos: list[np.ndarray]) -> np.ndarray:
+    """Mean absolute difference (0-255) between the videos' temporal-median frames, all pairs."""
+    medians = np.stack([np.median(v.astype(np.float32), axis=0) for v in videos])
+    pairs = np.abs(medians[:, None] - medians[None]).mean(axis=(2, 3, 4))
+    return pairs[np.triu_indices(len(videos), 1)]
+
+
+def test_videos_share_the_scale_s_scenes(tiny_root: pathlib.Path) -> None:
+    """Generated tiny videos (one scene) share their backdrop; with 8 scenes most pairs differ."""
+    one = _backdrop_spread([_decode(p) for p in sorted(tiny_root.rglob('*.mp4'))[:24]])
+    assert TINY.scenes == 1 and one.max() < 12, one.max()
+    eight = _backdrop_spread(_render_set(per_class=2, seed=0, scenes=8)[0])
+    assert np.mean(eight > 20) > 0.5, np.mean(eight > 20)

@@ -91,8 +91,9 @@ def _decode_for_cache(path: str) -> tuple[np.ndarray | None, str | None]:
         return None, exc.reason
 
 
-def _cache_key(paths: list[str]) -> str:
-    """Hash of (path, size, mtime) of every video, and the decoder version."""
+def files_fingerprint(paths: list[str]) -> str:
+    """Hash of (path, size, mtime) of every video, and the decoder version: changes when a
+    video is rewritten (e.g. a data set regenerated under the same file names)."""
     entries = []
     for path in paths:
         try:
@@ -155,7 +156,7 @@ class FrameStore:
         self._index: np.ndarray | None = None
         self.cache_path: str | None = None
         if cache_dir is not None:
-            self.cache_path = os.path.join(cache_dir, _cache_key(self.paths))
+            self.cache_path = os.path.join(cache_dir, files_fingerprint(self.paths))
             if not os.path.exists(os.path.join(self.cache_path, _COMPLETE_MARKER)):
                 self._build_cache(num_workers, progress)
             self._load_index()
