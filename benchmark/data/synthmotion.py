@@ -13,24 +13,21 @@ a self-supervised method that tells videos apart must use motion.
 What a single frame can still tell: the object's size and start angle belong to the scene, so a
 frame whose object is not at the scene's resting size (grow, shrink) or angle (rotate cw/ccw)
 reveals that the video is one of those 4 classes, not which: that cue alone is worth at most
-3/12 = 25 % top-1 (chance 8.3 %; a frame probe in tests/test_synthmotion.py stays near chance). Drawing size and angle per video removes
-that bound but lets appearance single out a video (self-supervised methods then learn looks
-instead of motion; measured, see README).
+3/12 = 25 % top-1 (chance 8.3 %; a frame probe in tests/test_synthmotion.py stays near chance).
+Drawing size and angle per video removes the cue but lets appearance single out a video, and
+self-supervised methods then learn looks instead of motion (measured, see README).
 
 Calibration (measured on 2 CPU cores, see README): at 64x64 with 1-3 larger distractors and
 per-video looks, neither supervised training nor CVRL left chance level within minutes; at
 32x32 with larger, faster main objects and muted backgrounds supervised training leaves chance
-within ~150 steps (batch 64). With 8 shared scenes, at the default suite's 2.5 TFLOPs per method
-supervised training stayed at chance (10.5 % linear top-1) and the self-supervised methods'
-features barely moved from 0.5x to 16x that budget (TCLR 17.2 % linear at 40 TFLOPs against
-RandomInit's 9.8 %): telling 8 scenes apart was enough to lower their losses. With one scene
-the same budget gives Supervised 53 % and TCLR 35 % (RandomInit 19 %, seed 0).
+within ~150 steps (batch 64). With 8 shared scenes (version 4, now scale `multiscene`), at the
+default suite's 2.5 TFLOPs per method supervised training stayed at chance (10.5 % linear
+top-1) and the self-supervised methods' features barely moved from 0.5x to 16x that budget
+(TCLR 17.2 % linear at 40 TFLOPs against RandomInit's 9.8 %): telling 8 scenes apart was enough
+to lower their losses. With one scene the same budget gives Supervised 53 % and TCLR 34 %
+(RandomInit 20 %, 3 seeds).
+
 Rendering lives in `synthmotion_render`.
-
-Calibration (measured on 2 CPU cores, see README): at 64x64 with 1-3 larger distractors and
-per-video looks, neither supervised training nor CVRL left chance level within minutes; at
-32x32 with larger, faster main objects and muted backgrounds supervised training leaves chance
-within ~150 steps; with scenes shared between videos CVRL's features start to carry motion.
 
 Splits: `pretrain` (unlabelled pool for self-supervised learning, like Kinetics; labels are
 still written for a supervised upper bound), `train` and `test` (labelled, like UCF101). All are
@@ -96,8 +93,8 @@ SCALES: dict[str, SynthMotionScale] = {
     'default': SynthMotionScale(200, 50, 30, frames=48, size=32, fps=16),
     # CI regression suite (configs/suites/ci.py): default's videos, fewer per class.
     'ci': SynthMotionScale(40, 20, 15, frames=48, size=32, fps=16),
-    # Default's geometry with appearance as a nuisance: 8 scenes (the v4 default). Harder: at
-    # the default suite's budget no method leaves chance here (see the module docstring).
+    # Default's geometry with appearance as a nuisance: 8 scenes (the version-4 default). Much
+    # harder: at the default suite's budget even Supervised stays at chance here (docstring).
     'multiscene': SynthMotionScale(200, 50, 30, frames=48, size=32, fps=16, scenes=8),
 }
 
