@@ -143,6 +143,15 @@ def generated_data_version(data: dict) -> dict:
     return {key: meta.get(key) for key in ('dataset', 'scale', 'seed', 'version')}
 
 
+def run_config_hash(suite: Suite, cfg: Config) -> str:
+    """Identity of a (method, suite) run: the method config, the suite's pretraining, evaluation
+    and data sections, and the generated data set's version. Names the work dir (weights are
+    reused only under the same hash) and is written into every record."""
+    return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
+                            evaluation=suite.evaluation, data=suite.data,
+                            generated=generated_data_version(suite.data)))
+
+
 def load_method_config(entry: str | dict, suite: Suite) -> Config:
     """Method config + the suite's overrides + the entry's own overrides and name (see
     :func:`method_entry`) + the suite's data location."""
@@ -240,9 +249,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     """Pretrain (or reuse), run the pending model protocols (fine-tuning), extract features (or
     read them from the cache) and evaluate the pending feature protocols."""
     name = cfg.method_name
-    config_hash = stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
-                                   evaluation=suite.evaluation, data=suite.data,
-                                   generated=generated_data_version(suite.data)))
+    config_hash = run_config_hash(suite, cfg)
     work = work_root / suite.name / f'{name}-{config_hash[:8]}' / f'seed{seed}'
     records_dir = out / 'runs' / name / f'seed{seed}'
     protocols = [build_protocol(p) for p in suite.evaluation['protocols']]

@@ -277,7 +277,8 @@ def test_regenerated_data_is_not_taken_for_the_old(tiny_data, tmp_path):
 
     import benchmark.pretrain as pt
     from benchmark.registry import load_plugins
-    from benchmark.suite import feature_key, generated_data_version, load_method_config
+    from benchmark.suite import (feature_key, generated_data_version, load_method_config,
+                                 run_config_hash)
     load_plugins()
     root = tmp_path / 'data'
     shutil.copytree(tiny_data, root)
@@ -294,7 +295,10 @@ def test_regenerated_data_is_not_taken_for_the_old(tiny_data, tmp_path):
     version = generated_data_version(suite.data)
     assert version == dict(dataset='synthmotion', scale='tiny', seed=0,
                            version=json.loads((root / 'meta.json').read_text())['version'])
+    run_hash = run_config_hash(suite, cfg)
+    assert run_config_hash(suite, cfg) == run_hash
     meta = json.loads((root / 'meta.json').read_text())
     (root / 'meta.json').write_text(json.dumps(dict(meta, version=meta['version'] - 1)))
     assert generated_data_version(suite.data) != version
+    assert run_config_hash(suite, cfg) != run_hash  # another work dir: no weights reused
     assert generated_data_version(dict(type='ucf101', root=str(root))) == {}

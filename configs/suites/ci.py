@@ -18,8 +18,8 @@ methods = [
     _m + 'vcop_r3d18w16_8x1_synthmotion.py',
     # Batch 16 instead of 64: under this budget the 64-clip batch gave 114 steps and a linear
     # probe at chance (10.6 %), 16 clips gave 457 steps and 23.9 % at 4 TFLOPs (measured on
-    # the 8-scene SynthMotion v4, shared 2-core machine). Supervised must leave chance for the check to catch a broken
-    # training loop (tests/test_ci_regression.py).
+    # the 8-scene SynthMotion v4, shared 2-core machine). Supervised must leave chance for the
+    # check to catch a broken training loop (tests/test_ci_regression.py).
     dict(config=_m + 'supervised_r3d18w16_8x2_synthmotion.py',
          overrides=dict(train_dataloader=dict(batch_size=16))),
 ]
