@@ -71,18 +71,33 @@ def curve_table(points: list[dict[str, Any]]) -> str:
     return tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
 
 
+def compute_ticks(points: list[dict[str, Any]]) -> list[tuple[float, str]]:
+    """x-axis ticks of the curve: one per budget scale, at the median TFLOPs the methods
+    consumed there, labelled with 3 significant digits (a log axis over a short range would
+    otherwise label crowded minor ticks)."""
+    ticks = []
+    for scale in sorted({p['scale'] for p in points}):
+        spent = sorted(p['train_tflops'] for p in points if p['scale'] == scale)
+        mid = len(spent) // 2
+        value = spent[mid] if len(spent) % 2 else (spent[mid - 1] + spent[mid]) / 2
+        ticks.append((value, f'{value:.3g}'))
+    return ticks
+
+
 def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> Path:
     """Draw ``budget_curve.png`` (accuracy in percent against training TFLOPs, error bars = std
     over seeds) and write the table (.md) and points (.json) next to it; returns the png path."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     results = Path(results)
     points = curve_points(results, scales)
     if not points:
         raise ValueError(f'no trained method with a top-1 or R@1 result under {results}')
     panels = _panels(points)
+    ticks = compute_ticks(points)
     methods = list(dict.fromkeys(p['method'] for p in points))
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
@@ -100,6 +115,8 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
                         color=colours(i % 10))
         ax.set_title(f'{protocol} {metric}')
         ax.set_xscale('log')  # budget scales are ratios
+        ax.set_xticks([t for t, _ in ticks], [label for _, label in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel('pretraining compute (TFLOPs, log scale)')
         ax.set_ylabel(f'{metric} (%)')
         ax.grid(alpha=0.3)

@@ -188,7 +188,7 @@ def test_scaled_suite_scales_the_budget(tiny_suite):
 
 
 def test_budget_curve_from_scaled_results(tmp_path):
-    from benchmark.budget_curve import scale_dir, write_budget_curve
+    from benchmark.budget_curve import compute_ticks, curve_points, scale_dir, write_budget_curve
     from benchmark.io import atomic_write_json
 
     def row(method, protocol, metric, mean, tflops, untrained=False):
@@ -209,6 +209,8 @@ def test_budget_curve_from_scaled_results(tmp_path):
     table = (tmp_path / 'budget_curve.md').read_text()
     assert '| CVRL     | 0.5            | 2.00           | 25.0 ± 1.0    | 15.0 ± 1.0' in table
     assert 'RandomInit' not in table and 'top5' not in table  # untrained; not a headline
+    # one x tick per scale, at the compute spent there (untrained methods are not points)
+    assert compute_ticks(curve_points(tmp_path, [1.0, 0.5])) == [(2.0, '2'), (4.0, '4')]
     with pytest.raises(FileNotFoundError, match='--budget-scale 0.25'):
         write_budget_curve(tmp_path, [0.25, 1.0], 's')
 

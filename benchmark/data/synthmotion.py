@@ -20,12 +20,12 @@ self-supervised methods then learn looks instead of motion (measured, see README
 Calibration (measured on 2 CPU cores, see README): at 64x64 with 1-3 larger distractors and
 per-video looks, neither supervised training nor CVRL left chance level within minutes; at
 32x32 with larger, faster main objects and muted backgrounds supervised training leaves chance
-within ~150 steps (batch 64). With 8 shared scenes (version 4, now scale `multiscene`), at the
-default suite's 2.5 TFLOPs per method supervised training stayed at chance (10.5 % linear
-top-1) and the self-supervised methods' features barely moved from 0.5x to 16x that budget
-(TCLR 17.2 % linear at 40 TFLOPs against RandomInit's 9.8 %): telling 8 scenes apart was enough
-to lower their losses. With one scene the same budget gives Supervised 53 % and TCLR 34 %
-(RandomInit 20 %, 3 seeds).
+within ~150 steps (batch 64). With 8 shared scenes (version 4, now scale `multiscene`), at 2.5
+TFLOPs per method (then the default suite's budget) supervised training stayed at chance (10.5 %
+linear top-1) and the self-supervised methods' features barely moved from 0.5x to 16x that
+budget (TCLR 17.2 % linear at 40 TFLOPs against RandomInit's 9.8 %): telling 8 scenes apart was
+enough to lower their losses. With one scene the same budget gives Supervised 53 % and TCLR 34 %
+(RandomInit 20 %, 3 seeds); the default suite's 4 TFLOPs give 80 % and 36 %.
 
 Rendering lives in `synthmotion_render`.
 
