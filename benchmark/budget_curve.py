@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,7 @@ def compute_ticks(points: list[dict[str, Any]]) -> list[tuple[float, str]]:
     otherwise label crowded minor ticks)."""
     ticks = []
     for scale in sorted({p['scale'] for p in points}):
-        spent = sorted(p['train_tflops'] for p in points if p['scale'] == scale)
-        mid = len(spent) // 2
-        value = spent[mid] if len(spent) % 2 else (spent[mid - 1] + spent[mid]) / 2
+        value = statistics.median(p['train_tflops'] for p in points if p['scale'] == scale)
         ticks.append((value, f'{value:.3g}'))
     return ticks
 
