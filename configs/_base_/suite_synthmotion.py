@@ -31,16 +31,20 @@ pretrain = dict(budget=dict(unit='train_flops', value=4e12), warmup_ratio=0.05,
 # steps at 2e-3 / 10x; 40 at 5e-4 / 40x; 40 at 2e-4 / 100x): semisup 10 % top-1 of Supervised
 # 22.2 / 30.3 / 32.2, TCLR 12.8 / 16.1 / 14.4, RandomInit 9.2 / 11.4 / 10.6 (README).
 _finetune_schedule = dict(steps=40, batch_size=32, lr=5e-4, head_lr_mult=40.0, warmup_ratio=0.1)
+# The protocols on frozen features; suites that skip fine-tuning take exactly these with
+# `evaluation = dict(protocols={{_base_.frozen_feature_protocols}})`.
+frozen_feature_protocols = [
+    dict(type='LinearProbe'),
+    dict(type='KNN', k=20, temperature=0.07),  # Wu et al. 2018's weighted kNN
+    dict(type='Retrieval'),
+]
 evaluation = dict(
     # 3 uniformly spaced 8x2 clips per video, centre view at the training resolution (the papers
     # use 10; 3 keeps the 24 evaluations of the default suite within its time).
     view=dict(clip_len=8, stride=2, num_clips=3, out_size=32),
     batch_size=32,
     num_workers=0,
-    protocols=[
-        dict(type='LinearProbe'),
-        dict(type='KNN', k=20, temperature=0.07),  # Wu et al. 2018's weighted kNN
-        dict(type='Retrieval'),
+    protocols=frozen_feature_protocols + [
         dict(type='SemiSupervised', fractions=(0.01, 0.1), **_finetune_schedule),
         dict(type='FineTune', **_finetune_schedule),
     ])

@@ -10,5 +10,4 @@ _base_ = ['../_base_/suite_synthmotion.py']
 suite_name = 'ci_regression'
 methods = ['configs/methods/supervised_r3d18w16_8x2_synthmotion.py']
 pretrain = dict(budget=dict(unit='train_flops', value=5e12), warmup_ratio=0.05, log_interval=50)
-evaluation = dict(protocols=[dict(type='LinearProbe'), dict(type='KNN', k=20, temperature=0.07),
-                             dict(type='Retrieval')])
+evaluation = dict(protocols={{_base_.frozen_feature_protocols}})

@@ -20,5 +20,4 @@ methods = [
 ]
 # The frozen-feature protocols only: fine-tuning 15 more checkpoints would double the suite's
 # time, and the papers' ablation tables are linear-probe (CVRL) or retrieval/linear (TCLR) ones.
-evaluation = dict(protocols=[dict(type='LinearProbe'), dict(type='KNN', k=20, temperature=0.07),
-                             dict(type='Retrieval')])
+evaluation = dict(protocols={{_base_.frozen_feature_protocols}})

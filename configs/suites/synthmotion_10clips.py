@@ -6,7 +6,4 @@
 _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'synthmotion_10clips'
-evaluation = dict(
-    view=dict(num_clips=10),
-    protocols=[dict(type='LinearProbe'), dict(type='KNN', k=20, temperature=0.07),
-               dict(type='Retrieval')])
+evaluation = dict(view=dict(num_clips=10), protocols={{_base_.frozen_feature_protocols}})
