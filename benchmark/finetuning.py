@@ -24,6 +24,7 @@ from mmengine.runner import Runner
 
 from benchmark.data.dataset import read_annotations
 from benchmark.io import atomic_write_text
+from benchmark.precision import effective_dtype
 from benchmark.registry import DATASETS, MODELS, build
 
 
@@ -213,6 +214,7 @@ def predict_test_split(model: torch.nn.Module, context: Any,
     model.eval()
     probs, labels = [], []
     device = next(model.parameters()).device.type
+    dtype = effective_dtype(dtype, device)
     with torch.no_grad(), torch.autocast(device, dtype=getattr(torch, dtype or 'float32'),
                                          enabled=dtype is not None):
         for batch in loader:

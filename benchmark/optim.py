@@ -12,13 +12,15 @@ from typing import Iterator
 import torch
 from mmengine.optim import OptimWrapper
 
+from benchmark.precision import effective_dtype
 from benchmark.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()
 class AutocastOptimWrapper(OptimWrapper):
     """``OptimWrapper`` whose ``optim_context`` also enters ``torch.autocast(dtype)`` on the model's
-    device. ``enabled=False`` makes it a plain ``OptimWrapper`` (float32)."""
+    device. ``enabled=False`` makes it a plain ``OptimWrapper`` (float32), and so does a device
+    without native bfloat16 when ``dtype='bfloat16'`` (:mod:`benchmark.precision`)."""
 
     def __init__(self, dtype: str = 'bfloat16', enabled: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -28,6 +30,8 @@ class AutocastOptimWrapper(OptimWrapper):
     @contextmanager
     def optim_context(self, model: torch.nn.Module) -> Iterator[None]:
         device_type = next(model.parameters()).device.type
+        enabled = self.enabled and effective_dtype(str(self.cast_dtype).split('.')[-1],
+                                                   device_type) is not None
         with super().optim_context(model), torch.autocast(
-                device_type=device_type, dtype=self.cast_dtype, enabled=self.enabled):
+                device_type=device_type, dtype=self.cast_dtype, enabled=enabled):
             yield

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from benchmark.precision import precision_name
+
 PACKAGES = ('vssl-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmaction2', 'av',
             'numpy', 'scikit-learn')
 
@@ -60,4 +62,4 @@ def device_description() -> str:
 
 def provenance() -> dict:
     return {'git': git_revision(), 'packages': package_versions(), 'device': device_description(),
-            'python': platform.python_version()}
+            'precision': precision_name(), 'python': platform.python_version()}

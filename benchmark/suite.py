@@ -24,6 +24,7 @@ from mmengine.config import Config
 from mmengine.dist import barrier, get_rank
 from mmengine.logging import print_log
 
+from benchmark import backbone_policy
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.data import suite_data
@@ -53,6 +54,11 @@ class Suite:
     pretrain: dict
     evaluation: dict
     method_overrides: dict = field(default_factory=dict)
+    #: The architecture every method is built on (``model.backbone``; see
+    #: :mod:`benchmark.backbone_policy`); None: whatever the methods share.
+    backbone: dict | None = None
+    #: Named overrides of ``backbone``, each with its own RandomInit row.
+    backbone_variants: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path, data_root: str | None = None) -> 'Suite':
@@ -78,11 +84,16 @@ class Suite:
                 f"unit='train_flops', value=2e15)); units: train_flops, device_seconds, epochs "
                 f'(got pretrain keys {sorted(pretrain)})')
         Budget.from_cfg(pretrain['budget'], where=f'{path}: pretrain.budget')
+        backbone = backbone_policy.load_suite_backbone(
+            cfg.get('backbone'), where=f'suite {path}', resolve=lambda p: _resolve(p, path))
+        variants = cfg.get('backbone_variants', {})
         return cls(name=cfg.suite_name, path=str(path), data=data, methods=methods,
                    seeds=[int(s) for s in cfg.seeds], pretrain=pretrain,
                    evaluation=cfg.evaluation.to_dict(),
                    method_overrides=cfg.get('method_overrides', {}).to_dict()
-                   if 'method_overrides' in cfg else {})
+                   if 'method_overrides' in cfg else {}, backbone=backbone,
+                   backbone_variants=variants.to_dict() if hasattr(variants, 'to_dict')
+                   else dict(variants))
 
     @property
     def budget(self) -> Budget:
@@ -97,17 +108,21 @@ class Suite:
 def method_entry(method: str | dict, suite_path: Path) -> dict:
     """A suite's ``methods`` item: a method config path, or, for ablations, ``dict(config=path,
     name='CVRL-uniform', overrides=dict(...))``: the same method config under another name with
-    some settings changed (merged after the suite's ``method_overrides``)."""
+    some settings changed (merged after the suite's ``method_overrides``); ``backbone_variant=``
+    builds it on one of the suite's ``backbone_variants`` (see :mod:`benchmark.backbone_policy`)."""
     if isinstance(method, str):
-        return dict(config=str(_resolve(method, suite_path)), name=None, overrides={})
+        return dict(config=str(_resolve(method, suite_path)), name=None, overrides={},
+                    backbone_variant=None)
     method = dict(method)
-    unknown = set(method) - {'config', 'name', 'overrides'}
+    unknown = set(method) - {'config', 'name', 'overrides', 'backbone_variant'}
     if 'config' not in method or unknown:
         raise pt.ConfigError(f'suite {suite_path}: a methods item is a config path or dict('
-                             f'config=..., name=..., overrides=...); got {method!r}')
+                             f'config=..., name=..., overrides=..., backbone_variant=...); got '
+                             f'{method!r}')
     overrides = method.get('overrides') or {}
     return dict(config=str(_resolve(method['config'], suite_path)), name=method.get('name'),
-                overrides=overrides.to_dict() if hasattr(overrides, 'to_dict') else overrides)
+                overrides=overrides.to_dict() if hasattr(overrides, 'to_dict') else overrides,
+                backbone_variant=method.get('backbone_variant'))
 
 
 def _resolve(method: str, suite_path: Path) -> Path:
@@ -143,10 +158,17 @@ def generated_data_version(data: dict) -> dict:
     return {key: meta.get(key) for key in ('dataset', 'scale', 'seed', 'version')}
 
 
+def pretrain_hash(suite: Suite, cfg: Config) -> str:
+    """Identity of a (method, suite) pretraining: the method config, the suite's pretraining and
+    data sections, and the generated data set's version. Names the work dir: weights are reused
+    only under the same hash, and a change of the evaluation alone keeps them."""
+    return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain, data=suite.data,
+                            generated=generated_data_version(suite.data)))
+
+
 def run_config_hash(suite: Suite, cfg: Config) -> str:
-    """Identity of a (method, suite) run: the method config, the suite's pretraining, evaluation
-    and data sections, and the generated data set's version. Names the work dir (weights are
-    reused only under the same hash) and is written into every record."""
+    """Identity of a (method, suite) run: what :func:`pretrain_hash` covers plus the suite's
+    evaluation. Written into every record; a record is current only under the same hash."""
     return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
                             evaluation=suite.evaluation, data=suite.data,
                             generated=generated_data_version(suite.data)))
@@ -156,7 +178,7 @@ def load_method_config(entry: str | dict, suite: Suite) -> Config:
     """Method config + the suite's overrides + the entry's own overrides and name (see
     :func:`method_entry`) + the suite's data location."""
     if isinstance(entry, str):
-        entry = dict(config=entry, name=None, overrides={})
+        entry = dict(config=entry, name=None, overrides={}, backbone_variant=None)
     path = entry['config']
     if not Path(path).is_file():
         raise FileNotFoundError(f'method config {path} (listed in {suite.path}) not found')
@@ -167,6 +189,11 @@ def load_method_config(entry: str | dict, suite: Suite) -> Config:
         cfg.merge_from_dict(copy.deepcopy(suite.method_overrides))
         cfg.merge_from_dict(copy.deepcopy(entry['overrides']))
         pt.check_method_config(cfg, f'{path} with the overrides of {suite.path}')
+    if suite.backbone is not None:  # the method may not change it; the suite's variant may
+        backbone_policy.enforce(cfg.model, suite.backbone, where=f'{path} (in suite {suite.path})')
+        cfg.model.backbone = backbone_policy.variant_backbone(
+            suite.backbone, suite.backbone_variants, entry.get('backbone_variant'),
+            where=f'suite {suite.path}')
     if 'train_dataloader' in cfg:
         cfg.merge_from_dict({
             'train_dataloader.dataset.data_root': suite_data.split_root(suite.data, 'pretrain'),
@@ -250,7 +277,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     read them from the cache) and evaluate the pending feature protocols."""
     name = cfg.method_name
     config_hash = run_config_hash(suite, cfg)
-    work = work_root / suite.name / f'{name}-{config_hash[:8]}' / f'seed{seed}'
+    work = work_root / suite.name / f'{name}-{pretrain_hash(suite, cfg)[:8]}' / f'seed{seed}'
     records_dir = out / 'runs' / name / f'seed{seed}'
     protocols = [build_protocol(p) for p in suite.evaluation['protocols']]
     weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
@@ -349,6 +376,11 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
             eval_dataset(suite, split)
     barrier()
     cfgs = [(entry['config'], load_method_config(entry, suite)) for entry in suite.methods]
+    backbone_policy.check_shared(
+        [(cfg.method_name, entry.get('backbone_variant'), cfg.model.type,
+          cfg.model.get('backbone')) for entry, (_, cfg) in zip(suite.methods, cfgs)],
+        where=f'suite {suite.path}')
+    backbone = _backbone_summary(suite, cfgs)
     names = [cfg.method_name for _, cfg in cfgs]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -372,7 +404,18 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
     if get_rank() != 0:
         return None, failures
     board = write_leaderboard(out, suite.name, method_order=names,
-                              extra=dict(pretrain=suite.pretrain, evaluation=suite.evaluation,
+                              extra=dict(backbone=backbone,
+                                         pretrain=suite.pretrain, evaluation=suite.evaluation,
                                          **({'data': suite.data['lists']}
                                             if 'lists' in suite.data else {})))
     return board, failures
+
+
+def _backbone_summary(suite: Suite, cfgs: list[tuple[str, Config]]) -> dict:
+    """The backbone every row was built on, the suite's variants and which row uses which."""
+    shared = suite.backbone
+    if shared is None and cfgs:
+        shared = backbone_policy.plain(cfgs[0][1].model.get('backbone'))
+    variant_of = {cfg.method_name: entry['backbone_variant']
+                  for entry, (_, cfg) in zip(suite.methods, cfgs) if entry.get('backbone_variant')}
+    return dict(shared=shared, variants=suite.backbone_variants, variant_of=variant_of)

@@ -84,9 +84,10 @@ class TCLR(VideoMethod):
     Temporal alignment: the global clip's feature map must keep exactly K time steps, one per
     local clip; the backbone's temporal strides must downsample the clip length T by T / K. The
     paper (16-frame clips, R3D-18) drops the last temporal stride and dilates layer4. mmaction2's
-    ResNet3d already halves time once in its ``pool2`` (after layer1), so for the 8-frame
-    SynthMotion clips the config sets ``temporal_strides=(1, 1, 1, 1)``: 8 -> 4 steps at pool2,
-    then 4 through layers 2-4 (the base backbone's (1, 2, 2, 2) leaves 1), without dilation.
+    ResNet3d already halves time once in its ``pool2`` (after layer1), so the SynthMotion suites'
+    backbone (``temporal_strides=(1, 1, 1, 1)``, shared by every method) takes an 8-frame clip
+    to 4 steps at pool2 and keeps 4 through layers 2-4 ((1, 2, 2, 2) would leave 1), without
+    dilation.
     A mismatch raises a ValueError at the first step.
     Embeddings are gathered across data-parallel ranks with gradient and every rank evaluates
     the loss of the whole global batch (as the released code's single-process DataParallel does).

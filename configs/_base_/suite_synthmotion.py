@@ -16,6 +16,9 @@ methods = [
     'configs/methods/supervised_r3d18w16_8x2_synthmotion.py',
 ]
 seeds = [0, 1, 2]
+# The architecture of every row (benchmark/backbone_policy.py): a method config that builds
+# another backbone is refused.
+backbone = 'configs/_base_/backbone_r3d18_w16.py'
 # Every method spends the same training compute, counted on a real step (forward + backward of
 # everything it runs). Sized so that 8 methods x 3 seeds with every protocol fit `make bench`'s
 # 20 minutes on 2 CPU cores from a fresh clone, setup included (see README, "The default suite").

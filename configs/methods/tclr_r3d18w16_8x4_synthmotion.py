@@ -9,17 +9,14 @@ method_name = 'TCLR'
 model = dict(
     type='TCLR',
     # The global-local loss needs the global clip's feature map to keep 4 time steps, one per
-    # local clip. ResNet3d's pool2 halves time once (8 -> 4); no further temporal stride keeps
-    # the 4 (the base's (1, 2, 2, 2) leaves 1). The paper likewise drops R3D-18's last
-    # temporal stride (16 -> 4); it also dilates layer4, which is not done here.
-    backbone=dict(temporal_strides=(1, 1, 1, 1)),
+    # local clip: the suite's backbone keeps them for every method (backbone_r3d18_w16.py).
     proj_dim=128,
     temperature=0.1,
     loss_weights=dict(ic_global=1.0, ic_local=1.0, ll=1.0, gl=1.0))
 train_dataloader = dict(
-    # 12 videos = 120 clips per step; without temporal downsampling in layers 2-4 a clip costs
-    # 1.5x CVRL's, so a step is ~100 GFLOP (fwd + bwd) against CVRL's ~70 (the harness matches
-    # total FLOPs). Fewer videos would leave IC global very few negatives (the paper: 40).
+    # 12 videos = 120 clips per step, ~100 GFLOP (fwd + bwd), about CVRL's 128 clips (the
+    # harness matches total FLOPs). Fewer videos would leave IC global very few negatives (the
+    # paper: 40).
     batch_size=12,
     dataset=dict(
         sampler=dict(_delete_=True, type='TCLRSampler', clip_len=8, num_local=4),
