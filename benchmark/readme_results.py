@@ -1,0 +1,107 @@
+"""The README's result tables and verdicts, generated from committed leaderboards.
+
+Every number the README states about results sits between ``<!-- results:SUITE -->`` and
+``<!-- /results -->`` markers and is rendered here from ``results/SUITE/leaderboard.json``:
+a headline table (95 % intervals and significance marks as in the leaderboard) and one verdict
+line per method that names only the differences from RandomInit that the leaderboard marks as
+significant. ``python -m benchmark.readme_results --check`` fails when the README and the
+committed files disagree (tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+#: (protocol, metric, column title) of the headline table and verdicts.
+HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
+            ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
+            ('finetune', 'top1', 'finetune top-1'))
+BASELINE = 'RandomInit'
+BLOCK = re.compile(r'(<!-- results:(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /results -->)',
+                   re.S)
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return '-'
+    text = f'{row["mean"]:.1f}'
+    if row.get('ci_low') is not None:
+        text += f' [{row["ci_low"]:.1f}, {row["ci_high"]:.1f}]'
+    if row.get('sig_vs_random_init') is False:
+        text += ' ~'
+    return text
+
+
+def render(board: dict[str, Any], results_path: str) -> str:
+    """Markdown of one suite's headline table and verdicts (see module doc)."""
+    rows = {(r['method'], r['protocol'], r['metric']): r for r in board['rows']}
+    methods = list(dict.fromkeys(r['method'] for r in board['rows']))
+    seeds = sorted({s for r in board['rows'] for s in r.get('seeds', [])})
+    lines = ['| method | TFLOPs | ' + ' | '.join(t for _, _, t in HEADLINE) + ' |',
+             '|---' * (len(HEADLINE) + 2) + '|']
+    for method in methods:
+        first = next(r for r in board['rows'] if r['method'] == method)
+        tflops = (first.get('compute') or {}).get('train_tflops')
+        lines.append(f'| {method} | {"-" if not tflops else f"{tflops:.1f}"} | ' + ' | '.join(
+            _cell(rows.get((method, p, m))) for p, m, _ in HEADLINE) + ' |')
+    lines += ['', f'Mean over seeds {", ".join(map(str, seeds))} [95 % interval]; `~`: not '
+              f'distinguishable from {BASELINE}. From `{results_path}`.', '']
+    for method in methods:
+        if method == BASELINE:
+            continue
+        above, below, unclear = [], [], []
+        for protocol, metric, title in HEADLINE:
+            row, base = rows.get((method, protocol, metric)), rows.get((BASELINE, protocol, metric))
+            if row is None or base is None:
+                continue
+            diff = row['mean'] - base['mean']
+            if row.get('sig_vs_random_init'):
+                (above if diff > 0 else below).append(f'{title} {diff:+.1f}')
+            else:
+                unclear.append(title)
+        parts = []
+        if above:
+            parts.append('significantly above ' + BASELINE + ' on ' + ', '.join(above))
+        if below:
+            parts.append('significantly below it on ' + ', '.join(below))
+        if unclear:
+            parts.append('not distinguishable from it on ' + ', '.join(unclear))
+        lines.append(f'- **{method}**: ' + ('; '.join(parts) or 'no comparison') + '.')
+    return '\n'.join(lines) + '\n'
+
+
+def rewrite(readme: str, root: Path) -> str:
+    """``readme`` with every results block rendered afresh from ``root/results/SUITE``."""
+    def block(match: re.Match) -> str:
+        path = f'results/{match["suite"]}/leaderboard.json'
+        board = json.loads((root / path).read_text())
+        return match.group(1) + render(board, path) + match.group(4)
+    return BLOCK.sub(block, readme)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--readme', default='README.md')
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument('--check', action='store_true', help='exit 1 if a block is stale')
+    mode.add_argument('--write', action='store_true', help='rewrite the blocks in place')
+    args = parser.parse_args(argv)
+    path = Path(args.readme)
+    text = path.read_text()
+    fresh = rewrite(text, path.resolve().parent)
+    if args.write:
+        path.write_text(fresh)
+        return 0
+    if fresh != text:
+        print(f'{path}: result blocks differ from the committed leaderboards; run '
+              'python -m benchmark.readme_results --write', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
