@@ -3,7 +3,7 @@
 A paper suite (``configs/paper/*.py``) carries, besides the usual suite keys:
 
 - ``paper_reference``: ``{method: {protocol: {metric: value}}}``, percent, the paper's numbers
-  (None where REFERENCE.md marks them unconfirmed);
+  (None where docs/reference.md marks them unconfirmed);
 - optionally ``paper_reference_code``: the same shape, what the authors' released code
   reproduces (a second column);
 - optionally ``paper_unconfirmed``: settings of the suite that are placeholders.

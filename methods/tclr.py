@@ -2,10 +2,10 @@
 
 Each video gives one global clip and four local clips (its window's quarters), every clip
 augmented twice (:class:`benchmark.data.samplers.TCLRSampler`, ``views_per_clip=2``). Four terms,
-conventions of the released code (see shared/REFERENCE.md): instance contrast of the global clips
-(IC global) and of the local clips (IC local), local-local temporal contrast (LL: the quarters of
-one video are each other's negatives) and global-local temporal contrast (GL: the global clip's
-t-th time step must match the t-th local clip).
+conventions of the released code (see docs/reference.md, TCLR): instance contrast of the global
+clips (IC global) and of the local clips (IC local), local-local temporal contrast (LL: the
+quarters of one video are each other's negatives) and global-local temporal contrast (GL: the
+global clip's t-th time step must match the t-th local clip).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """TCLR's four loss terms against the released-code conventions: equal-logit sanity values of
-shared/REFERENCE.md and explicit loop references on random embeddings."""
+docs/reference.md and explicit loop references on random embeddings."""
 import itertools
 import math
 

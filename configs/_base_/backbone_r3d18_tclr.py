@@ -1,4 +1,4 @@
-# R3D-18 of TCLR (Dave et al., CVIU 2022; see /work/shared/REFERENCE.md) in torchvision's r3d_18
+# R3D-18 of TCLR (Dave et al., CVIU 2022; see docs/reference.md, TCLR) in torchvision's r3d_18
 # layout, built by mmaction2's ResNet3d: 3x7x7 stem at spatial stride 2 without max-pool, basic
 # blocks [2, 2, 2, 2] with full 3x3x3 kernels, 64 base channels (512-d feature).
 model = dict(

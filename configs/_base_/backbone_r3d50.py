@@ -1,4 +1,4 @@
-# R3D-50 of CVRL (Qian et al., CVPR 2021; see /work/shared/REFERENCE.md), built by mmaction2's
+# R3D-50 of CVRL (Qian et al., CVPR 2021; see docs/reference.md, CVRL), built by mmaction2's
 # ResNet3d: ResNet-50 bottlenecks [3, 4, 6, 3] inflated to 3D, 2048-d output.
 model = dict(
     backbone=dict(

@@ -1,5 +1,6 @@
-# Kinetics pretraining data at CVRL's resolution (REFERENCE.md): clips of 16 frames at stride 2,
-# 224x224. The suite sets data_root, ann_file and cache_dir from its data=dict(type='kinetics').
+# Kinetics pretraining data at CVRL's resolution (docs/reference.md): clips of 16 frames at
+# stride 2, 224x224. The suite sets data_root, ann_file and cache_dir from its
+# data=dict(type='kinetics').
 train_dataloader = dict(
     # The paper's batch of 1024 is global; mmengine's batch_size is per process: under N
     # processes set batch_size=1024 // N in the suite's method_overrides.

@@ -1,7 +1,7 @@
 # SynthMotion pretraining data (the suite sets data_root, ann_file and cache_dir).
 # Clips of 8 frames at stride 2 cover 15 of a video's 48 frames, so two clips can lie far apart.
 # Training resolution = SynthMotion's 32x32 frames: at 64x64 a CPU budget of minutes was too
-# short for even supervised training to leave chance level (measured, see README).
+# short for even supervised training to leave chance level (measured, see docs/calibration.md).
 data_root = 'data/synthmotion'
 train_dataloader = dict(
     batch_size=32,

@@ -1,4 +1,4 @@
-# CVRL's paper setting (Qian et al., CVPR 2021; /work/shared/REFERENCE.md): R3D-50 pretrained on
+# CVRL's paper setting (Qian et al., CVPR 2021; docs/reference.md): R3D-50 pretrained on
 # Kinetics, linear evaluation on the same Kinetics version (train -> val). The leaves set the
 # Kinetics version, the number of epochs and the paper's number.
 data = dict(
@@ -24,5 +24,6 @@ evaluation = dict(
     batch_size=32,
     num_workers=8,
     protocols=[dict(type='LinearProbe')])
-# Settings of this suite that REFERENCE.md does not give (placeholders to confirm before a run).
+# Settings of this suite that docs/reference.md does not give (placeholders to confirm before a
+# run).
 paper_unconfirmed = []

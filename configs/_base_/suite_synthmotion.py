@@ -33,7 +33,8 @@ pretrain = dict(budget=dict(unit='train_flops', value=30e12), warmup_ratio=0.05,
 # autocast; one random 8x2 clip per video, full frame, no flip (benchmark/protocols/semisup.py).
 # Chosen among three schedules on seed-0 checkpoints (2.5 TFLOPs) of one-scene SynthMotion (20
 # steps at 2e-3 / 10x; 40 at 5e-4 / 40x; 40 at 2e-4 / 100x): semisup 10 % top-1 of Supervised
-# 22.2 / 30.3 / 32.2, TCLR 12.8 / 16.1 / 14.4, RandomInit 9.2 / 11.4 / 10.6 (README).
+# 22.2 / 30.3 / 32.2, TCLR 12.8 / 16.1 / 14.4, RandomInit 9.2 / 11.4 / 10.6
+# (docs/calibration.md).
 _finetune_schedule = dict(steps=40, batch_size=32, lr=5e-4, head_lr_mult=40.0, warmup_ratio=0.1)
 # The protocols on frozen features; suites that skip fine-tuning take exactly these with
 # `evaluation = dict(protocols={{_base_.frozen_feature_protocols}})`.

@@ -16,6 +16,6 @@ train_dataloader = dict(
                      distribution='decreasing'),
         # Colour strength 0.5 instead of the paper's 1.0 (0.8/0.8/0.8/0.2): at 1.0 the
         # contrastive loss stayed near chance for 600 steps on 32x32 SynthMotion (measured, see
-        # README). Crop area [0.3, 1], grayscale (p 0.2) and blur (p 0.5, sigma scaled to 32 px)
-        # are the paper's.
+        # docs/calibration.md). Crop area [0.3, 1], grayscale (p 0.2) and blur (p 0.5, sigma
+        # scaled to 32 px) are the paper's.
         transform=dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)))

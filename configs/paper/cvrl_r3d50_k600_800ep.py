@@ -4,5 +4,6 @@ _base_ = ['../_base_/suite_cvrl_kinetics.py']
 suite_name = 'paper_cvrl_r3d50_k600_800ep'
 data = dict(root='data/kinetics600', version=600)
 pretrain = dict(budget=dict(unit='epochs', value=800), warmup_ratio=5 / 800)
-# {method: {protocol: {metric: value}}}, percent, REFERENCE.md's numbers only (None: unconfirmed).
+# {method: {protocol: {metric: value}}}, percent, docs/reference.md's numbers only
+# (None: unconfirmed).
 paper_reference = dict(CVRL=dict(linear=dict(top1=70.4)))

@@ -1,5 +1,5 @@
 # CVRL (Qian et al., CVPR 2021) at paper scale: R3D-50, two 16x2 clips per video at 224x224,
-# Kinetics-400 or -600 (the suite's data decides), settings from /work/shared/REFERENCE.md.
+# Kinetics-400 or -600 (the suite's data decides), settings from docs/reference.md.
 _base_ = ['../../_base_/backbone_r3d50.py', '../../_base_/data_kinetics_224.py',
           '../../_base_/optim_sgd_cvrl.py']
 

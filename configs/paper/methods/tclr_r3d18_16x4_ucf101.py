@@ -1,5 +1,5 @@
 # TCLR (Dave et al., CVIU 2022) at paper scale: R3D-18 without the last temporal stride, UCF101
-# split-1 train, 112x112; settings from /work/shared/REFERENCE.md. From a 64-frame window: one
+# split-1 train, 112x112; settings from docs/reference.md. From a 64-frame window: one
 # global clip of 16 frames at stride 4 (the name's 16x4) and its 4 quarters of 16 consecutive
 # frames, each clip augmented twice: 10 clips per video.
 _base_ = ['../../_base_/backbone_r3d18_tclr.py', '../../_base_/data_ucf101_112.py',
