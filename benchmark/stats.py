@@ -93,7 +93,7 @@ class HierarchicalBootstrap:
         self._seed_weights: dict[tuple[str, int], np.ndarray] = {}
 
     def video_counts(self, num_videos: int) -> np.ndarray:
-        """(B, M) float32: how often each of M videos is drawn in each replicate (rows sum to
+        """(B, M) float64: how often each of M videos is drawn in each replicate (rows sum to
         M); the same for every caller with the same M."""
         if num_videos not in self._video_counts:
             rng = np.random.default_rng([self.seed, 1, num_videos])
@@ -106,21 +106,24 @@ class HierarchicalBootstrap:
         key = (stream, num_seeds)
         if key not in self._seed_weights:
             rng = np.random.default_rng([self.seed, 2, zlib.crc32(stream.encode()), num_seeds])
-            self._seed_weights[key] = self._counts(rng, num_seeds).astype(np.float64) / num_seeds
+            self._seed_weights[key] = self._counts(rng, num_seeds) / num_seeds
         return self._seed_weights[key]
 
     def _counts(self, rng: np.random.Generator, size: int) -> np.ndarray:
         draws = rng.integers(0, size, size=(self.replicates, size))
         flat = (draws + size * np.arange(self.replicates)[:, None]).ravel()
         return np.bincount(flat, minlength=self.replicates * size).reshape(
-            self.replicates, size).astype(np.float32)
+            self.replicates, size).astype(np.float64)
 
     def means(self, outcomes: np.ndarray, stream: str) -> np.ndarray:
         """(B,) replicate means of ``outcomes`` (n seeds, M videos): each replicate's mean over
-        its drawn seeds of the mean over its drawn videos."""
+        its drawn seeds of the mean over its drawn videos.
+
+        Plain einsum loops, not BLAS: as fast at these sizes, not slowed down by BLAS threads
+        on a busy machine, and the same bits whatever the thread count."""
         outcomes = np.asarray(outcomes, dtype=np.float64)
         if outcomes.ndim != 2 or 0 in outcomes.shape:
             raise ValueError(f'outcomes must be (seeds, videos), got shape {outcomes.shape}')
         num_seeds, num_videos = outcomes.shape
-        per_seed = outcomes @ self.video_counts(num_videos).T.astype(np.float64) / num_videos
+        per_seed = np.einsum('sm,bm->sb', outcomes, self.video_counts(num_videos)) / num_videos
         return np.einsum('bs,sb->b', self.seed_weights(stream, num_seeds), per_seed)
