@@ -18,7 +18,10 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
+from benchmark.hits import decode
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.leaderboard_stats import BASELINE, LEVEL, annotate
+from benchmark.stats import DEFAULT_REPLICATES, HierarchicalBootstrap
 
 # Protocols shown first, in this order; any other protocol follows alphabetically.
 PROTOCOL_ORDER = ('linear', 'knn', 'retrieval', 'semisup', 'finetune')
@@ -102,18 +105,25 @@ def compute_summary(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, An
 
 
 def aggregate(records: Iterable[dict[str, Any]],
-              method_order: Sequence[str] | None = None) -> list[dict[str, Any]]:
+              method_order: Sequence[str] | None = None,
+              bootstrap: HierarchicalBootstrap | None = None,
+              baseline: str = BASELINE) -> list[dict[str, Any]]:
     """One row per (method, protocol, metric) over seeds.
 
     Rows: ``{method, protocol, metric, mean, std, n, seeds, values, compute}`` (``compute``: the
     method's :func:`compute_summary` entry, or None without pretraining stats); ``seeds`` sorted and
     ``values`` in the same order. ``std`` is the sample standard deviation (ddof=1) when n > 1,
     and 0.0 when n == 1. A (method, seed, protocol) seen twice keeps the last record given
-    (with a warning); records are normally unique by path.
+    (with a warning); records are normally unique by path. Plus the 95 % interval and the
+    significance keys of :func:`benchmark.leaderboard_stats.annotate` (``ci_low``, ``ci_high``,
+    ``ci_method``, ``sig_vs_random_init``, ``p_vs_random_init``, ``sig_vs_best``,
+    ``p_vs_best``), bootstrapped from the records' ``per_video`` outcomes when every seed has
+    them (see :mod:`benchmark.hits`).
     """
     records = list(records)
     compute = compute_summary(records)
     values: dict[tuple[str, str, str], dict[int, float]] = {}
+    per_video: dict[tuple[str, str, str], dict[int, np.ndarray | None]] = {}
     for record in records:
         method, protocol, seed = str(record['method']), str(record['protocol']), int(record['seed'])
         for metric, value in record['metrics'].items():
@@ -122,10 +132,12 @@ def aggregate(records: Iterable[dict[str, Any]],
                 warnings.warn(f'Duplicate record for {method}/seed{seed}/{protocol}; keeping the '
                               f'last one', stacklevel=2)
             per_seed[seed] = float(value)
+            per_video.setdefault((method, protocol, str(metric)), {})[seed] = \
+                _outcomes(record, str(metric), float(value))
     method_key = method_sort_key(method_order)
     keys = sorted(values, key=lambda k: (method_key(k[0]), protocol_sort_key(k[1]),
                                          metric_sort_key(k[2])))
-    rows = []
+    rows, outcomes = [], {}
     for method, protocol, metric in keys:
         seeds = sorted(values[method, protocol, metric])
         vals = np.array([values[method, protocol, metric][s] for s in seeds], dtype=np.float64)
@@ -136,7 +148,35 @@ def aggregate(records: Iterable[dict[str, Any]],
             'n': len(vals), 'seeds': seeds, 'values': vals.tolist(),
             'compute': compute.get(method),
         })
+        vectors = [per_video[method, protocol, metric][s] for s in seeds]
+        if all(v is not None for v in vectors):
+            if len({len(v) for v in vectors}) == 1:
+                outcomes[method, protocol, metric] = np.stack(vectors)
+            else:
+                warnings.warn(f'{method}/{protocol} {metric}: per-video outcomes of different '
+                              f'lengths over seeds {seeds}; interval over seeds only',
+                              stacklevel=2)
+    annotate(rows, outcomes, bootstrap, baseline)
     return rows
+
+
+def _outcomes(record: dict[str, Any], metric: str, value: float) -> np.ndarray | None:
+    """The record's per-video outcomes of ``metric`` (None when absent, and when malformed or
+    not averaging to the metric, with a warning)."""
+    per_video = record.get('per_video')
+    if not isinstance(per_video, dict) or metric not in per_video:
+        return None
+    where = f'{record["method"]}/seed{record["seed"]}/{record["protocol"]} {metric}'
+    try:
+        outcomes = decode(per_video[metric])
+    except ValueError as err:
+        warnings.warn(f'Ignoring per-video outcomes of {where}: {err}', stacklevel=3)
+        return None
+    if abs(100.0 * outcomes.mean() - value) > 1e-3:
+        warnings.warn(f'Ignoring per-video outcomes of {where}: their mean '
+                      f'{100.0 * outcomes.mean():.4f} is not the metric {value}', stacklevel=3)
+        return None
+    return outcomes
 
 
 def _provenance(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -173,8 +213,46 @@ def _provenance(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+#: Cell marks: not distinguishable from the baseline / from the column's best; t-interval.
+NOT_VS_BASELINE, NOT_VS_BEST, T_MARK = '†', '‡', 'ᵗ'
+
+
+def half_width(row: dict[str, Any]) -> float | None:
+    """Half the width of the row's 95 % interval (None without one)."""
+    if row.get('ci_low') is None or row.get('ci_high') is None:
+        return None
+    return (row['ci_high'] - row['ci_low']) / 2.0
+
+
+def significance_marks(row: dict[str, Any]) -> str:
+    """'†' when not distinguishable from the baseline, '‡' when not from the best, both, or ''
+    (distinguishable, or not comparable)."""
+    return ((NOT_VS_BASELINE if row.get('sig_vs_random_init') is False else '')
+            + (NOT_VS_BEST if row.get('sig_vs_best') is False else ''))
+
+
 def _cell(row: dict[str, Any]) -> str:
-    return f'{row["mean"]:.1f} ± {row["std"]:.1f}'
+    """'35.7 ±2.5†': mean, half-width of the interval (+ 'ᵗ' for a t-interval), marks."""
+    half = half_width(row)
+    interval = '' if half is None else (
+        f' ±{half:.1f}' + (T_MARK if row.get('ci_method') == 't' else ''))
+    return f'{row["mean"]:.1f}{interval}{significance_marks(row)}'
+
+
+def legend_lines(baseline: str = BASELINE) -> list[str]:
+    """The markdown legend of the cells (under the table)."""
+    return [f'Cells: mean over seeds ±half-width of its {LEVEL:.0%} confidence interval, in '
+            'percent (exact bounds: `ci_low`/`ci_high` in leaderboard.json and .csv).',
+            f'Intervals: hierarchical percentile bootstrap ({DEFAULT_REPLICATES} replicates, fixed '
+            'RNG seed) that resamples seeds, then test videos (the same videos for every '
+            f'method); {T_MARK}: t-interval over the seed means (records without per-video '
+            'outcomes); no interval: one seed without per-video outcomes.',
+            f'{NOT_VS_BASELINE}: not distinguishable from {baseline}, {NOT_VS_BEST}: not '
+            'distinguishable from the best mean of the column: the 95 % interval of the '
+            'difference of means contains 0 (paired bootstrap over the same resampled videos; '
+            'Welch t over seed means for records without per-video outcomes). No mark: '
+            'distinguishable, or the comparison cannot be made (one seed without per-video '
+            f'outcomes, the reference itself, no {baseline} in the table).']
 
 
 def _number(value: Any, digits: int = 1) -> str:
@@ -229,8 +307,9 @@ def format_table(leaderboard: dict[str, Any]) -> str:
 
     One row per method: a ``seeds`` column (``n=3``, or a range when it differs across metrics),
     the training TFLOPs and steps the method consumed (mean over seeds), then one column per
-    (protocol, metric) in row order, cells ``mean ± std`` with one decimal. Then the budget, a
-    table of everything consumed, and a provenance footer. Ends with a newline.
+    (protocol, metric) in row order, cells ``mean ±h`` with one decimal (h: half-width of the
+    95 % interval) and the significance marks (:func:`legend_lines`). Then the legend, the
+    budget, a table of everything consumed, and a provenance footer. Ends with a newline.
     """
     rows = leaderboard['rows']
     methods = list(dict.fromkeys(r['method'] for r in rows))
@@ -248,11 +327,13 @@ def format_table(leaderboard: dict[str, Any]) -> str:
             _cell(cells[method, p, m]) if (method, p, m) in cells else '—' for p, m in columns])
     headers = ['method', 'seeds', 'TFLOPs', 'steps'] + [f'{p} {m}' for p, m in columns]
     lines = [f'# Leaderboard: {leaderboard["suite"]}', '',
-             'Mean ± sample std (ddof=1; 0.0 for one seed) over seeds, in percent. TFLOPs and '
+             f'Mean over seeds ±half-width of its {LEVEL:.0%} confidence interval, in percent '
+             f'({NOT_VS_BASELINE} {NOT_VS_BEST} {T_MARK}: see under the table). TFLOPs and '
              'steps: pretraining consumed (mean over seeds).', '', budget_line(leaderboard), '']
     lines.append(tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
                  if table else '(no results)')
     if table:
+        lines += ['', *legend_lines()]
         lines += ['', '## Compute consumed (mean over seeds)', '', compute_table(leaderboard)]
     lines += ['', 'Provenance:', *(f'- {line}' for line in provenance_lines(leaderboard))]
     return '\n'.join(lines) + '\n'

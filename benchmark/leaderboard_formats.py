@@ -2,18 +2,24 @@
 
 Both take the leaderboard dict of :func:`benchmark.leaderboard.write_leaderboard`
 (``{"suite", "rows", "provenance", ...}``, rows ``{method, protocol, metric, mean, std, n, seeds,
-values}``, metrics in percent) and are deterministic: the same dict gives the same bytes.
+values, ci_low, ci_high, ci_method, sig_vs_random_init, sig_vs_best, p_vs_random_init,
+p_vs_best}``, metrics in percent; see :mod:`benchmark.leaderboard_stats`) and are deterministic:
+the same dict gives the same bytes.
 
-* ``leaderboard.csv``: header ``method,protocol,metric,mean,std,n,seeds,values`` then any
-  further row keys (sorted), one line per (method, protocol, metric); floats written in full
-  (shortest round-trip repr), ``seeds``/``values`` and other lists joined by ``;``; then the
-  provenance as ``# key: value`` comment lines at the end (skip lines starting with ``#`` when
-  parsing, e.g. ``csv.DictReader(line for line in f if not line.startswith('#'))``).
+* ``leaderboard.csv``: header ``method,protocol,metric,mean,std,n,seeds,values,ci_low,ci_high,
+  ci_method,sig_vs_random_init,sig_vs_best,p_vs_random_init,p_vs_best`` then any further row
+  keys (sorted), one line per (method, protocol, metric); floats written in full (shortest
+  round-trip repr), booleans and missing values (None) as ``true``/``false``/``null``,
+  ``seeds``/``values`` and other lists joined by ``;``; then the provenance as ``# key: value``
+  comment lines at the end (skip lines starting with ``#`` when parsing, e.g.
+  ``csv.DictReader(line for line in f if not line.startswith('#'))``).
 * ``leaderboard.tex``: a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``), one row per
-  method, one column per (protocol, metric), cells ``$mean \\pm std$`` with one decimal, the best
+  method, one column per (protocol, metric), cells ``$mean \\pm h$`` with one decimal (h: half
+  the width of the 95 % interval; none without one), superscript ``t`` for a t-interval and
+  ``\\dagger`` / ``\\ddagger`` when not distinguishable from RandomInit / the best, the best
   mean per column (at the shown precision; ties all bold; only when two or more methods have a
-  value) as ``$\\mathbf{...}$``, LaTeX specials in names escaped, and the provenance as a
-  ``%`` comment block after the table.
+  value) as ``$\\mathbf{...}$``, LaTeX specials in names escaped, and the legend and the
+  provenance as a ``%`` comment block after the table.
 """
 from __future__ import annotations
 
@@ -26,9 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.io import atomic_write_text
-from benchmark.leaderboard import provenance_lines
+from benchmark.leaderboard import (half_width, legend_lines, metric_sort_key, protocol_sort_key,
+                                   provenance_lines)
 
-CSV_COLUMNS = ('method', 'protocol', 'metric', 'mean', 'std', 'n', 'seeds', 'values')
+CSV_COLUMNS = ('method', 'protocol', 'metric', 'mean', 'std', 'n', 'seeds', 'values', 'ci_low',
+               'ci_high', 'ci_method', 'sig_vs_random_init', 'sig_vs_best', 'p_vs_random_init',
+               'p_vs_best')
 _LATEX_SPECIALS = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#',
                    '_': r'\_', '{': r'\{', '}': r'\}', '~': r'\textasciitilde{}',
                    '^': r'\textasciicircum{}'}
@@ -62,7 +71,10 @@ def format_csv(leaderboard: dict[str, Any]) -> str:
     for row in rows:
         writer.writerow([_csv_value(row.get(k, '')) for k in (*CSV_COLUMNS, *extra)])
     out.write(''.join(f'# {line}\n' for line in
-                      ['Mean and sample std (ddof=1; 0.0 for one seed) over seeds, in percent',
+                      ['Mean and sample std (ddof=1; 0.0 for one seed) over seeds, in percent; '
+                       'ci_low/ci_high: 95 % interval of the mean (ci_method bootstrap or t); '
+                       'sig_vs_*: the difference with RandomInit / the best mean of the metric is '
+                       'significant (null: not comparable)',
                        *provenance_lines(leaderboard)]))
     return out.getvalue()
 
@@ -75,7 +87,6 @@ def format_latex(leaderboard: dict[str, Any], lower_is_better: Collection[str] =
         lower_is_better: Metric names whose best value is the smallest (default: none; every
             metric of the current protocols is an accuracy or recall in percent).
     """
-    from benchmark.leaderboard import metric_sort_key, protocol_sort_key
     rows = leaderboard.get('rows', [])
     methods = list(dict.fromkeys(r['method'] for r in rows))
     columns = sorted(dict.fromkeys((r['protocol'], r['metric']) for r in rows),
@@ -86,8 +97,9 @@ def format_latex(leaderboard: dict[str, Any], lower_is_better: Collection[str] =
         shown = [round(cells[meth, p, m]['mean'], 1) for meth in methods if (meth, p, m) in cells]
         if len(shown) > 1:
             best[p, m] = min(shown) if m in lower_is_better else max(shown)
-    lines = [f'% Leaderboard: {latex_escape(leaderboard.get("suite", ""))}. Mean $\\pm$ sample '
-             'std (ddof=1; 0.0 for one seed) over seeds, in percent; best per column in bold.',
+    lines = [f'% Leaderboard: {latex_escape(leaderboard.get("suite", ""))}. Mean over seeds '
+             '$\\pm$ half-width of its 95 % confidence interval, in percent; best per column in '
+             'bold; marks below the table.',
              '% Requires \\usepackage{booktabs}.',
              '\\begin{tabular}{llr' + 'r' * len(columns) + '}', '\\toprule',
              ' & '.join(['Method', 'Seeds', 'TFLOPs'] + [latex_escape(f'{p} {m}') for p, m in columns])
@@ -103,13 +115,24 @@ def format_latex(leaderboard: dict[str, Any], lower_is_better: Collection[str] =
             if row is None:
                 out.append('--')
                 continue
-            body = f'{row["mean"]:.1f} \\pm {row["std"]:.1f}'
+            body = _latex_body(row)
             bold = (p, m) in best and round(row['mean'], 1) == best[p, m]
             out.append(f'$\\mathbf{{{body}}}$' if bold else f'${body}$')
         lines.append(' & '.join(out) + ' \\\\')
-    lines += ['\\bottomrule', '\\end{tabular}', '% Provenance:',
+    lines += ['\\bottomrule', '\\end{tabular}',
+              *(f'% {latex_escape(line)}' for line in legend_lines()), '% Provenance:',
               *(f'% {latex_escape(line)}' for line in provenance_lines(leaderboard))]
     return '\n'.join(lines) + '\n'
+
+
+def _latex_body(row: dict[str, Any]) -> str:
+    """Math-mode cell: ``35.7 \\pm 2.5^{t,\\dagger}`` (interval, then its marks)."""
+    half = half_width(row)
+    body = f'{row["mean"]:.1f}' + ('' if half is None else f' \\pm {half:.1f}')
+    marks = (['t'] if row.get('ci_method') == 't' else []) + \
+        (['\\dagger'] if row.get('sig_vs_random_init') is False else []) + \
+        (['\\ddagger'] if row.get('sig_vs_best') is False else [])
+    return body + (f'^{{{",".join(marks)}}}' if marks else '')
 
 
 def write_formats(results_dir: str | Path, leaderboard: dict[str, Any]) -> None:

@@ -1,9 +1,13 @@
 """A suite: methods x seeds, each pretrained under the same compute budget and evaluated by the
 same protocols on the same features, written as one JSON record per (method, seed, protocol).
 
+Every record holds the protocol's metrics and, where the protocol gives them, the per-test-video
+hits of each metric (``per_video``, see :mod:`benchmark.hits`), from which the leaderboard
+bootstraps its confidence intervals.
+
 Re-running a suite skips finished work: records whose config hash and protocol version match are
-kept, trained weights and extracted features are reused, and an interrupted pretraining resumes
-from its last mmengine checkpoint.
+kept (whether or not they hold ``per_video``), trained weights and extracted features are reused,
+and an interrupted pretraining resumes from its last mmengine checkpoint.
 
 Features live in a cache shared by all work dirs, ``<work_root>/feature_cache/``, keyed by the
 weights' bytes, the method's model config, the split's file list and data root, and the view
@@ -32,6 +36,7 @@ from benchmark.data.dataset import read_annotations
 from benchmark.data.video import files_fingerprint
 from benchmark.features import (Features, extract_features, load_features, save_features,
                                 weights_digest)
+from benchmark.hits import encode
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
 from benchmark.protocols import ModelContext, build_protocol
@@ -308,6 +313,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     barrier()  # the weights file is complete before any rank fine-tunes from it
 
     def record(protocol, metrics: dict, evaluation: dict, start: float) -> dict:
+        per_video = getattr(protocol, 'last_per_video', None) or {}
         return dict(
             suite=suite.name, method=name, method_config=method_path, config_hash=config_hash,
             seed=seed, protocol=protocol.name, protocol_version=protocol.version,
@@ -315,6 +321,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
             **({'data': suite.data['lists']} if 'lists' in suite.data else {}),
             evaluation=dict(view=suite.evaluation['view'], **evaluation,
                             protocol_info=getattr(protocol, 'last_info', None)),
+            **({'per_video': {k: encode(v) for k, v in per_video.items() if k in metrics}}
+               if per_video else {}),
             eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance())
 
     written = []

@@ -1,11 +1,14 @@
 """Leaderboard aggregation and atomic result files."""
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
@@ -103,8 +106,10 @@ def test_markdown_cells(tmp_path):
                        'retrieval R@1', 'retrieval R@5', 'retrieval R@10']
     cvrl = next(line for line in md.splitlines() if line.startswith('| cvrl'))
     cells = [c.strip() for c in cvrl.strip('|').split('|')]
-    assert cells == ['cvrl', 'n=3', '10.00', '100', '53.0 ± 3.6', '81.0 ± 1.7', '33.0 ± 3.0',
-                     '50.0 ± 0.0', '60.0 ± 0.0']
+    # No per-video outcomes: t-intervals over 3 seeds, half-width t(0.975, 2) * std / sqrt(3)
+    # = 4.3027 * sqrt(13) / sqrt(3) = 8.96 for top1; no RandomInit, cvrl is the best: no marks.
+    assert cells == ['cvrl', 'n=3', '10.00', '100', '53.0 ±9.0ᵗ', '81.0 ±4.3ᵗ', '33.0 ±7.5ᵗ',
+                     '50.0 ±0.0ᵗ', '60.0 ±0.0ᵗ']
     assert 'Budget: 10 TFLOPs of training per method' not in md  # no suite budget was given
     compute = [line for line in md.splitlines() if line.startswith('| cvrl')][1]
     assert [c.strip() for c in compute.strip('|').split('|')] == [
@@ -112,7 +117,9 @@ def test_markdown_cells(tmp_path):
     random_compute = [line for line in md.splitlines() if line.startswith('| random_init')][1]
     assert 'no pretraining' in random_compute
     random_init = next(line for line in md.splitlines() if line.startswith('| random_init'))
-    assert '10.0 ± 0.0' in random_init and 'n=1' in random_init and '—' in random_init
+    # One seed without per-video outcomes: no interval, no comparison.
+    assert '| 10.0 ' in random_init and '±' not in random_init
+    assert 'n=1' in random_init and '—' in random_init
     assert 'abc123def456' in md and 'torch 2.4.1' in md and 'linear v1' in md
 
 
@@ -191,3 +198,108 @@ def test_atomic_write_text_cleans_up_when_replace_fails(tmp_path, monkeypatch):
         atomic_write_text(path, 'new')
     assert path.read_text(encoding='utf-8') == 'old'
     assert os.listdir(tmp_path) == ['out.txt']
+
+
+# ------------------------------------------------------------------ intervals and significance
+NUM_VIDEOS = 400
+
+
+def hits_record(method: str, seed: int, hit_videos: list[int]) -> dict:
+    """A linear record whose top1 hits exactly ``hit_videos`` of the 400 test videos."""
+    hits = ['0'] * NUM_VIDEOS
+    for video in hit_videos:
+        hits[video] = '1'
+    rec = record(method, seed, 'linear', {'top1': round(100.0 * len(hit_videos) / NUM_VIDEOS, 4)})
+    rec['per_video'] = {'top1': ''.join(hits)}
+    return rec
+
+
+def write_hit_records(results_dir: Path) -> None:
+    """RandomInit hits 10 %; Best every video; Twin all but one (a different one per seed);
+    Noise RandomInit's videos plus two."""
+    every, tenth = list(range(NUM_VIDEOS)), list(range(0, NUM_VIDEOS, 10))
+    for seed in range(3):
+        for method, hit in (('RandomInit', tenth), ('Best', every),
+                            ('Twin', [v for v in every if v != seed]),
+                            ('Noise', tenth + [1, 2])):
+            atomic_write_json(results_dir / f'runs/{method}/seed{seed}/linear.json',
+                              hits_record(method, seed, hit))
+
+
+def test_significance_markers_from_per_video_hits(tmp_path):
+    write_hit_records(tmp_path)
+    order = ['RandomInit', 'Best', 'Twin', 'Noise']
+    board = write_leaderboard(tmp_path, 'smoke', method_order=order)
+    rows = {r['method']: r for r in board['rows']}
+    assert {r['ci_method'] for r in rows.values()} == {'bootstrap'}
+    assert (rows['Best']['ci_low'], rows['Best']['ci_high']) == (100.0, 100.0)
+    for row in rows.values():
+        assert row['ci_low'] <= row['mean'] <= row['ci_high']
+    # RandomInit at 10 %: 10 +- 1.96 sqrt(0.09 / 400) * 100 = 10 +- 2.9 (seeds agree).
+    assert rows['RandomInit']['ci_low'] == pytest.approx(7.1, abs=0.6)
+    assert rows['RandomInit']['ci_high'] == pytest.approx(12.9, abs=0.6)
+    # Twin misses one video: the paired difference with Best is 0 whenever it is not drawn.
+    assert (rows['Twin']['sig_vs_best'], rows['Twin']['sig_vs_random_init']) == (False, True)
+    # Noise: two more hits than RandomInit, paired difference often 0.
+    assert (rows['Noise']['sig_vs_random_init'], rows['Noise']['sig_vs_best']) == (False, True)
+    assert rows['Noise']['p_vs_random_init'] > 0.05 and rows['Noise']['p_vs_best'] == 0.0
+    assert rows['Best']['sig_vs_best'] is None and rows['Best']['sig_vs_random_init'] is True
+    assert rows['RandomInit']['sig_vs_random_init'] is None
+    assert rows['RandomInit']['sig_vs_best'] is True
+    md = (tmp_path / 'leaderboard.md').read_text(encoding='utf-8')
+    cells = {line.split('|')[1].strip(): line.split('|')[5].strip()
+             for line in md.splitlines() if line.startswith('| ') and 'n=3' in line}
+    half = (rows['RandomInit']['ci_high'] - rows['RandomInit']['ci_low']) / 2
+    assert (cells['RandomInit'], cells['Best']) == (f'10.0 ±{half:.1f}', '100.0 ±0.0')
+    assert cells['Twin'].startswith('99.8 ±') and cells['Twin'].endswith('‡')
+    assert '†' not in cells['Twin']
+    assert cells['Noise'].startswith('10.5 ±') and cells['Noise'].endswith('†')
+    assert '†: not distinguishable from RandomInit' in md
+    assert '‡: not distinguishable from the best' in md
+    parsed = {r['method']: r for r in csv.DictReader(
+        line for line in (tmp_path / 'leaderboard.csv').read_text().splitlines()
+        if not line.startswith('#'))}
+    assert parsed['Twin']['sig_vs_best'] == 'false' and parsed['Best']['sig_vs_best'] == 'null'
+    assert parsed['Noise']['sig_vs_random_init'] == 'false'
+    assert float(parsed['RandomInit']['ci_low']) == rows['RandomInit']['ci_low']
+    assert parsed['Best']['ci_method'] == 'bootstrap'
+    assert read_json(tmp_path / 'leaderboard.json')['rows'][2]['sig_vs_best'] is False
+    # Deterministic: the same records give the same bytes.
+    first = (tmp_path / 'leaderboard.json').read_bytes()
+    write_leaderboard(tmp_path, 'smoke', method_order=order)
+    assert (tmp_path / 'leaderboard.json').read_bytes() == first
+
+
+def test_per_video_not_matching_the_metric_falls_back_to_seeds(tmp_path):
+    write_hit_records(tmp_path)
+    path = tmp_path / 'runs/Noise/seed1/linear.json'
+    bad = read_json(path)
+    bad['metrics']['top1'] = 50.0
+    atomic_write_json(path, bad)
+    old = read_json(tmp_path / 'runs/Twin/seed2/linear.json')
+    del old['per_video']  # an older record: no per-video hits for one seed
+    atomic_write_json(tmp_path / 'runs/Twin/seed2/linear.json', old)
+    with pytest.warns(UserWarning, match='is not the metric'):
+        rows = {r['method']: r for r in aggregate(load_records(tmp_path))}
+    assert rows['Noise']['ci_method'] == 't' and rows['Twin']['ci_method'] == 't'
+    assert rows['Best']['ci_method'] == 'bootstrap'
+    # Welch over seeds: Twin's seeds all equal 99.75, Best's 100: distinguishable (zero variance).
+    assert rows['Twin']['sig_vs_best'] is True
+
+
+def test_bootstrap_leaderboard_is_fast(tmp_path):
+    # 8 methods x 3 seeds x 20 metrics x 360 videos.
+    rng = np.random.default_rng(0)
+    records = []
+    for m in range(8):
+        for seed in range(3):
+            hits = rng.random((20, 360)) < rng.uniform(0.1, 0.9)
+            rec = record(f'M{m}', seed, 'retrieval',
+                         {f'R@{k}': 100.0 * h.mean() for k, h in enumerate(hits, 1)})
+            rec['per_video'] = {f'R@{k}': ''.join('1' if x else '0' for x in h)
+                                for k, h in enumerate(hits, 1)}
+            records.append(rec)
+    start = time.perf_counter()
+    rows = aggregate(records)
+    assert time.perf_counter() - start < 15.0  # ~1 s on an idle core
+    assert len(rows) == 160 and {r['ci_method'] for r in rows} == {'bootstrap'}

@@ -46,14 +46,18 @@ def test_csv_extra_row_keys_become_columns():
 
 
 def board_with_known_best() -> dict:
-    def row(method, protocol, metric, mean, std):
+    def row(method, protocol, metric, mean, half, ci_method='bootstrap', **marks):
         return {'method': method, 'protocol': protocol, 'metric': metric, 'mean': mean,
-                'std': std, 'n': 3, 'seeds': [0, 1, 2], 'values': [mean] * 3}
+                'std': 1.0, 'n': 3, 'seeds': [0, 1, 2], 'values': [mean] * 3,
+                'ci_low': None if half is None else mean - half,
+                'ci_high': None if half is None else mean + half, 'ci_method': ci_method,
+                'sig_vs_random_init': None, 'sig_vs_best': None, **marks}
     return {'suite': 'smoke_test', 'provenance': {'git': ['abc'], 'packages': {}}, 'rows': [
-        row('CVRL', 'linear', 'top1', 53.0, 3.6056), row('CVRL', 'retrieval', 'R@1', 30.0, 1.0),
-        row('my_method & co', 'linear', 'top1', 40.0, 2.0),
+        row('CVRL', 'linear', 'top1', 53.0, 3.6056),
+        row('CVRL', 'retrieval', 'R@1', 30.0, 1.0, sig_vs_best=False),
+        row('my_method & co', 'linear', 'top1', 40.0, 2.0, 't', sig_vs_random_init=False),
         row('my_method & co', 'retrieval', 'R@1', 35.04, 0.5),
-        row('Random', 'linear', 'top1', 53.04, 0.0)]}  # ties CVRL at one decimal
+        row('Random', 'linear', 'top1', 53.04, None, None)]}  # ties CVRL at one decimal
 
 
 def test_latex_bold_best_per_column():
@@ -62,13 +66,17 @@ def test_latex_bold_best_per_column():
     assert lines.index('\\toprule') < lines.index('\\midrule') < lines.index('\\bottomrule')
     assert 'Method & Seeds & TFLOPs & linear top1 & retrieval R@1 \\\\' in lines
     rows = {line.split(' & ')[0]: line for line in lines if line.endswith('\\\\')}
-    assert rows['CVRL'] == 'CVRL & 3 & -- & $\\mathbf{53.0 \\pm 3.6}$ & $30.0 \\pm 1.0$ \\\\'
-    assert rows['my\\_method \\& co'] == \
-        'my\\_method \\& co & 3 & -- & $40.0 \\pm 2.0$ & $\\mathbf{35.0 \\pm 0.5}$ \\\\'
-    assert rows['Random'] == 'Random & 3 & -- & $\\mathbf{53.0 \\pm 0.0}$ & -- \\\\'  # tie: bold
+    # Half-widths of the intervals; marks t (t-interval), dagger / ddagger (not distinguishable
+    # from RandomInit / the best); no interval for Random.
+    assert rows['CVRL'] == \
+        'CVRL & 3 & -- & $\\mathbf{53.0 \\pm 3.6}$ & $30.0 \\pm 1.0^{\\ddagger}$ \\\\'
+    assert rows['my\\_method \\& co'] == ('my\\_method \\& co & 3 & -- & '
+                                           '$40.0 \\pm 2.0^{t,\\dagger}$ & '
+                                           '$\\mathbf{35.0 \\pm 0.5}$ \\\\')
+    assert rows['Random'] == 'Random & 3 & -- & $\\mathbf{53.0}$ & -- \\\\'  # tie: bold
     assert '% git: abc' in lines and '% suite: smoke\\_test' in lines
     low = format_latex(board_with_known_best(), lower_is_better={'top1'})
-    assert '$\\mathbf{40.0 \\pm 2.0}$' in low and '$\\mathbf{53.0' not in low
+    assert '$\\mathbf{40.0 \\pm 2.0^{t,\\dagger}}$' in low and '$\\mathbf{53.0' not in low
 
 
 def test_latex_single_method_not_bold_and_escape():

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from benchmark.features import Features
-from benchmark.protocols import (KNN, FeatureProtocol, FineTune, LinearProbe, ModelProtocol,
-                                 Retrieval, SemiSupervised, build_protocol)
+from benchmark.protocols import (KNN, FeatureProtocol, FineTune, LinearProbe, ModelContext,
+                                 ModelProtocol, Retrieval, SemiSupervised, build_protocol)
+from benchmark.protocols import semisup
 from benchmark.protocols.knn import knn_class_scores
 from benchmark.protocols.semisup import fraction_tag
 from benchmark.protocols.retrieval import first_hit_rank
@@ -252,3 +253,80 @@ def test_fraction_tags_and_configs():
         FineTune(fractions=(0.1,))
     with pytest.raises(ValueError, match=r'\(0, 1\]'):
         SemiSupervised(fractions=(0.0,))
+
+
+# ------------------------------------------------------------------------- per-video outcomes
+def assert_per_video_matches(protocol, metrics: dict[str, float], num_test: int) -> None:
+    """last_per_video: one bool per test video for every metric, averaging to the metric."""
+    assert set(protocol.last_per_video) == set(metrics)
+    for name, hits in protocol.last_per_video.items():
+        assert hits.dtype == bool and hits.shape == (num_test,)
+        assert 100.0 * hits.mean() == metrics[name]
+
+
+def test_retrieval_per_video_hits_in_test_order():
+    protocol = Retrieval(ks=(1, 2, 4))
+    metrics = protocol.evaluate(GALLERY, QUERIES)
+    # First-hit ranks [1, 3, 1, 4, 0] (test_first_hit_rank_hand_made).
+    assert protocol.last_per_video['R@1'].tolist() == [False, False, False, False, True]
+    assert protocol.last_per_video['R@2'].tolist() == [True, False, True, False, True]
+    assert protocol.last_per_video['R@4'].tolist() == [True, True, True, False, True]
+    assert_per_video_matches(protocol, metrics, 5)
+
+
+def test_knn_per_video_hits():
+    protocol = KNN(k=3, temperature=1.0, topk=(1, 2))
+    metrics = protocol.evaluate(KNN_TRAIN, KNN_QUERY)
+    assert protocol.last_per_video['top1'].tolist() == [False]  # class 1 wins (see above)
+    assert protocol.last_per_video['top2'].tolist() == [True]
+    rng = np.random.default_rng(10)
+    means = rng.standard_normal((6, 16))
+    train, test = clusters(rng, means, 60, 2, 1.5), clusters(rng, means, 50, 2, 1.5)
+    metrics = protocol.evaluate(train, test)
+    assert 0.0 < metrics['top1'] < 100.0
+    assert_per_video_matches(protocol, metrics, 50)
+
+
+def test_linear_per_video_hits_match_metrics_and_predictions():
+    rng = np.random.default_rng(11)
+    means = rng.standard_normal((8, 16))
+    train, test = clusters(rng, means, 80, 2, 1.5), clusters(rng, means, 60, 2, 1.5)
+    probe = LinearProbe(**FAST)
+    metrics = probe.evaluate(train, test)
+    assert 0.0 < metrics['top1'] < metrics['top5'] <= 100.0
+    assert_per_video_matches(probe, metrics, 60)
+    hits = probe.last_per_video
+    assert not (hits['top1'] & ~hits['top5']).any()  # a top-1 hit is a top-5 hit
+    # In test order: reversing the test videos reverses the hits.
+    reversed_test = Features(test.clips[::-1].copy(), test.labels[::-1].copy())
+    probe.evaluate(train, reversed_test)
+    np.testing.assert_array_equal(probe.last_per_video['top1'], hits['top1'][::-1])
+
+
+def test_semisup_per_video_hits_average_over_subset_seeds(monkeypatch, tmp_path):
+    labels = np.array([0, 1, 2, 0])
+    # Two fine-tunings (subset seeds 0, 1): the first gets videos 0, 1 right, the second 0, 2.
+    predictions = iter([np.eye(3)[[0, 1, 0, 1]], np.eye(3)[[0, 0, 2, 1]]])
+    monkeypatch.setattr(semisup, 'read_annotations', lambda path: [('v', 0), ('w', 2)] * 3)
+    monkeypatch.setattr(semisup, 'subset_file', lambda *args, **kwargs: 'subset.txt')
+    monkeypatch.setattr(semisup, 'finetune', lambda *args, **kwargs: (None, 0.0))
+    monkeypatch.setattr(semisup, 'predict_test_split',
+                        lambda *args: (next(predictions) + 0.01 * np.arange(3), labels))
+    context = ModelContext(method_cfg=None, weights=tmp_path / 'w.pth', data_root='',
+                           cache_dir=None, ann_files={'train': 'train.txt', 'test': 'test.txt'},
+                           view={}, work_dir=tmp_path, subset_dir=tmp_path)
+    protocol = SemiSupervised(fractions=(0.1,), subset_seeds=(0, 1))
+    metrics = protocol.evaluate_model(context)
+    assert metrics['top1_10pct'] == pytest.approx(50.0)  # (50 + 50) / 2
+    hits = protocol.last_per_video['top1_10pct']
+    assert hits.shape == (2, 4) and hits.tolist() == [[True, True, False, False],
+                                                     [True, False, True, False]]
+    assert set(protocol.last_per_video) == set(metrics)
+    for name, value in metrics.items():
+        assert 100.0 * protocol.last_per_video[name].mean() == pytest.approx(value)
+    # Finetune (one run): one (M,) vector per metric.
+    predictions = iter([np.eye(3)[[0, 1, 0, 1]]])
+    finetune = FineTune()
+    metrics = finetune.evaluate_model(context)
+    assert finetune.last_per_video['top1'].tolist() == [True, True, False, False]
+    assert_per_video_matches(finetune, metrics, 4)

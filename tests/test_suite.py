@@ -44,6 +44,13 @@ def test_records_and_leaderboard(first_run):
             assert rec['method'] == method and rec['seed'] == 0 and rec['suite'] == 'tiny'
             assert rec['config_hash'] and rec['provenance']['packages']['torch']
             assert all(0 <= v <= 100 for v in rec['metrics'].values())
+            # One hit per test video for every metric, averaging to the metric.
+            assert set(rec['per_video']) == set(rec['metrics'])
+            assert len({len(hits) for hits in rec['per_video'].values()}) == 1
+            for metric, hits in rec['per_video'].items():
+                assert set(hits) <= {'0', '1'}
+                assert 100.0 * hits.count('1') / len(hits) == pytest.approx(
+                    rec['metrics'][metric], abs=1e-4)
     # Supervised (the last method) spends the tiny budget to within one of its steps.
     budget = rec['pretrain']['budget']['value']
     assert budget == 1.3e10 and rec['pretrain']['iters'] > 1
@@ -51,6 +58,7 @@ def test_records_and_leaderboard(first_run):
         rec['pretrain']['gflops_per_step'] * 1e9
     on_disk = json.loads((results / 'leaderboard.json').read_text())
     assert on_disk['suite'] == 'tiny'
+    assert {r['ci_method'] for r in on_disk['rows']} == {'bootstrap'}  # from the per-video hits
     metrics = {(r['method'], r['protocol'], r['metric']) for r in on_disk['rows']}
     for method in METHODS:
         assert {(method, 'linear', 'top1'), (method, 'linear', 'top5'),

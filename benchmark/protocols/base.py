@@ -27,7 +27,10 @@ class Protocol:
     Subclasses set ``name`` (the key results are filed under) and ``version`` (bump whenever a
     change would alter results, so stale records are recognisable), take their config as keyword
     arguments and derive from :class:`FeatureProtocol` or :class:`ModelProtocol`.
-    ``last_info`` (optional) is copied into the run record as ``protocol_info``.
+    ``last_info`` (optional) is copied into the run record as ``protocol_info``, and
+    ``last_per_video`` (optional: metric -> bool hits of the test videos in test-split order,
+    (M,) or (R, M) for R repeated runs; see :mod:`benchmark.hits`) into ``per_video``. Both
+    describe the last evaluation; neither changes the metrics.
     """
 
     name: ClassVar[str]

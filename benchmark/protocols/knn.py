@@ -12,7 +12,7 @@ import numpy as np
 
 from benchmark.features import Features
 from benchmark.protocols.base import FeatureProtocol
-from benchmark.protocols.linear import topk_accuracy
+from benchmark.protocols.linear import topk_hits
 from benchmark.registry import PROTOCOLS
 
 # Queries per block: bounds the (block, N) similarity matrix to ~block * N * 4 bytes.
@@ -48,6 +48,7 @@ class KNN(FeatureProtocol):
             metric keeps its name).
 
     Classes without a vote score 0; among equal scores the lower class id ranks first.
+    After :meth:`evaluate`, ``self.last_per_video`` holds each metric's (M,) bool hits.
     """
 
     name = 'knn'
@@ -63,6 +64,7 @@ class KNN(FeatureProtocol):
         if not topk or topk[0] < 1:
             raise ValueError(f'KNN topk must be positive integers, got {topk}')
         self.k, self.temperature, self.topk = int(k), float(temperature), topk
+        self.last_per_video: dict[str, np.ndarray] = {}
 
     def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
         """Top-k accuracies in percent; ``seed`` is unused (the protocol is deterministic)."""
@@ -72,5 +74,7 @@ class KNN(FeatureProtocol):
             knn_class_scores(queries[i:i + _QUERY_BLOCK] @ neighbours.T, train.labels, classes,
                              self.k, self.temperature)
             for i in range(0, len(queries), _QUERY_BLOCK)])
-        return {f'top{t}': topk_accuracy(scores, classes, test.labels, min(t, len(classes)))
-                for t in self.topk}
+        self.last_per_video = {
+            f'top{t}': topk_hits(scores, classes, test.labels, min(t, len(classes)))
+            for t in self.topk}
+        return {name: float(100.0 * hits.mean()) for name, hits in self.last_per_video.items()}

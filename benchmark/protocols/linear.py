@@ -44,14 +44,20 @@ def video_probs(clf: LogisticRegression, clips: np.ndarray, num_clips: int) -> n
     return probs.reshape(-1, num_clips, probs.shape[1]).mean(axis=1)
 
 
-def topk_accuracy(probs: np.ndarray, classes: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """Percentage of rows whose label is among the k most probable ``classes``.
+def topk_hits(probs: np.ndarray, classes: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """(N,) bool: whether each row's label is among its k most probable ``classes``.
 
     Exact probability ties are broken towards the lower column (stable sort), so the result is
     deterministic.
     """
     top = np.argsort(-probs, axis=1, kind='stable')[:, :k]
-    return float(100.0 * np.mean((classes[top] == labels[:, None]).any(axis=1)))
+    return (classes[top] == labels[:, None]).any(axis=1)
+
+
+def topk_accuracy(probs: np.ndarray, classes: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Percentage of rows whose label is among the k most probable ``classes`` (the mean of
+    :func:`topk_hits`)."""
+    return float(100.0 * np.mean(topk_hits(probs, classes, labels, k)))
 
 
 @PROTOCOLS.register_module()
@@ -69,7 +75,8 @@ class LinearProbe(FeatureProtocol):
             small, so multi-threaded BLAS mostly adds synchronisation; on a busy machine it made
             fits 10-50x slower than one thread.
 
-    After :meth:`evaluate`, ``self.last_info`` holds the chosen C and the CV scores (for logs).
+    After :meth:`evaluate`, ``self.last_info`` holds the chosen C and the CV scores (for logs)
+    and ``self.last_per_video`` each metric's (M,) bool hits of the test videos.
     """
 
     name = 'linear'
@@ -87,6 +94,7 @@ class LinearProbe(FeatureProtocol):
         self.tol = float(tol)
         self.blas_threads = blas_threads
         self.last_info: dict[str, Any] = {}
+        self.last_per_video: dict[str, np.ndarray] = {}
 
     def _fit(self, x: np.ndarray, y: np.ndarray, c: float, seed: int) -> LogisticRegression:
         clf = LogisticRegression(C=c, solver='lbfgs', max_iter=self.max_iter, tol=self.tol,
@@ -161,5 +169,6 @@ class LinearProbe(FeatureProtocol):
             probs = video_probs(clf, x_test, test.clips.shape[1])
         self.last_info['C'] = c
         k5 = min(5, len(clf.classes_))
-        return {'top1': topk_accuracy(probs, clf.classes_, test.labels, 1),
-                'top5': topk_accuracy(probs, clf.classes_, test.labels, k5)}
+        self.last_per_video = {'top1': topk_hits(probs, clf.classes_, test.labels, 1),
+                               'top5': topk_hits(probs, clf.classes_, test.labels, k5)}
+        return {name: float(100.0 * hits.mean()) for name, hits in self.last_per_video.items()}

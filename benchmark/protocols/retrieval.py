@@ -51,6 +51,8 @@ class Retrieval(FeatureProtocol):
     Args:
         ks: cut-offs k of the reported R@k; a k above the gallery size is clipped to it (the
             metric keeps its name, e.g. 'R@50').
+
+    After :meth:`evaluate`, ``self.last_per_video`` holds each R@k's (M,) bool hits.
     """
 
     name = 'retrieval'
@@ -61,6 +63,7 @@ class Retrieval(FeatureProtocol):
         if not ks or min(ks) < 1:
             raise ValueError(f'Retrieval ks must be positive integers, got {ks}')
         self.ks = sorted(set(ks))
+        self.last_per_video: dict[str, np.ndarray] = {}
 
     def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
         """R@k in percent; ``seed`` is unused (the protocol is deterministic)."""
@@ -70,4 +73,5 @@ class Retrieval(FeatureProtocol):
                            test.labels[i:i + _QUERY_BLOCK], train.labels)
             for i in range(0, len(queries), _QUERY_BLOCK)])
         num_gallery = len(gallery)
-        return {f'R@{k}': float(100.0 * np.mean(ranks < min(k, num_gallery))) for k in self.ks}
+        self.last_per_video = {f'R@{k}': ranks < min(k, num_gallery) for k in self.ks}
+        return {name: float(100.0 * hits.mean()) for name, hits in self.last_per_video.items()}

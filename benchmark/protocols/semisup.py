@@ -20,7 +20,7 @@ import numpy as np
 from benchmark.data.dataset import read_annotations
 from benchmark.finetuning import finetune, is_main_process, predict_test_split, subset_file
 from benchmark.protocols.base import ModelContext, ModelProtocol
-from benchmark.protocols.linear import topk_accuracy
+from benchmark.protocols.linear import topk_hits
 from benchmark.registry import PROTOCOLS
 
 #: Temporal jitter only (a random clip, full frame), no flip: a flip changes SynthMotion's class
@@ -54,6 +54,10 @@ class SemiSupervised(ModelProtocol):
         dropout: before the linear head.
         num_workers: data-loading processes of training.
         log_interval: Runner log interval (steps).
+
+    After :meth:`evaluate_model` (rank 0), ``self.last_info`` holds the runs' details and
+    ``self.last_per_video`` each metric's bool hits of the test videos: (M,) for one subset
+    seed, (S, M) for S subset seeds (a video's outcome is its mean over the rows).
     """
 
     name = 'semisup'
@@ -85,6 +89,7 @@ class SemiSupervised(ModelProtocol):
                              dtype=dtype, dropout=float(dropout), num_workers=int(num_workers),
                              log_interval=int(log_interval))
         self.last_info: dict[str, Any] = {}
+        self.last_per_video: dict[str, np.ndarray] = {}
 
     def _train_file(self, context: ModelContext, fraction: float, subset_seed: int) -> str:
         if fraction == 1.0:  # all labels: the train split itself
@@ -97,6 +102,7 @@ class SemiSupervised(ModelProtocol):
         num_classes = max(train_labels) + 1
         subset_seeds = self.subset_seeds if self.subset_seeds is not None else [seed]
         runs: dict[str, list[dict[str, float]]] = {}
+        hits: dict[str, list[dict[str, np.ndarray]]] = {}
         info: dict[str, Any] = {'runs': [], 'schedule': self.schedule}
         for fraction in self.fractions:
             for subset_seed in subset_seeds:
@@ -111,10 +117,12 @@ class SemiSupervised(ModelProtocol):
                 probs, labels = predict_test_split(model, context, self.schedule['dtype'])
                 test_wall = time.perf_counter() - start
                 classes = np.arange(probs.shape[1])
-                metrics = {'top1': topk_accuracy(probs, classes, labels, 1),
-                           'top5': topk_accuracy(probs, classes, labels, min(5, len(classes)))}
+                run_hits = {'top1': topk_hits(probs, classes, labels, 1),
+                            'top5': topk_hits(probs, classes, labels, min(5, len(classes)))}
+                metrics = {k: float(100.0 * v.mean()) for k, v in run_hits.items()}
                 tag = fraction_tag(fraction)
                 runs.setdefault(tag, []).append(metrics)
+                hits.setdefault(tag, []).append(run_hits)
                 info['runs'].append(dict(
                     fraction=fraction, subset_seed=subset_seed, train_file=str(ann_file),
                     num_train=len(read_annotations(str(ann_file))), num_test=len(labels),
@@ -122,9 +130,11 @@ class SemiSupervised(ModelProtocol):
         if not is_main_process():
             return None
         self.last_info = info
-        out = {}
+        out, self.last_per_video = {}, {}
         for tag, per_seed in runs.items():
             for metric in ('top1', 'top5'):
                 name = f'{metric}_{tag}' if self.tag_metrics else metric
                 out[name] = float(np.mean([m[metric] for m in per_seed]))
+                stacked = np.stack([h[metric] for h in hits[tag]])
+                self.last_per_video[name] = stacked[0] if len(stacked) == 1 else stacked
         return out
