@@ -187,7 +187,8 @@ def _provenance(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     record's ``protocol_version``. Every field is a sorted list of the distinct values seen, so a
     leaderboard mixing revisions or versions shows it.
     """
-    fields: dict[str, set[str]] = {'git': set(), 'device': set(), 'python': set()}
+    fields: dict[str, set[str]] = {'git': set(), 'device': set(), 'precision': set(),
+                                   'python': set()}
     packages: dict[str, set[str]] = {}
     protocol_versions: dict[str, set[str]] = {}
     for record in records:
@@ -280,6 +281,27 @@ def budget_line(leaderboard: dict[str, Any]) -> str:
             'more clips per video train longer).')
 
 
+def backbone_line(leaderboard: dict[str, Any]) -> str:
+    """One sentence naming the backbone every row was built on (the suite's; variants named),
+    e.g. 'Backbone (every row): ResNet3d depth=18, base_channels=16, temporal_strides=[1, 1, 1,
+    1], ...'."""
+    backbone = leaderboard.get('backbone') or {}
+    shared = backbone.get('shared')
+    if not shared:
+        return 'Backbone: not recorded.'
+    def describe(cfg: dict[str, Any]) -> str:
+        rest = ', '.join(f'{k}={v}' for k, v in sorted(cfg.items())
+                         if k not in ('type', 'pretrained', 'pretrained2d'))
+        return f'{cfg.get("type", "?")} {rest}'.strip()
+    line = f'Backbone (every row): {describe(shared)}.'
+    if backbone.get('variant_of'):
+        line = line.replace('(every row)', '(every row but the variants)')
+        line += ' Variants: ' + '; '.join(
+            f'{m} on {v} ({describe(backbone["variants"].get(v, {}))} overrides)'
+            for m, v in backbone['variant_of'].items()) + '.'
+    return line
+
+
 def compute_table(leaderboard: dict[str, Any]) -> str:
     """Markdown table of what every method consumed (mean over seeds)."""
     summary = {}
@@ -329,7 +351,8 @@ def format_table(leaderboard: dict[str, Any]) -> str:
     lines = [f'# Leaderboard: {leaderboard["suite"]}', '',
              f'Mean over seeds ±half-width of its {LEVEL:.0%} confidence interval, in percent '
              f'({NOT_VS_BASELINE} {NOT_VS_BEST} {T_MARK}: see under the table). TFLOPs and '
-             'steps: pretraining consumed (mean over seeds).', '', budget_line(leaderboard), '']
+             'steps: pretraining consumed (mean over seeds).', '', budget_line(leaderboard),
+             backbone_line(leaderboard), '']
     lines.append(tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
                  if table else '(no results)')
     if table:
@@ -351,12 +374,13 @@ def provenance_lines(leaderboard: dict[str, Any]) -> list[str]:
     seeds = sorted({int(s) for row in leaderboard.get('rows', []) for s in row.get('seeds', [])})
     lines = [f'suite: {leaderboard.get("suite", "unknown")}',
              budget_line(leaderboard).replace('Budget: ', 'budget: ', 1),
+             backbone_line(leaderboard).replace('Backbone ', 'backbone ', 1),
              f'seeds: {",".join(map(str, seeds)) or "none"}',
              f'git: {joined(prov.get("git", []))}']
     if prov.get('protocol_versions'):
         lines.append('protocols: ' + ', '.join(
             f'{p} v{joined(v)}' for p, v in prov['protocol_versions'].items()))
-    for key in ('device', 'python'):
+    for key in ('device', 'precision', 'python'):
         if prov.get(key):
             lines.append(f'{key}: {joined(prov[key])}')
     if prov.get('packages'):
