@@ -1,6 +1,7 @@
 """The validation split carved from train, and schedule selection on it (never on test)."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from benchmark.data.synthmotion import generate
 from benchmark.data.val_split import split_validation, val_count, validation_files
 from benchmark.protocols import FineTune, ModelContext, SemiSupervised
 from benchmark.registry import load_plugins
+from benchmark.select_schedule import main as select_main
+from benchmark.select_schedule import read_candidates
+from benchmark.suite import Suite, load_method_config, run_work_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTS = {0: 50, 1: 7, 2: 2, 3: 25}  # train videos per class
@@ -167,3 +171,41 @@ def test_tiny_semisup_with_two_candidates_records_validation_scores(tmp_path):
     assert selection['chosen'] in (0, 1)
     assert protocol.last_info['runs'][0]['num_test'] == 24 and set(metrics) == {
         'top1_1pct', 'top5_1pct'}
+
+
+# ------------------------------------------------------------------------------ suite tool
+def test_read_candidates_inline_json_and_py(tmp_path):
+    assert read_candidates('[{"lr": 0.001}, {"steps": 5}]') == [dict(lr=1e-3), dict(steps=5)]
+    (tmp_path / 'c.py').write_text('candidates = [dict(lr=1e-3), dict(lr=2e-3)]\n')
+    assert read_candidates(str(tmp_path / 'c.py')) == [dict(lr=1e-3), dict(lr=2e-3)]
+    with pytest.raises(ValueError):
+        read_candidates('{"lr": 0.001}')
+
+
+def test_select_schedule_tool_uses_trained_weights_and_validation_only(tmp_path, stubbed):
+    load_plugins()
+    data = generate(tmp_path / 'tiny', scale='tiny', seed=0, progress=False)
+    suite = Suite.load(ROOT / 'configs/suites/tiny.py', data_root=str(data))
+    entry = next(e for e in suite.methods if 'random_init' in e['config'])
+    cfg = load_method_config(entry, suite)
+    pt.save_weights(pt.init_untrained(cfg, seed=0),
+                    run_work_dir(suite, cfg, 0, tmp_path / 'work') / 'final_weights.pth')
+    out = tmp_path / 'results'
+    code = select_main([str(suite.path), '--data-root', str(data), '--methods', 'RandomInit',
+                        '--candidates', '[{"lr": 0.001}, {"lr": 0.002}]',
+                        '--work-dir', str(tmp_path / 'work'), '--out', str(out)])
+    assert code == 0
+    assert stubbed and all(split.name.startswith('train-val0.2-seed0-') for split, _ in stubbed)
+    summary = json.loads((out / 'schedule_selection.json').read_text())
+    assert set(summary['protocols']) == {'semisup', 'finetune'}
+    for result in summary['protocols'].values():
+        assert result['chosen'] == 1 and result['methods']['RandomInit']['chosen'] == 1
+        assert result['methods']['RandomInit']['val_top1'] == pytest.approx([33.3, 83.3],
+                                                                            abs=0.1)
+    assert '**{"lr": 0.002}**' in (out / 'schedule_selection.md').read_text()
+    # Supervised was not trained: reported, not silently skipped, and the file is kept.
+    before = (out / 'schedule_selection.json').read_text()
+    assert select_main([str(suite.path), '--data-root', str(data), '--methods', 'Supervised',
+                        '--candidates', '[{"lr": 0.001}, {"lr": 0.002}]',
+                        '--work-dir', str(tmp_path / 'work'), '--out', str(out)]) == 1
+    assert (out / 'schedule_selection.json').read_text() == before
