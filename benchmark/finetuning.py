@@ -23,7 +23,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 from benchmark.data.dataset import read_annotations
-from benchmark.io import atomic_write_text
+from benchmark.io import write_hashed_text
 from benchmark.precision import effective_dtype
 from benchmark.registry import DATASETS, MODELS, build
 
@@ -82,17 +82,7 @@ def subset_file(ann_file: str | Path, fraction: float, seed: int, out_dir: str |
               f'(sha256 {hashlib.sha256(source).hexdigest()[:12]}), seed {seed}, per class '
               'max(1, round-half-up(fraction * n))\n')
     text = header + ''.join(f'{path} {label}\n' for path, label in subset)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    path = Path(out_dir) / f'{ann_file.stem}-{fraction:g}-seed{seed}-{digest}.txt'
-    if path.is_file():
-        found = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        if found != digest:
-            raise ValueError(f'subset file {path} was modified: its content hashes to {found}, '
-                             f'not {digest} as its name says; delete it to draw the subset '
-                             f'again from seed {seed}')
-    else:
-        atomic_write_text(path, text)
-    return path
+    return write_hashed_text(out_dir, f'{ann_file.stem}-{fraction:g}-seed{seed}', text)
 
 
 # --------------------------------------------------------------------------------------- model

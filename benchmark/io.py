@@ -6,6 +6,7 @@ then renamed over the target: readers see either the old or the new content, nev
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -60,3 +61,22 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     """Read a UTF-8 JSON file."""
     with open(path, encoding='utf-8') as f:
         return json.load(f)
+
+
+def write_hashed_text(directory: str | os.PathLike[str], stem: str, text: str) -> Path:
+    """Write (or reuse) ``<directory>/<stem>-<hash>.txt`` holding ``text``; return its path.
+
+    ``<hash>`` is the first 12 hex digits of the SHA-256 of ``text``. An existing file of that
+    name is reused after checking that its content still hashes to its name; a modified file is
+    an error (never silently replaced).
+    """
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    path = Path(directory) / f'{stem}-{digest}.txt'
+    if path.is_file():
+        found = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        if found != digest:
+            raise ValueError(f'{path} was modified: its content hashes to {found}, not {digest} '
+                             'as its name says; delete it to draw it again')
+    else:
+        atomic_write_text(path, text)
+    return path

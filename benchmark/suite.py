@@ -276,13 +276,33 @@ def _write_record(path: Path, record: dict) -> Path:
     return path
 
 
+def run_work_dir(suite: Suite, cfg: Config, seed: int, work_root: Path) -> Path:
+    """Work dir of one (method, seed): its weights (``final_weights.pth``) and scratch space,
+    named by :func:`pretrain_hash` (an evaluation change keeps the weights)."""
+    return (Path(work_root) / suite.name / f'{cfg.method_name}-{pretrain_hash(suite, cfg)[:8]}'
+            / f'seed{seed}')
+
+
+def model_context(suite: Suite, cfg: Config, work: Path, out: Path,
+                  launcher: str = 'none') -> ModelContext:
+    """What model protocols get about the checkpoint in ``work`` (label subsets go to
+    ``out/subsets``, shared by the suite's methods)."""
+    return ModelContext(
+        method_cfg=cfg, weights=work / 'final_weights.pth', data_root=suite.data['root'],
+        cache_dir=suite.data['cache_dir'],
+        ann_files={split: ann_path(suite, split) for split in suite.data['splits']},
+        view=suite.evaluation['view'], work_dir=work, subset_dir=Path(out) / 'subsets',
+        batch_size=suite.evaluation.get('batch_size', 32),
+        num_workers=suite.evaluation.get('num_workers', 0), launcher=launcher)
+
+
 def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out: Path,
                     work_root: Path, launcher: str = 'none', use_cache: bool = True) -> list[Path]:
     """Pretrain (or reuse), run the pending model protocols (fine-tuning), extract features (or
     read them from the cache) and evaluate the pending feature protocols."""
     name = cfg.method_name
     config_hash = run_config_hash(suite, cfg)
-    work = work_root / suite.name / f'{name}-{pretrain_hash(suite, cfg)[:8]}' / f'seed{seed}'
+    work = run_work_dir(suite, cfg, seed, work_root)
     records_dir = out / 'runs' / name / f'seed{seed}'
     protocols = [build_protocol(p) for p in suite.evaluation['protocols']]
     weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
@@ -327,13 +347,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
 
     written = []
     # Model protocols train: under a distributed launcher every rank takes part, rank 0 scores.
-    context = ModelContext(
-        method_cfg=cfg, weights=weights, data_root=suite.data['root'],
-        cache_dir=suite.data['cache_dir'],
-        ann_files={split: ann_path(suite, split) for split in suite.data['splits']},
-        view=suite.evaluation['view'], work_dir=work, subset_dir=out / 'subsets',
-        batch_size=suite.evaluation.get('batch_size', 32),
-        num_workers=suite.evaluation.get('num_workers', 0), launcher=launcher)
+    context = model_context(suite, cfg, work, out, launcher)
     for protocol in (p for p in pending if p.needs_model):
         start = time.perf_counter()
         metrics = protocol.evaluate_model(context, seed=seed)

@@ -8,16 +8,27 @@ subset folder so every method trains on the same videos), fine-tunes with mmengi
 a schedule fixed by the suite (identical for every method, whatever its pretraining), and scores
 the test videos: softmax averaged over the suite's uniformly spaced clips, BN in eval mode. The
 metrics of several subset seeds are averaged.
+
+With ``candidates`` (schedule overrides), the schedule is chosen without the test split: a
+class-stratified validation split is carved from the train split
+(:mod:`benchmark.data.val_split`), every candidate runs the protocol with train-minus-val as its
+train split and the validation videos as its test split, the best mean validation top-1 wins
+(ties: the first), and only the winner is trained on the real labelled sets and scored on the
+test split.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from mmengine.dist import broadcast_object_list
 
 from benchmark.data.dataset import read_annotations
+from benchmark.data.val_split import validation_files
 from benchmark.finetuning import finetune, is_main_process, predict_test_split, subset_file
 from benchmark.protocols.base import ModelContext, ModelProtocol
 from benchmark.protocols.linear import topk_hits
@@ -54,6 +65,12 @@ class SemiSupervised(ModelProtocol):
         dropout: before the linear head.
         num_workers: data-loading processes of training.
         log_interval: Runner log interval (steps).
+        candidates: None, or at least two dicts of schedule overrides (e.g. ``dict(lr=2e-4,
+            head_lr_mult=100)``) to choose among on a validation split carved from the train
+            split (see the module docstring); the test split is scored for the winner only.
+        val_fraction: share of each class's train videos held out for validation (at least 1,
+            at most n - 1 per class); used only with ``candidates``. The split is drawn from the
+            run's seed.
 
     After :meth:`evaluate_model` (rank 0), ``self.last_info`` holds the runs' details and
     ``self.last_per_video`` each metric's bool hits of the test videos: (M,) for one subset
@@ -70,7 +87,8 @@ class SemiSupervised(ModelProtocol):
                  batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 1e-4,
                  head_lr_mult: float = 10.0, warmup_ratio: float = 0.1, augment: dict | None = None,
                  dtype: str | None = 'bfloat16', dropout: float = 0.0, num_workers: int = 1,
-                 log_interval: int = 50) -> None:
+                 log_interval: int = 50, candidates: Sequence[dict] | None = None,
+                 val_fraction: float = 0.2) -> None:
         fractions = [float(f) for f in fractions]
         if not fractions or not all(0 < f <= 1 for f in fractions):
             raise ValueError(f'{type(self).__name__} fractions must lie in (0, 1], got '
@@ -88,8 +106,32 @@ class SemiSupervised(ModelProtocol):
                              augment=dict(DEFAULT_AUGMENT if augment is None else augment),
                              dtype=dtype, dropout=float(dropout), num_workers=int(num_workers),
                              log_interval=int(log_interval))
+        self.candidates = None if candidates is None else [dict(c) for c in candidates]
+        if self.candidates is not None:
+            if len(self.candidates) < 2:
+                raise ValueError(f'{type(self).__name__} candidates= needs at least two schedules '
+                                 f'to choose from, got {len(self.candidates)}; put a single '
+                                 'schedule in the protocol arguments')
+            for overrides in self.candidates:
+                unknown = sorted(set(overrides) - set(self.schedule))
+                if unknown:
+                    raise ValueError(f'{type(self).__name__} candidate {overrides} sets unknown '
+                                     f'keys {unknown}; schedule keys: {sorted(self.schedule)}')
+        if not 0 < float(val_fraction) < 1:
+            raise ValueError(f'{type(self).__name__} val_fraction must lie in (0, 1), got '
+                             f'{val_fraction}')
+        self.val_fraction = float(val_fraction)
         self.last_info: dict[str, Any] = {}
         self.last_per_video: dict[str, np.ndarray] = {}
+
+    def candidate_schedule(self, index: int) -> dict[str, Any]:
+        """The base schedule with candidate ``index``'s overrides (numbers cast like the base)."""
+        schedule = dict(self.schedule)
+        for key, value in self.candidates[index].items():
+            base = schedule[key]
+            cast = type(base) if isinstance(base, (int, float)) and value is not None else None
+            schedule[key] = cast(value) if cast else value
+        return schedule
 
     def _train_file(self, context: ModelContext, fraction: float, subset_seed: int) -> str:
         if fraction == 1.0:  # all labels: the train split itself
@@ -97,44 +139,107 @@ class SemiSupervised(ModelProtocol):
         return str(subset_file(context.ann_files['train'], fraction, subset_seed,
                                context.subset_dir, exclude=context.ann_files['test']))
 
-    def evaluate_model(self, context: ModelContext, seed: int = 0) -> dict[str, float] | None:
-        train_labels = [label for _, label in read_annotations(context.ann_files['train'])]
-        num_classes = max(train_labels) + 1
+    def _fit_and_score(self, context: ModelContext, schedule: dict[str, Any], num_classes: int,
+                       seed: int, work_root: Path) -> list[dict[str, Any]] | None:
+        """Fine-tune under ``schedule`` for every fraction and subset seed, score the context's
+        ``test`` split; one record per run (rank 0), None on other ranks."""
         subset_seeds = self.subset_seeds if self.subset_seeds is not None else [seed]
-        runs: dict[str, list[dict[str, float]]] = {}
-        hits: dict[str, list[dict[str, np.ndarray]]] = {}
-        info: dict[str, Any] = {'runs': [], 'schedule': self.schedule}
+        runs = []
         for fraction in self.fractions:
             for subset_seed in subset_seeds:
                 ann_file = self._train_file(context, fraction, subset_seed)
-                work_dir = (context.work_dir / self.name
-                            / f'{fraction_tag(fraction)}-subset{subset_seed}')
+                work_dir = work_root / f'{fraction_tag(fraction)}-subset{subset_seed}'
                 model, wall = finetune(context, ann_file, num_classes, seed=seed,
-                                       work_dir=work_dir, **self.schedule)
+                                       work_dir=work_dir, **schedule)
                 if not is_main_process():
                     continue
                 start = time.perf_counter()
-                probs, labels = predict_test_split(model, context, self.schedule['dtype'])
+                probs, labels = predict_test_split(model, context, schedule['dtype'])
                 test_wall = time.perf_counter() - start
                 classes = np.arange(probs.shape[1])
-                run_hits = {'top1': topk_hits(probs, classes, labels, 1),
-                            'top5': topk_hits(probs, classes, labels, min(5, len(classes)))}
-                metrics = {k: float(100.0 * v.mean()) for k, v in run_hits.items()}
-                tag = fraction_tag(fraction)
-                runs.setdefault(tag, []).append(metrics)
-                hits.setdefault(tag, []).append(run_hits)
-                info['runs'].append(dict(
+                hits = {'top1': topk_hits(probs, classes, labels, 1),
+                        'top5': topk_hits(probs, classes, labels, min(5, len(classes)))}
+                metrics = {k: float(100.0 * v.mean()) for k, v in hits.items()}
+                runs.append(dict(
                     fraction=fraction, subset_seed=subset_seed, train_file=str(ann_file),
                     num_train=len(read_annotations(str(ann_file))), num_test=len(labels),
-                    train_wall_s=round(wall, 2), test_wall_s=round(test_wall, 2), **metrics))
-        if not is_main_process():
-            return None
-        self.last_info = info
-        out, self.last_per_video = {}, {}
-        for tag, per_seed in runs.items():
+                    train_wall_s=round(wall, 2), test_wall_s=round(test_wall, 2), **metrics,
+                    hits=hits))
+        return runs if is_main_process() else None
+
+    @staticmethod
+    def _without_hits(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``runs`` as recorded in ``last_info`` (the hit arrays go to ``last_per_video``)."""
+        return [{k: v for k, v in run.items() if k != 'hits'} for run in runs]
+
+    def _per_video(self, runs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        """Each metric's bool hits of the test videos: (M,) for one subset seed, (S, M) for S."""
+        out = {}
+        for fraction in self.fractions:
+            per_seed = [r for r in runs if r['fraction'] == fraction]
             for metric in ('top1', 'top5'):
-                name = f'{metric}_{tag}' if self.tag_metrics else metric
-                out[name] = float(np.mean([m[metric] for m in per_seed]))
-                stacked = np.stack([h[metric] for h in hits[tag]])
-                self.last_per_video[name] = stacked[0] if len(stacked) == 1 else stacked
+                name = f'{metric}_{fraction_tag(fraction)}' if self.tag_metrics else metric
+                stacked = np.stack([r['hits'][metric] for r in per_seed])
+                out[name] = stacked[0] if len(stacked) == 1 else stacked
         return out
+
+    def _averaged(self, runs: list[dict[str, Any]], prefix: str = '') -> dict[str, float]:
+        """Metrics of ``runs`` averaged over subset seeds, one per (metric, fraction)."""
+        out = {}
+        for fraction in self.fractions:
+            per_seed = [r for r in runs if r['fraction'] == fraction]
+            for metric in ('top1', 'top5'):
+                name = f'{metric}_{fraction_tag(fraction)}' if self.tag_metrics else metric
+                out[prefix + name] = float(np.mean([r[metric] for r in per_seed]))
+        return out
+
+    def select(self, context: ModelContext, seed: int = 0) -> dict[str, Any]:
+        """Score every candidate on the validation split; never touches the test split.
+
+        Returns the index of the winner (best validation top-1 averaged over fractions and
+        subset seeds, ties to the first) on every rank, and on rank 0 also the split files and
+        each candidate's overrides, validation metrics and runs.
+        """
+        if not self.candidates:
+            raise ValueError(f'{type(self).__name__} has no candidates= to select from')
+        rest, val = validation_files(context.ann_files['train'], self.val_fraction, seed,
+                                     context.subset_dir, exclude=context.ann_files['test'])
+        num_classes = max(label for _, label in read_annotations(str(rest))) + 1
+        val_context = dataclasses.replace(context, ann_files=dict(train=str(rest),
+                                                                  test=str(val)))
+        scored = []
+        for index in range(len(self.candidates)):
+            runs = self._fit_and_score(val_context, self.candidate_schedule(index), num_classes,
+                                       seed, context.work_dir / self.name / 'selection'
+                                       / f'candidate{index}')
+            if runs is not None:
+                metrics = self._averaged(runs, prefix='val_')
+                top1 = float(np.mean([v for k, v in metrics.items() if k.startswith('val_top1')]))
+                scored.append(dict(overrides=self.candidates[index], val_top1=top1,
+                                   metrics=metrics, runs=self._without_hits(runs)))
+        chosen = [int(np.argmax([c['val_top1'] for c in scored])) if scored else None]
+        broadcast_object_list(chosen, src=0)  # every rank trains the same winner
+        selection = dict(chosen=chosen[0])
+        if scored:
+            selection.update(val_fraction=self.val_fraction, val_seed=seed,
+                             train_minus_val_file=str(rest), val_file=str(val),
+                             num_val=len(read_annotations(str(val))), candidates=scored,
+                             chosen_overrides=self.candidates[chosen[0]])
+        return selection
+
+    def evaluate_model(self, context: ModelContext, seed: int = 0) -> dict[str, float] | None:
+        train_labels = [label for _, label in read_annotations(context.ann_files['train'])]
+        num_classes = max(train_labels) + 1
+        schedule, selection = self.schedule, None
+        if self.candidates:
+            selection = self.select(context, seed)
+            schedule = self.candidate_schedule(selection['chosen'])
+        runs = self._fit_and_score(context, schedule, num_classes, seed,
+                                   context.work_dir / self.name)
+        if runs is None:
+            return None
+        self.last_info = {'runs': self._without_hits(runs), 'schedule': schedule}
+        if selection is not None:
+            self.last_info['selection'] = selection
+        self.last_per_video = self._per_video(runs)
+        return self._averaged(runs)
