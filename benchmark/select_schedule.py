@@ -50,9 +50,11 @@ def read_candidates(text: str) -> list[dict]:
 
 def select_schedules(suite: Suite, candidates: list[dict], out: Path, work_root: Path,
                      methods: list[str] | None = None, seeds: list[int] | None = None,
-                     val_fraction: float = 0.2) -> tuple[dict, list[str]]:
+                     val_fraction: float = 0.2, only: list[str] | None = None
+                     ) -> tuple[dict, list[str]]:
     """Run the validation-only selection over the suite's trained checkpoints; returns the
-    summary (also written to ``out``) and the failures ('method seed N: why')."""
+    summary (also written to ``out``) and the failures ('method seed N: why'). ``only``: the
+    names of the model protocols to select for (default: all, e.g. ``['finetune']``)."""
     load_plugins()
     ensure_data(suite)
     suite = dataclasses.replace(suite, data=suite_data.resolve(suite.data))
@@ -64,6 +66,12 @@ def select_schedules(suite: Suite, candidates: list[dict], out: Path, work_root:
         cfgs = [c for c in cfgs if c.method_name in methods]
     protocols = [build_protocol(dict(p, candidates=candidates, val_fraction=val_fraction))
                  for p in suite.evaluation['protocols'] if build_protocol(p).needs_model]
+    if only:
+        unknown = sorted(set(only) - {p.name for p in protocols})
+        if unknown:
+            raise ValueError(f'--protocols {unknown}: the suite\'s model protocols are '
+                             f'{[p.name for p in protocols]}')
+        protocols = [p for p in protocols if p.name in only]
     # selections[protocol][method] = one selection per seed
     selections: dict[str, dict[str, list[dict]]] = {p.name: {} for p in protocols}
     failures = []
@@ -141,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--methods', type=lambda t: [x for x in t.split(',') if x])
     parser.add_argument('--seeds', type=lambda t: [int(x) for x in t.split(',') if x])
     parser.add_argument('--val-fraction', type=float, default=0.2)
+    parser.add_argument('--protocols', type=lambda t: [x for x in t.split(',') if x],
+                        help='model protocols to select for (default: all), e.g. finetune')
     parser.add_argument('--data-root')
     parser.add_argument('--work-dir', default='work_dirs')
     parser.add_argument('--out', help='default: results/<suite name>')
@@ -149,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else Path('results') / suite.name
     summary, failures = select_schedules(suite, read_candidates(args.candidates), out,
                                          Path(args.work_dir), args.methods, args.seeds,
-                                         args.val_fraction)
+                                         args.val_fraction, args.protocols)
     if summary['protocols']:
         print(format_markdown(summary))
     for failure in failures:
