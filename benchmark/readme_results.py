@@ -31,9 +31,9 @@ def _cell(row: dict[str, Any] | None) -> str:
     text = f'{row["mean"]:.1f}'
     if row.get('ci_low') is not None:
         text += f' [{row["ci_low"]:.1f}, {row["ci_high"]:.1f}]'
-    if row.get('sig_vs_random_init') is False:
-        text += ' ~'
-    return text
+    marks = ('†' if row.get('sig_vs_random_init') is False else '') + (
+        '‡' if row.get('sig_vs_best') is False else '')
+    return text + (f' {marks}' if marks else '')
 
 
 def render(board: dict[str, Any], results_path: str) -> str:
@@ -48,8 +48,9 @@ def render(board: dict[str, Any], results_path: str) -> str:
         tflops = (first.get('compute') or {}).get('train_tflops')
         lines.append(f'| {method} | {"-" if not tflops else f"{tflops:.1f}"} | ' + ' | '.join(
             _cell(rows.get((method, p, m))) for p, m, _ in HEADLINE) + ' |')
-    lines += ['', f'Mean over seeds {", ".join(map(str, seeds))} [95 % interval]; `~`: not '
-              f'distinguishable from {BASELINE}. From `{results_path}`.', '']
+    lines += ['', f'Percent; mean over seeds {", ".join(map(str, seeds))} [95 % interval]; †: not '
+              f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
+              f'column (from `{results_path}`).', '']
     for method in methods:
         if method == BASELINE:
             continue

@@ -118,7 +118,8 @@ def test_vcop_permutations_follow_torch_seed():
 
 
 def test_tclr_refuses_a_backbone_that_loses_the_time_steps():
-    model = build(MODELS, dict(type='TCLR', backbone=BACKBONE))  # (1, 2, 2, 2): 1 step left
+    strided = dict(BACKBONE, temporal_strides=(1, 2, 2, 2))  # 1 time step left
+    model = build(MODELS, dict(type='TCLR', backbone=strided))
     with pytest.raises(ValueError, match='keep 4 time steps.*temporal_strides'):
         model(torch.randn(2, 10, 3, 8, 16, 16), mode='loss')
     cfg = Config.fromfile(str(ROOT / 'configs/methods/tclr_r3d18w16_8x4_synthmotion.py'))

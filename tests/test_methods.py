@@ -13,7 +13,7 @@ load_plugins()
 ROOT = Path(__file__).resolve().parents[1]
 BACKBONE = Config.fromfile(str(ROOT / 'configs/_base_/backbone_r3d18_w16.py')).model.backbone
 # Per-method constructor arguments; the clips per video come from the model's num_views.
-# TCLR needs a backbone that leaves 4 time steps of an 8-frame clip (its config's strides).
+# TCLR needs a backbone that leaves 4 time steps of an 8-frame clip (the suites' backbone does).
 EXTRA = {'Supervised': dict(num_classes=3),
          'TCLR': dict(backbone=dict(BACKBONE, temporal_strides=(1, 1, 1, 1)))}
 

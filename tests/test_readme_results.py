@@ -19,7 +19,7 @@ def test_verdicts_name_only_significant_differences():
         _row('CVRL', 'retrieval', 'R@1', 37.0, 32.0, 42.0, False),
         _row('Bad', 'linear', 'top1', 10.0, 7.0, 13.0, True)])
     text = render(board, 'results/x/leaderboard.json')
-    assert '| CVRL | 30.0 | 50.0 [45.0, 55.0] | - | 37.0 [32.0, 42.0] ~ | - | - |' in text
+    assert '| CVRL | 30.0 | 50.0 [45.0, 55.0] | - | 37.0 [32.0, 42.0] † | - | - |' in text
     assert ('- **CVRL**: significantly above RandomInit on linear top-1 +20.0; not '
             'distinguishable from it on R@1.') in text
     assert '- **Bad**: significantly below it on linear top-1 -20.0.' in text
