@@ -48,7 +48,7 @@ def render(board: dict[str, Any], results_path: str) -> str:
         tflops = (first.get('compute') or {}).get('train_tflops')
         lines.append(f'| {method} | {"-" if not tflops else f"{tflops:.1f}"} | ' + ' | '.join(
             _cell(rows.get((method, p, m))) for p, m, _ in HEADLINE) + ' |')
-    lines += ['', f'Percent; mean over seeds {", ".join(map(str, seeds))} [95 % interval]; †: not '
+    lines += ['', f'Percent; mean over seeds ({", ".join(map(str, seeds))}) [95 % interval]; †: not '
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
               f'column (from `{results_path}`).', '']
     for method in methods:

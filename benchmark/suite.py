@@ -278,8 +278,10 @@ def _write_record(path: Path, record: dict) -> Path:
 
 def run_work_dir(suite: Suite, cfg: Config, seed: int, work_root: Path) -> Path:
     """Work dir of one (method, seed): its weights (``final_weights.pth``) and scratch space,
-    named by :func:`pretrain_hash` (an evaluation change keeps the weights)."""
-    return (Path(work_root) / suite.name / f'{cfg.method_name}-{pretrain_hash(suite, cfg)[:8]}'
+    named by the method and :func:`pretrain_hash`, not by the suite: an evaluation change keeps
+    the weights, and suites that train the same method config under the same budget on the same
+    data (the default and the standard suite, the ablations' unchanged rows) share them."""
+    return (Path(work_root) / 'pretrain' / f'{cfg.method_name}-{pretrain_hash(suite, cfg)[:8]}'
             / f'seed{seed}')
 
 
