@@ -323,15 +323,15 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     elif model_cls.trainable:
         model, stats = pt.pretrain(cfg, work_dir=work, seed=seed, launcher=launcher,
                                    **suite.pretrain)
+        atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights)
-        atomic_write_json(stats_path, stats)
     else:
         model = pt.init_untrained(cfg, seed)
         stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,
                      train_tflops=0.0, epochs=0.0, clips_seen=0, wall_s=0.0, device_s=0.0,
                      untrained=True)
+        atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights)
-        atomic_write_json(stats_path, stats)
     barrier()  # the weights file is complete before any rank fine-tunes from it
 
     def record(protocol, metrics: dict, evaluation: dict, start: float) -> dict:
