@@ -5,6 +5,10 @@
 ``<results>/budget_scale/x<f>/``) and then :func:`write_budget_curve` draws
 ``<results>/budget_curve.png`` and writes the same numbers as ``budget_curve.md`` and
 ``budget_curve.json``.
+
+Untrained baselines (RandomInit) spend no compute, so they are not points on the x-axis: each
+panel draws them as a horizontal band (their 95 % confidence interval, or mean ± std where a
+leaderboard has no interval), the level a method has to leave to have learnt anything.
 """
 from __future__ import annotations
 
@@ -44,8 +48,33 @@ def curve_points(results: Path, scales: list[float]) -> list[dict[str, Any]]:
                 continue
             points.append(dict(scale=scale, method=row['method'], protocol=row['protocol'],
                                metric=row['metric'], train_tflops=compute.get('train_tflops'),
-                               mean=row['mean'], std=row['std'], n=row['n']))
+                               mean=row['mean'], std=row['std'], n=row['n'],
+                               **_interval(row)))
     return points
+
+
+def _interval(row: dict[str, Any]) -> dict[str, float]:
+    """The row's 95 % interval when the leaderboard has one, else mean ± std."""
+    if row.get('ci_low') is not None and row.get('ci_high') is not None:
+        return dict(low=row['ci_low'], high=row['ci_high'], interval='95% CI')
+    return dict(low=row['mean'] - row['std'], high=row['mean'] + row['std'], interval='± std')
+
+
+def baseline_bands(results: Path, scales: list[float]) -> list[dict[str, Any]]:
+    """The untrained rows (e.g. RandomInit) per (protocol, headline metric), read from the
+    largest scale that has them (they do not depend on the budget):
+    ``{method, protocol, metric, mean, low, high, interval, n}``."""
+    for scale in sorted(scales, reverse=True):
+        board_path = scale_dir(results, scale) / 'leaderboard.json'
+        if not board_path.is_file():
+            continue
+        bands = [dict(method=row['method'], protocol=row['protocol'], metric=row['metric'],
+                      mean=row['mean'], n=row['n'], **_interval(row))
+                 for row in read_json(board_path)['rows']
+                 if headline(row['metric']) and (row.get('compute') or {}).get('untrained')]
+        if bands:
+            return bands
+    return []
 
 
 def _panels(points: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -83,9 +112,22 @@ def compute_ticks(points: list[dict[str, Any]]) -> list[tuple[float, str]]:
     return ticks
 
 
+def bands_table(bands: list[dict[str, Any]]) -> str:
+    """Markdown: one row per untrained method, its mean [low, high] per panel."""
+    panels = _panels(bands)
+    methods = list(dict.fromkeys(b['method'] for b in bands))
+    cells = {(b['method'], b['protocol'], b['metric']):
+             f'{b["mean"]:.1f} [{b["low"]:.1f}, {b["high"]:.1f}]' for b in bands}
+    table = [[m] + [cells.get((m, p, k), '—') for p, k in panels] for m in methods]
+    return tabulate(table, headers=['untrained'] + [f'{p} {k}' for p, k in panels],
+                    tablefmt='github', disable_numparse=True)
+
+
 def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> Path:
-    """Draw ``budget_curve.png`` (accuracy in percent against training TFLOPs, error bars = std
-    over seeds) and write the table (.md) and points (.json) next to it; returns the png path."""
+    """Draw ``budget_curve.png`` (accuracy in percent against training TFLOPs, error bars =
+    95 % confidence intervals where the leaderboards have them, else std over seeds; untrained
+    baselines as bands) and write the tables (.md) and points (.json) next to it; returns the
+    png path."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -95,6 +137,7 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
     points = curve_points(results, scales)
     if not points:
         raise ValueError(f'no trained method with a top-1 or R@1 result under {results}')
+    bands = baseline_bands(results, scales)
     panels = _panels(points)
     ticks = compute_ticks(points)
     methods = list(dict.fromkeys(p['method'] for p in points))
@@ -110,8 +153,13 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
             if not line:
                 continue
             ax.errorbar([p['train_tflops'] for p in line], [p['mean'] for p in line],
-                        yerr=[p['std'] for p in line], marker='o', capsize=3, label=method,
-                        color=colours(i % 10))
+                        yerr=[[p['mean'] - p['low'] for p in line],
+                              [p['high'] - p['mean'] for p in line]],
+                        marker='o', capsize=3, label=method, color=colours(i % 10))
+        for band in (b for b in bands if (b['protocol'], b['metric']) == (protocol, metric)):
+            ax.axhspan(band['low'], band['high'], color='0.6', alpha=0.25, lw=0,
+                       label=f'{band["method"]} (untrained, {band["interval"]})')
+            ax.axhline(band['mean'], color='0.4', ls='--', lw=1)
         ax.set_title(f'{protocol} {metric}')
         ax.set_xscale('log')  # budget scales are ratios
         ax.set_xticks([t for t, _ in ticks], [label for _, label in ticks])
@@ -123,7 +171,9 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
         ax.axis('off')
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc='lower center', ncol=min(len(labels), 5), frameon=False)
-    fig.suptitle(f'{suite}: accuracy against matched training compute (mean ± std over seeds)')
+    intervals = sorted({p['interval'] for p in points})
+    fig.suptitle(f'{suite}: accuracy against matched training compute '
+                 f'(mean, bars {" / ".join(intervals)})')
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
     png = results / 'budget_curve.png'
     tmp = png.with_name('budget_curve.tmp.png')
@@ -131,9 +181,11 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
     plt.close(fig)
     tmp.replace(png)
     atomic_write_json(results / 'budget_curve.json', {'suite': suite, 'scales': sorted(scales),
-                                                      'points': points})
+                                                      'points': points, 'bands': bands})
+    bands_md = (f'\n\nUntrained baselines (no compute; mean [low, high]: the 95 % '
+                f'confidence interval, or ± std without one; a band on every panel):\n\n{bands_table(bands)}' if bands else '')
     atomic_write_text(results / 'budget_curve.md',
                       f'# Budget curve: {suite}\n\nAccuracy (mean ± std over seeds, percent) at '
                       f'fractions of the suite\'s budget; train TFLOPs = pretraining compute '
-                      f'consumed (mean over seeds).\n\n{curve_table(points)}\n')
+                      f'consumed (mean over seeds).\n\n{curve_table(points)}{bands_md}\n')
     return png

@@ -189,18 +189,19 @@ def test_scaled_suite_scales_the_budget(tiny_suite):
 
 def test_budget_curve_from_scaled_results(tmp_path):
     from benchmark.budget_curve import compute_ticks, curve_points, scale_dir, write_budget_curve
-    from benchmark.io import atomic_write_json
+    from benchmark.io import atomic_write_json, read_json
 
-    def row(method, protocol, metric, mean, tflops, untrained=False):
+    def row(method, protocol, metric, mean, tflops, untrained=False, **ci):
         return dict(method=method, protocol=protocol, metric=metric, mean=mean, std=1.0, n=2,
                     seeds=[0, 1], values=[mean - 0.5, mean + 0.5],
-                    compute=dict(train_tflops=tflops, untrained=untrained))
+                    compute=dict(train_tflops=tflops, untrained=untrained), **ci)
 
     for scale in (0.5, 1.0):
         rows = [row('CVRL', 'linear', 'top1', 20 + 10 * scale, 4 * scale),
                 row('CVRL', 'linear', 'top5', 60.0, 4 * scale),
                 row('CVRL', 'retrieval', 'R@1', 30 * scale, 4 * scale),
-                row('RandomInit', 'linear', 'top1', 9.0, 0.0, untrained=True)]
+                row('RandomInit', 'linear', 'top1', 9.0, 0.0, untrained=True,
+                    ci_low=7.0, ci_high=11.5)]
         atomic_write_json(scale_dir(tmp_path, scale) / 'leaderboard.json',
                           dict(suite='s', rows=rows))
     assert scale_dir(tmp_path, 1.0) == tmp_path
@@ -208,7 +209,16 @@ def test_budget_curve_from_scaled_results(tmp_path):
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     table = (tmp_path / 'budget_curve.md').read_text()
     assert '| CVRL     | 0.5            | 2.00           | 25.0 ± 1.0    | 15.0 ± 1.0' in table
-    assert 'RandomInit' not in table and 'top5' not in table  # untrained; not a headline
+    assert 'top5' not in table  # not a headline
+    # the untrained baseline is not a point but a band (its interval) on every panel
+    points = curve_points(tmp_path, [1.0, 0.5])
+    assert {p['method'] for p in points} == {'CVRL'}
+    assert {(p['low'], p['high']) for p in points if p['scale'] == 1.0
+            and p['metric'] == 'top1'} == {(29.0, 31.0)}  # no CI in the rows: mean ± std
+    assert '| RandomInit  | 9.0 [7.0, 11.5]' in table
+    bands = read_json(tmp_path / 'budget_curve.json')['bands']
+    assert [(b['method'], b['low'], b['high'], b['interval']) for b in bands] == [
+        ('RandomInit', 7.0, 11.5, '95% CI')]
     # one x tick per scale, at the compute spent there (untrained methods are not points)
     assert compute_ticks(curve_points(tmp_path, [1.0, 0.5])) == [(2.0, '2'), (4.0, '4')]
     with pytest.raises(FileNotFoundError, match='--budget-scale 0.25'):
