@@ -109,7 +109,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_methods(args: argparse.Namespace) -> int:
     from benchmark.pretrain import registered_methods
-    from benchmark.registry import load_plugins
+    from benchmark.components import load_plugins
     load_plugins()
     print('\n'.join(sorted(registered_methods())))
     return 0
@@ -189,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f'error: {exc}', file=sys.stderr)
         return 2
     except ImportError as exc:
-        registry = sys.modules.get('benchmark.registry')  # imported if exc is a PluginError
-        if registry is None or not isinstance(exc, registry.PluginError):
+        plugins = sys.modules.get('benchmark.plugins')  # imported if exc is a PluginError
+        if plugins is None or not isinstance(exc, plugins.PluginError):
             raise
         print(f'error: {exc}', file=sys.stderr)
         return 2

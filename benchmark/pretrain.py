@@ -17,7 +17,9 @@ from mmengine.runner import Runner, set_random_seed
 
 from benchmark import compat
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
-from benchmark.registry import DEFAULT_SCOPE, MODELS, build, import_custom_modules
+from benchmark.plugins import import_custom_modules
+from benchmark.registry import DEFAULT_SCOPE, MODELS, build
+from methods.base import VideoMethod
 
 #: Keys that belong to the harness, not to a method config: the suite's budget decides how long
 #: every method trains and the schedule follows from it.
@@ -49,7 +51,6 @@ def check_method_config(cfg: Config, path: str) -> None:
 
 
 def registered_methods() -> list[str]:
-    from methods.base import VideoMethod
     return [name for name, cls in MODELS.module_dict.items()
             if isinstance(cls, type) and issubclass(cls, VideoMethod) and cls is not VideoMethod]
 
