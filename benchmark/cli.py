@@ -35,10 +35,13 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark import console
     from benchmark.budget_curve import scale_dir, write_budget_curve
-    from benchmark.leaderboard import format_table
+    from benchmark.leaderboard import headline_table
     from benchmark.suite import Suite, run_suite
-    suite = Suite.load(args.suite, data_root=args.data_root)
+    console.set_verbose(args.verbose)
+    suite = Suite.load(args.suite, data_root=args.data_root, cfg_options=args.cfg_options,
+                       method_cfg_options=args.method_cfg_options)
     if args.smoke:
         return _run_smoke(suite, args)
     out = Path(args.out) if args.out else Path('results') / suite.name
@@ -50,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                   use_cache=not args.no_cache)
         failures += [f'budget x{scale:g}: {f}' if args.budget_scale else f for f in failed]
         if board is not None:
-            print(format_table(board))
+            print(headline_table(board, scale_dir(out, scale)))
     if args.budget_scale and board is not None:
         png = write_budget_curve(out, args.budget_scale, suite.name)
         print((png.parent / 'budget_curve.md').read_text())
@@ -61,14 +64,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_smoke(suite, args: argparse.Namespace) -> int:
-    from benchmark.leaderboard import format_table
+    from benchmark.leaderboard import headline_table
     from benchmark.smoke import run_smoke
     if args.budget_scale or args.launcher != 'none':
         raise ValueError('--smoke runs one process at a stand-in budget: drop --budget-scale '
                          'and --launcher')
     board, failures = run_smoke(suite, out=Path(args.out) if args.out else None,
                                 methods=args.methods, use_cache=not args.no_cache)
-    print(format_table(board))
+    print(headline_table(board, args.out))
     for failure in failures:
         print(f'FAILED: {failure}', file=sys.stderr)
     return 1 if failures else 0
@@ -108,11 +111,30 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from benchmark.pretrain import registered_methods
-    from benchmark.components import load_plugins
-    load_plugins()
+    # Only what names the methods: the in-tree ones and the entry points (not mmaction2's
+    # models, the data sets or the protocols, which take seconds to import).
+    import methods  # noqa: F401  (registers the in-tree methods)
+    from benchmark.plugins import load_entry_points
+    from methods.base import registered_methods
+    load_entry_points()
     print('\n'.join(sorted(registered_methods())))
     return 0
+
+
+def _add_config_options(parser: argparse.ArgumentParser, suite: bool = True) -> None:
+    from mmengine.config import DictAction
+    if suite:
+        parser.add_argument(
+            '--cfg-options', nargs='+', action=DictAction, default=None, metavar='KEY=VALUE',
+            help="override settings of the suite config (mmengine's convention), e.g. "
+                 'pretrain.budget.value=1e15 seeds=[0,1]; part of the run hash')
+    parser.add_argument(
+        '--method-cfg-options', nargs='+', action=DictAction, default=None, metavar='KEY=VALUE',
+        help='override settings of every method config, e.g. '
+             'train_dataloader.batch_size=8 optim_wrapper.optimizer.lr=0.1; part of the run hash')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show mmengine's logs (environment, config, losses) on the console; "
+                             "they are always in each run's work dir")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help='a few steps on a tiny stand-in of the data set, shrunk batches and '
                           'clips, cheap protocols; results in --out (default '
                           'work_dirs/smoke/<suite>), never results/ (see benchmark/smoke.py)')
+    _add_config_options(run)
     run.set_defaults(func=cmd_run)
 
     paper = sub.add_parser('paper', help="a paper suite's reference numbers next to this "

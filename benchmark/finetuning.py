@@ -20,7 +20,6 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dist import get_rank, get_world_size
 from mmengine.model import BaseModel
-from mmengine.runner import Runner
 
 from benchmark import pretrain as pt
 from benchmark.data.dataset import read_annotations
@@ -178,7 +177,7 @@ def finetune(context: Any, ann_file: str | Path, num_classes: int, *, seed: int,
     cfg = finetune_runner_cfg(context, ann_file, num_classes, seed=seed, work_dir=work_dir,
                               **schedule)
     start = time.perf_counter()
-    runner = Runner.from_cfg(cfg)
+    runner = pt.HarnessRunner.from_cfg(cfg)
     runner.train()
     pt.release_data_workers(runner)
     return pt.unwrap(runner.model), time.perf_counter() - start

@@ -17,12 +17,16 @@ from tabulate import tabulate
 from benchmark.aggregate import aggregate, load_records, records_provenance
 from benchmark.io import atomic_write_json, atomic_write_text
 from benchmark.leaderboard_formats import write_formats
-from benchmark.leaderboard_stats import LEVEL
+from benchmark.leaderboard_stats import BASELINE, LEVEL
 from benchmark.table_helpers import (NOT_VS_BASELINE, NOT_VS_BEST, T_MARK, backbone_line,
                                      budget_line, cell, legend_lines, metric_sort_key, number,
-                                     protocol_sort_key, provenance_lines)
+                                     protocol_sort_key, provenance_lines, significance_marks)
 
-__all__ = ['aggregate', 'format_table', 'load_records', 'write_leaderboard']
+__all__ = ['aggregate', 'format_table', 'headline_table', 'load_records', 'write_leaderboard']
+
+#: The terminal's compact view: (column title, protocol, metric).
+HEADLINE = (('linear', 'linear', 'top1'), ('kNN', 'knn', 'top1'), ('R@1', 'retrieval', 'R@1'),
+            ('semisup 10%', 'semisup', 'top1_10pct'), ('finetune', 'finetune', 'top1'))
 
 
 def compute_table(leaderboard: dict[str, Any]) -> str:
@@ -45,6 +49,28 @@ def compute_table(leaderboard: dict[str, Any]) -> str:
     headers = ['method', 'budget unit', 'train TFLOPs', 'steps', 'epochs', 'clips seen',
                'wall s', 'device s', 'peak MiB']
     return tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
+
+
+def headline_table(leaderboard: dict[str, Any], results_dir: str | Path | None = None) -> str:
+    """The compact view printed in the terminal: per method the mean top-1 of linear, kNN,
+    semisup 10 % and finetune and retrieval R@1 (columns without any result left out), with
+    the significance marks, and the pretraining TFLOPs; then where the full tables are."""
+    rows = leaderboard['rows']
+    cells = {(r['method'], r['protocol'], r['metric']): r for r in rows}
+    columns = [c for c in HEADLINE if any((r['protocol'], r['metric']) == c[1:] for r in rows)]
+    methods = list(dict.fromkeys(r['method'] for r in rows))
+    compute = {r['method']: r.get('compute') or {} for r in rows}
+    table = [[m] + [f'{cells[m, p, k]["mean"]:.1f}{significance_marks(cells[m, p, k])}'
+                    if (m, p, k) in cells else '—' for _, p, k in columns]
+             + [number(compute[m].get('train_tflops'), 2)] for m in methods]
+    text = tabulate(table, headers=['method'] + [c[0] for c in columns] + ['TFLOPs'],
+                    tablefmt='simple', disable_numparse=True) if table else '(no results)'
+    lines = [f'{leaderboard["suite"]}: mean over seeds, percent ({NOT_VS_BASELINE}: not '
+             f'distinguishable from {BASELINE}, {NOT_VS_BEST}: from the best)', text]
+    if results_dir is not None:
+        lines.append(f'full tables (intervals, every metric, compute, provenance): '
+                     f'{Path(results_dir) / "leaderboard.md"} (.csv, .tex, .json)')
+    return '\n'.join(lines) + '\n'
 
 
 def format_table(leaderboard: dict[str, Any]) -> str:

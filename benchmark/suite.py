@@ -23,9 +23,9 @@ from pathlib import Path
 
 from mmengine.config import Config
 from mmengine.dist import barrier, get_rank
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 
-from benchmark import backbone_policy
+from benchmark import backbone_policy, console
 from benchmark import pretrain as pt
 from benchmark.components import load_plugins
 from benchmark.data import suite_data
@@ -85,18 +85,21 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     pending = [p for p in protocols if not weights.is_file()
                or not record_is_current(records_dir / f'{p.name}.json', config_hash, p)]
     if not pending:
-        print_log(f'{name} seed {seed}: all records current, skipped', logger='current')
+        console.line(f'{name} seed {seed}: all records current, skipped')
         return []
 
     model_cls = pt.MODELS.get(cfg.model.type)
     if weights.is_file():
         model = pt.load_weights(pt.build_model(cfg), weights)
         stats = read_json(stats_path)
+        console.line(f'{name} seed {seed}: weights from {weights}')
     elif model_cls.trainable:
         model, stats = pt.pretrain(cfg, work_dir=work, seed=seed, launcher=launcher,
                                    **suite.pretrain)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights)
+        console.line(f'{name} seed {seed}: pretrained {stats["iters"]} steps, '
+                     f'{stats["train_tflops"]:.3g} TFLOPs, {stats["wall_s"]:.0f} s (log in {work})')
     else:
         model = pt.init_untrained(cfg, seed)
         stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,
@@ -104,6 +107,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                      untrained=True)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights)
+        console.line(f'{name} seed {seed}: untrained (no pretraining)')
     barrier()  # the weights file is complete before any rank fine-tunes from it
 
     def record(protocol, metrics: dict, evaluation: dict, start: float) -> dict:
@@ -127,7 +131,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         metrics = protocol.evaluate_model(context, seed=seed)
         if get_rank() == 0:
             written.append(write_record(records_dir / f'{protocol.name}.json',
-                                         record(protocol, metrics, {}, start)))
+                                        record(protocol, metrics, {}, start)))
+            _stage_line(name, seed, protocol.name, metrics, start)
     if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates features
         return []
 
@@ -145,8 +150,15 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                           num_failed=dict(train=feats['train'].num_failed,
                                           test=feats['test'].num_failed))
         written.append(write_record(records_dir / f'{protocol.name}.json',
-                                     record(protocol, metrics, evaluation, start)))
+                                    record(protocol, metrics, evaluation, start)))
+        _stage_line(name, seed, protocol.name, metrics, start)
     return written
+
+
+def _stage_line(method: str, seed: int, protocol: str, metrics: dict, start: float) -> None:
+    scores = ', '.join(f'{k} {float(v):.1f}' for k, v in metrics.items())
+    console.line(f'{method} seed {seed}: {protocol} {scores} '
+                 f'({time.perf_counter() - start:.1f} s)')
 
 
 def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
@@ -160,6 +172,7 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
     list of failures ('method seed N: error').
     """
     load_plugins()
+    console.quiet_console(MMLogger.get_current_instance())
     out = Path(out) if out is not None else Path('results') / suite.name
     pt.init_distributed(launcher)
     if get_rank() == 0:  # one process writes the data set and the frame caches
@@ -189,14 +202,21 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
                              f'its methods are {names}')
         cfgs = [(p, c) for p, c in cfgs if c.method_name in methods]
     failures = []
-    for path, cfg in cfgs:
-        for seed in seeds or suite.seeds:
-            try:
-                run_method_seed(suite, cfg, path, seed, out, Path(work_root), launcher,
-                                use_cache)
-            except Exception as exc:  # one failing method must not lose the others' results
-                failures.append(f'{cfg.method_name} seed {seed}: {type(exc).__name__}: {exc}')
-                print_log(traceback.format_exc(), logger='current', level=40)
+    seeds = seeds or suite.seeds
+    console.line(f'suite {suite.name}: {len(cfgs)} method(s) x {len(seeds)} seed(s); results in '
+                 f'{out}, mmengine logs in the work dirs under {Path(work_root) / "pretrain"}')
+    with console.suite_progress(len(cfgs) * len(seeds), suite.name) as progress:
+        for path, cfg in cfgs:
+            for seed in seeds:
+                try:
+                    run_method_seed(suite, cfg, path, seed, out, Path(work_root), launcher,
+                                    use_cache)
+                except Exception as exc:  # one failing method must not lose the others' results
+                    failure = f'{cfg.method_name} seed {seed}: {type(exc).__name__}: {exc}'
+                    failures.append(failure)
+                    print_log(traceback.format_exc(), logger='current', level=40)
+                    console.line(f'FAILED {failure}')
+                progress.advance(f'{cfg.method_name} seed {seed}')
     if get_rank() != 0:
         return None, failures
     board = write_leaderboard(out, suite.name, method_order=names,

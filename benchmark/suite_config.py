@@ -37,12 +37,20 @@ class Suite:
     backbone_variants: dict = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str | Path, data_root: str | None = None) -> 'Suite':
+    def load(cls, path: str | Path, data_root: str | None = None,
+             cfg_options: dict | None = None,
+             method_cfg_options: dict | None = None) -> 'Suite':
+        """``cfg_options`` (``--cfg-options``): ``{'dotted.key': value}`` merged into the suite
+        config, mmengine's convention; ``method_cfg_options`` (``--method-cfg-options``): merged
+        into every method config after the suite's ``method_overrides``. Both change what the
+        run hashes cover (the suite's sections, the method configs)."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f'suite config {path} not found: suites live in '
                                     'configs/suites/ (e.g. configs/suites/synthmotion.py)')
         cfg = Config.fromfile(str(path))
+        if cfg_options:
+            cfg.merge_from_dict(copy.deepcopy(cfg_options))
         missing = [k for k in SUITE_KEYS if k not in cfg]
         if missing:
             raise pt.ConfigError(f'suite {path} lacks {missing}; a suite declares '
@@ -63,11 +71,12 @@ class Suite:
         backbone = backbone_policy.load_suite_backbone(
             cfg.get('backbone'), where=f'suite {path}', resolve=lambda p: _resolve(p, path))
         variants = cfg.get('backbone_variants', {})
+        method_overrides = Config(cfg.get('method_overrides', {}))
+        method_overrides.merge_from_dict(copy.deepcopy(method_cfg_options or {}))
         return cls(name=cfg.suite_name, path=str(path), data=data, methods=methods,
                    seeds=[int(s) for s in cfg.seeds], pretrain=pretrain,
                    evaluation=cfg.evaluation.to_dict(),
-                   method_overrides=cfg.get('method_overrides', {}).to_dict()
-                   if 'method_overrides' in cfg else {}, backbone=backbone,
+                   method_overrides=method_overrides.to_dict(), backbone=backbone,
                    backbone_variants=variants.to_dict() if hasattr(variants, 'to_dict')
                    else dict(variants))
 
