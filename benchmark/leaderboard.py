@@ -15,14 +15,15 @@ from typing import Any
 from tabulate import tabulate
 
 from benchmark.aggregate import aggregate, load_records, records_provenance
-from benchmark.io import atomic_write_json, atomic_write_text
+from benchmark.io import atomic_write_json, atomic_write_text, read_json
 from benchmark.leaderboard_formats import write_formats
 from benchmark.leaderboard_stats import BASELINE, LEVEL
 from benchmark.table_helpers import (NOT_VS_BASELINE, NOT_VS_BEST, T_MARK, backbone_line,
                                      budget_line, cell, legend_lines, metric_sort_key, number,
                                      protocol_sort_key, provenance_lines, significance_marks)
 
-__all__ = ['aggregate', 'format_table', 'headline_table', 'load_records', 'write_leaderboard']
+__all__ = ['aggregate', 'format_table', 'headline_table', 'load_records', 'rebuild_leaderboard',
+           'write_leaderboard']
 
 #: The terminal's compact view: (column title, protocol, metric).
 HEADLINE = (('linear', 'linear', 'top1'), ('kNN', 'knn', 'top1'), ('R@1', 'retrieval', 'R@1'),
@@ -135,6 +136,21 @@ def write_leaderboard(results_dir: str | Path, suite: str,
     atomic_write_text(Path(results_dir, 'leaderboard.md'), format_table(leaderboard))
     write_formats(results_dir, leaderboard)  # leaderboard.csv and leaderboard.tex
     return leaderboard
+
+
+def rebuild_leaderboard(results_dir: str | Path, suite: str | None = None) -> dict[str, Any]:
+    """Rewrite the leaderboard of ``results_dir`` from its run records, keeping the suite's name,
+    settings and method order from its previous ``leaderboard.json`` (methods new to it, e.g. an
+    evaluated checkpoint, come last)."""
+    results = Path(results_dir)
+    previous = results / 'leaderboard.json'
+    extra, order = {}, None
+    if previous.is_file():
+        old = read_json(previous)
+        suite = suite or old.get('suite')
+        extra = {k: v for k, v in old.items() if k not in ('suite', 'rows', 'provenance')}
+        order = list(dict.fromkeys(row['method'] for row in old.get('rows', [])))
+    return write_leaderboard(results, suite or results.name, method_order=order, extra=extra)
 
 
 def _check_finite(rows: list[dict[str, Any]]) -> None:

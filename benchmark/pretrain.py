@@ -17,6 +17,7 @@ from mmengine.runner import Runner, set_random_seed
 
 from benchmark import compat, console
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
+from benchmark.io import atomic_write_json
 from benchmark.plugins import import_custom_modules
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build
 from methods.base import registered_methods
@@ -26,6 +27,8 @@ from methods.base import registered_methods
 HARNESS_KEYS = ('train_cfg', 'param_scheduler', 'max_iters', 'max_epochs')
 #: Iteration cap of a device_seconds budget, whose BudgetHook stops training when time is spent.
 UNBOUNDED_ITERS = 10**9
+#: File beside a checkpoint holding the model config it was saved from.
+MODEL_CONFIG = 'model_config.json'
 
 
 class ConfigError(ValueError):
@@ -230,9 +233,13 @@ def build_model(method_cfg: Config | ConfigDict) -> torch.nn.Module:
     return build(MODELS, model_cfg)
 
 
-def save_weights(model: torch.nn.Module, path: Path) -> None:
-    """Plain state dict of tensors (loadable with weights_only=True), written atomically."""
+def save_weights(model: torch.nn.Module, path: Path, model_cfg: dict | None = None) -> None:
+    """Plain state dict of tensors (loadable with weights_only=True), written atomically; with
+    ``model_cfg``, the model config beside it (``model_config.json``: what ``vssl-bench export``
+    and ``vssl-bench eval --format vssl`` rebuild the architecture from)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if model_cfg is not None:
+        atomic_write_json(path.parent / MODEL_CONFIG, model_cfg)
     tmp = path.with_suffix(path.suffix + f'.tmp{os.getpid()}')
     torch.save(unwrap(model).state_dict(), tmp)
     os.replace(tmp, path)

@@ -92,12 +92,13 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     if weights.is_file():
         model = pt.load_weights(pt.build_model(cfg), weights)
         stats = read_json(stats_path)
-        console.line(f'{name} seed {seed}: weights from {weights}')
+        origin = cfg.weights_from['path'] if 'weights_from' in cfg else weights
+        console.line(f'{name} seed {seed}: weights from {origin}')
     elif model_cls.trainable:
         model, stats = pt.pretrain(cfg, work_dir=work, seed=seed, launcher=launcher,
                                    **suite.pretrain)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
-        pt.save_weights(model, weights)
+        pt.save_weights(model, weights, cfg.model.to_dict())
         console.line(f'{name} seed {seed}: pretrained {stats["iters"]} steps, '
                      f'{stats["train_tflops"]:.3g} TFLOPs, {stats["wall_s"]:.0f} s (log in {work})')
     else:
@@ -106,7 +107,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                      train_tflops=0.0, epochs=0.0, clips_seen=0, wall_s=0.0, device_s=0.0,
                      untrained=True)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
-        pt.save_weights(model, weights)
+        pt.save_weights(model, weights, cfg.model.to_dict())
         console.line(f'{name} seed {seed}: untrained (no pretraining)')
     barrier()  # the weights file is complete before any rank fine-tunes from it
 
@@ -121,7 +122,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                             protocol_info=getattr(protocol, 'last_info', None)),
             **({'per_video': {k: encode(v) for k, v in per_video.items() if k in metrics}}
                if per_video else {}),
-            eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance())
+            eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance(),
+            **({'weights_from': dict(cfg.weights_from)} if 'weights_from' in cfg else {}))
 
     written = []
     # Model protocols train: under a distributed launcher every rank takes part, rank 0 scores.
@@ -161,19 +163,11 @@ def _stage_line(method: str, seed: int, protocol: str, metrics: dict, start: flo
                  f'({time.perf_counter() - start:.1f} s)')
 
 
-def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
-              methods: list[str] | None = None, seeds: list[int] | None = None,
-              launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
-    """Run every (method, seed) of the suite; a failing one is reported, the others go on.
-
-    ``use_cache=False`` bypasses the shared feature cache (see :func:`split_features`).
-
-    Returns the leaderboard (None on ranks other than 0 under a distributed launcher) and the
-    list of failures ('method seed N: error').
-    """
+def prepare_data(suite: Suite, launcher: str = 'none') -> Suite:
+    """Load the plugins, join the process group, prepare the data on rank 0 (generation, readers,
+    frame caches) and return the suite with its data resolved for every rank."""
     load_plugins()
     console.quiet_console(MMLogger.get_current_instance())
-    out = Path(out) if out is not None else Path('results') / suite.name
     pt.init_distributed(launcher)
     if get_rank() == 0:  # one process writes the data set and the frame caches
         ensure_data(suite)
@@ -184,6 +178,21 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
         for split in suite.data['splits']:
             eval_dataset(suite, split)
     barrier()
+    return suite
+
+
+def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
+              methods: list[str] | None = None, seeds: list[int] | None = None,
+              launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
+    """Run every (method, seed) of the suite; a failing one is reported, the others go on.
+
+    ``use_cache=False`` bypasses the shared feature cache (see :func:`split_features`).
+
+    Returns the leaderboard (None on ranks other than 0 under a distributed launcher) and the
+    list of failures ('method seed N: error').
+    """
+    out = Path(out) if out is not None else Path('results') / suite.name
+    suite = prepare_data(suite, launcher)
     cfgs = [(entry['config'], load_method_config(entry, suite)) for entry in suite.methods]
     backbone_policy.check_shared(
         [(cfg.method_name, entry.get('backbone_variant'), cfg.model.type,
