@@ -134,13 +134,14 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         if get_rank() == 0:
             written.append(write_record(records_dir / f'{protocol.name}.json',
                                         record(protocol, metrics, {}, start)))
-            _stage_line(name, seed, protocol.name, metrics, start)
+            _stage_line(name, seed, [(protocol.name, metrics)], start)
     if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates features
         return []
 
     feature_protocols = [p for p in pending if not p.needs_model]
     if not feature_protocols:
         return written
+    features_start, scores = time.perf_counter(), []
     feats = {split: split_features(model, cfg.model.to_dict(), suite, split,
                                    work_root / 'feature_cache', use_cache)
              for split in ('train', 'test')}
@@ -153,14 +154,16 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                                           test=feats['test'].num_failed))
         written.append(write_record(records_dir / f'{protocol.name}.json',
                                     record(protocol, metrics, evaluation, start)))
-        _stage_line(name, seed, protocol.name, metrics, start)
+        scores.append((protocol.name, metrics))
+    _stage_line(name, seed, scores, features_start)  # one line for the frozen-feature stage
     return written
 
 
-def _stage_line(method: str, seed: int, protocol: str, metrics: dict, start: float) -> None:
-    scores = ', '.join(f'{k} {float(v):.1f}' for k, v in metrics.items())
-    console.line(f'{method} seed {seed}: {protocol} {scores} '
-                 f'({time.perf_counter() - start:.1f} s)')
+def _stage_line(method: str, seed: int, scores: list[tuple[str, dict]], start: float) -> None:
+    """'CVRL seed 0: linear top1 46.7 top5 90.6; knn top1 36.7 top5 87.5 (4.1 s)'."""
+    text = '; '.join(f'{protocol} ' + ' '.join(f'{k} {float(v):.1f}' for k, v in metrics.items())
+                     for protocol, metrics in scores)
+    console.line(f'{method} seed {seed}: {text} ({time.perf_counter() - start:.1f} s)')
 
 
 def prepare_data(suite: Suite, launcher: str = 'none') -> Suite:

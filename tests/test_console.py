@@ -37,7 +37,8 @@ def test_console_shows_stages_and_progress_and_logs_go_to_the_work_dir(tiny_data
     assert len(lines) <= 40, '\n'.join(lines)
     assert 'Config:' not in out + err and 'System environment' not in out + err
     assert any(line.startswith('CVRL seed 0: pretrained ') for line in lines)
-    assert any(line.startswith('CVRL seed 0: linear top1 ') for line in lines)
+    assert any(line.startswith('CVRL seed 0: linear top1 ') and '; knn top1 ' in line
+               and '; retrieval R@1 ' in line for line in lines)  # one line: features
     assert any(line.startswith('[2/2] CVRL seed 0 done') and 'ETA' in line for line in lines)
     assert 'full tables' in out and str(tmp_path / 'out' / 'leaderboard.md') in out
     logs = list((tmp_path / 'work' / 'pretrain').glob('CVRL-*/seed0/*/*.log'))
