@@ -19,7 +19,7 @@ from typing import Any
 from tabulate import tabulate
 
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
-from benchmark.leaderboard import metric_sort_key, protocol_sort_key
+from benchmark.table_helpers import metric_sort_key, protocol_sort_key
 
 
 def scale_dir(results: Path, scale: float) -> Path:

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
+from benchmark.aggregate import aggregate, load_records, records_provenance
 from benchmark.io import atomic_write_json, read_json
 
 FORMAT = 'vssl-bench-reference/1'
@@ -78,13 +79,13 @@ def load_results(results_dir: str | Path) -> tuple[str, list[dict[str, Any]], di
                              f'`vssl-bench leaderboard {results}`')
         return str(data.get('suite', results.name)), data['rows'], data.get('provenance', {})
     if (results / 'runs').is_dir():
-        from benchmark.leaderboard import _provenance, aggregate, load_records
         records = load_records(results)
         suites = sorted({str(r['suite']) for r in records if 'suite' in r})
         if len(suites) > 1:
             raise ValueError(f'Run records under {results / "runs"} mix suites {suites}; '
                              f'build the leaderboard with `vssl-bench leaderboard {results}`')
-        return (suites[0] if suites else results.name), aggregate(records), _provenance(records)
+        return ((suites[0] if suites else results.name), aggregate(records),
+                records_provenance(records))
     raise FileNotFoundError(f'No leaderboard.json and no runs/ in {str(results)!r}: run a suite '
                             f'there first (vssl-bench run configs/suites/<suite>.py --out '
                             f'{results})')

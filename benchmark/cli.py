@@ -1,4 +1,5 @@
-"""`vssl-bench`: generate data, run suites, rebuild leaderboards."""
+"""`vssl-bench`: generate data, run suites, train one method, evaluate or export a checkpoint,
+rebuild leaderboards."""
 from __future__ import annotations
 
 import argparse
@@ -35,10 +36,13 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark import console
     from benchmark.budget_curve import scale_dir, write_budget_curve
-    from benchmark.leaderboard import format_table
+    from benchmark.leaderboard import headline_table
     from benchmark.suite import Suite, run_suite
-    suite = Suite.load(args.suite, data_root=args.data_root)
+    console.set_verbose(args.verbose)
+    suite = Suite.load(args.suite, data_root=args.data_root, cfg_options=args.cfg_options,
+                       method_cfg_options=args.method_cfg_options)
     if args.smoke:
         return _run_smoke(suite, args)
     out = Path(args.out) if args.out else Path('results') / suite.name
@@ -50,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                   use_cache=not args.no_cache)
         failures += [f'budget x{scale:g}: {f}' if args.budget_scale else f for f in failed]
         if board is not None:
-            print(format_table(board))
+            print(headline_table(board, scale_dir(out, scale)))
     if args.budget_scale and board is not None:
         png = write_budget_curve(out, args.budget_scale, suite.name)
         print((png.parent / 'budget_curve.md').read_text())
@@ -61,17 +65,57 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_smoke(suite, args: argparse.Namespace) -> int:
-    from benchmark.leaderboard import format_table
+    from benchmark.leaderboard import headline_table
     from benchmark.smoke import run_smoke
     if args.budget_scale or args.launcher != 'none':
         raise ValueError('--smoke runs one process at a stand-in budget: drop --budget-scale '
                          'and --launcher')
     board, failures = run_smoke(suite, out=Path(args.out) if args.out else None,
                                 methods=args.methods, use_cache=not args.no_cache)
-    print(format_table(board))
+    print(headline_table(board, args.out))
     for failure in failures:
         print(f'FAILED: {failure}', file=sys.stderr)
     return 1 if failures else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from benchmark import console
+    from benchmark.train import parse_budget, train_method
+    console.set_verbose(args.verbose)
+    weights, stats = train_method(args.config, budget=parse_budget(args.budget) if args.budget
+                                  else None, work_dir=args.work_dir, seed=args.seed,
+                                  data_root=args.data_root, cfg_options=args.cfg_options)
+    print(f'trained {stats["iters"]} steps, {stats["train_tflops"]:.3g} TFLOPs, '
+          f'{stats["wall_s"]:.0f} s: {weights} (mmengine log in {weights.parent})')
+    print(f'evaluate it: vssl-bench eval {weights} --suite configs/suites/synthmotion.py')
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from benchmark import console
+    from benchmark.external import eval_checkpoint
+    from benchmark.leaderboard import headline_table
+    from benchmark.suite_config import Suite
+    console.set_verbose(args.verbose)
+    suite = Suite.load(args.suite, data_root=args.data_root, cfg_options=args.cfg_options)
+    out = Path(args.out) if args.out else Path('results') / suite.name
+    board, failures = eval_checkpoint(suite, args.checkpoint, fmt=args.format, name=args.name,
+                                      out=out, work_root=Path(args.work_dir), seeds=args.seeds,
+                                      method_cfg_options=args.method_cfg_options,
+                                      use_cache=not args.no_cache)
+    print(headline_table(board, out))
+    for failure in failures:
+        print(f'FAILED: {failure}', file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from benchmark.export import export_checkpoint
+    weights, snippet = export_checkpoint(args.checkpoint, to=args.to, out=args.out,
+                                         config=args.config)
+    print(f'mmaction2 checkpoint: {weights}\nconfig snippet (load_from / init_cfg, data '
+          f'preprocessor normalisation): {snippet}')
+    return 0
 
 
 def cmd_paper(args: argparse.Namespace) -> int:
@@ -83,21 +127,13 @@ def cmd_paper(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from benchmark.io import read_json
-    from benchmark.leaderboard import format_table, write_leaderboard
+    from benchmark.leaderboard import format_table, rebuild_leaderboard
     results = Path(args.results_dir)
     if not (results / 'runs').is_dir():
         print(f'error: no run records under {results / "runs"}: run a suite first '
               '(vssl-bench run configs/suites/synthmotion.py)', file=sys.stderr)
         return 2
-    previous = results / 'leaderboard.json'
-    extra, suite, order = {}, results.name, None
-    if previous.is_file():  # keep the suite's name, settings and method order
-        old = read_json(previous)
-        suite = old.get('suite', suite)
-        extra = {k: v for k, v in old.items() if k not in ('suite', 'rows', 'provenance')}
-        order = list(dict.fromkeys(row['method'] for row in old.get('rows', [])))
-    print(format_table(write_leaderboard(results, suite, method_order=order, extra=extra)))
+    print(format_table(rebuild_leaderboard(results)))
     return 0
 
 
@@ -108,14 +144,35 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from benchmark.pretrain import registered_methods
-    from benchmark.registry import load_plugins
-    load_plugins()
+    # Only what names the methods: the in-tree ones and the entry points (not mmaction2's
+    # models, the data sets or the protocols, which take seconds to import).
+    import methods  # noqa: F401  (registers the in-tree methods)
+    from benchmark.plugins import load_entry_points
+    from methods.base import registered_methods
+    load_entry_points()
     print('\n'.join(sorted(registered_methods())))
     return 0
 
 
+def _add_config_options(parser: argparse.ArgumentParser, suite: bool = True) -> None:
+    from mmengine.config import DictAction
+    if suite:
+        parser.add_argument(
+            '--cfg-options', nargs='+', action=DictAction, default=None, metavar='KEY=VALUE',
+            help="override settings of the suite config (mmengine's convention), e.g. "
+                 'pretrain.budget.value=1e15 seeds=[0,1]; part of the run hash')
+    parser.add_argument(
+        '--method-cfg-options', nargs='+', action=DictAction, default=None, metavar='KEY=VALUE',
+        help='override settings of every method config, e.g. '
+             'train_dataloader.batch_size=8 optim_wrapper.optimizer.lr=0.1; part of the run hash')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show mmengine's logs (environment, config, losses) on the console; "
+                             "they are always in each run's work dir")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from mmengine.config import DictAction
+
     from benchmark.data.synthmotion import SCALES
     parser = argparse.ArgumentParser(prog='vssl-bench', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
@@ -147,7 +204,50 @@ def build_parser() -> argparse.ArgumentParser:
                      help='a few steps on a tiny stand-in of the data set, shrunk batches and '
                           'clips, cheap protocols; results in --out (default '
                           'work_dirs/smoke/<suite>), never results/ (see benchmark/smoke.py)')
+    _add_config_options(run)
     run.set_defaults(func=cmd_run)
+
+    train = sub.add_parser('train', help='pretrain one method config under a budget, outside '
+                           'any suite')
+    train.add_argument('config', metavar='METHOD_CONFIG',
+                       help='e.g. configs/methods/cvrl_r3d18w16_8x2_synthmotion.py')
+    train.add_argument('--budget', default=None, metavar='UNIT=VALUE',
+                       help='train_flops=3e13 (default, the default suite\'s), epochs=5 or '
+                            'device_seconds=600')
+    train.add_argument('--work-dir', default=None,
+                       help='default work_dirs/train/<method>/seed<seed>')
+    train.add_argument('--seed', type=int, default=0)
+    train.add_argument('--data-root', default=None, help="override the config's data_root")
+    train.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                       metavar='KEY=VALUE', help='override settings of the method config')
+    train.add_argument('--verbose', action='store_true', help="show mmengine's logs")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser('eval', help="evaluate a checkpoint trained elsewhere with a "
+                              "suite's protocols; it gets a leaderboard row")
+    evaluate.add_argument('checkpoint')
+    evaluate.add_argument('--suite', required=True, help='e.g. configs/suites/synthmotion.py')
+    evaluate.add_argument('--format', default='vssl', choices=['vssl', 'mmaction2', 'torchvision'],
+                          help='vssl: a final_weights.pth; mmaction2: a recognizer checkpoint '
+                               '(backbone.* keys); torchvision: an r3d_18 state dict')
+    evaluate.add_argument('--name', default=None, help='row name (default: the file name)')
+    evaluate.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
+    evaluate.add_argument('--out', default=None, help='results directory (default '
+                          'results/<suite>)')
+    evaluate.add_argument('--work-dir', default='work_dirs')
+    evaluate.add_argument('--data-root', default=None, help="override the suite's data root")
+    evaluate.add_argument('--no-cache', action='store_true', help='bypass the feature cache')
+    _add_config_options(evaluate)
+    evaluate.set_defaults(func=cmd_eval)
+
+    export = sub.add_parser('export', help='write a checkpoint + config snippet that another '
+                            'framework loads')
+    export.add_argument('checkpoint', help='a final_weights.pth')
+    export.add_argument('--to', required=True, choices=['mmaction2'])
+    export.add_argument('--out', default=None, help="folder (default: the checkpoint's)")
+    export.add_argument('--config', default=None, help='the method config (default: '
+                        'model_config.json beside the checkpoint)')
+    export.set_defaults(func=cmd_export)
 
     paper = sub.add_parser('paper', help="a paper suite's reference numbers next to this "
                            "harness's: results/paper/<suite>.md and .json")
@@ -189,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f'error: {exc}', file=sys.stderr)
         return 2
     except ImportError as exc:
-        registry = sys.modules.get('benchmark.registry')  # imported if exc is a PluginError
-        if registry is None or not isinstance(exc, registry.PluginError):
+        plugins = sys.modules.get('benchmark.plugins')  # imported if exc is a PluginError
+        if plugins is None or not isinstance(exc, plugins.PluginError):
             raise
         print(f'error: {exc}', file=sys.stderr)
         return 2

@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dist import get_rank, get_world_size
 from mmengine.model import BaseModel
-from mmengine.runner import Runner
 
+from benchmark import pretrain as pt
 from benchmark.data.dataset import read_annotations
 from benchmark.io import write_hashed_text
 from benchmark.precision import effective_dtype
@@ -144,8 +144,6 @@ def finetune_runner_cfg(context: Any, ann_file: str | Path, num_classes: int, *,
     """The Runner config of one fine-tuning run (``benchmark.pretrain.runner_cfg`` supplies the
     schedule, hooks and seeding shared with pretraining). ``batch_size`` is the global batch:
     under a distributed launcher each rank loads ``batch_size // world_size``."""
-    from benchmark import pretrain as pt
-
     view = context.view
     per_rank = max(1, batch_size // get_world_size())
     cfg = Config(dict(
@@ -176,14 +174,13 @@ def finetune_runner_cfg(context: Any, ann_file: str | Path, num_classes: int, *,
 def finetune(context: Any, ann_file: str | Path, num_classes: int, *, seed: int,
              work_dir: Path, **schedule: Any) -> tuple[torch.nn.Module, float]:
     """Fine-tune on the videos of ``ann_file``; returns the trained model and its wall time."""
-    from benchmark.pretrain import release_data_workers, unwrap
     cfg = finetune_runner_cfg(context, ann_file, num_classes, seed=seed, work_dir=work_dir,
                               **schedule)
     start = time.perf_counter()
-    runner = Runner.from_cfg(cfg)
+    runner = pt.HarnessRunner.from_cfg(cfg)
     runner.train()
-    release_data_workers(runner)
-    return unwrap(runner.model), time.perf_counter() - start
+    pt.release_data_workers(runner)
+    return pt.unwrap(runner.model), time.perf_counter() - start
 
 
 def predict_test_split(model: torch.nn.Module, context: Any,

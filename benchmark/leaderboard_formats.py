@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.io import atomic_write_text
-from benchmark.leaderboard import (half_width, legend_lines, metric_sort_key, protocol_sort_key,
-                                   provenance_lines)
+from benchmark.table_helpers import (half_width, legend_lines, metric_sort_key,
+                                     protocol_sort_key, provenance_lines)
 
 CSV_COLUMNS = ('method', 'protocol', 'metric', 'mean', 'std', 'n', 'seeds', 'values', 'ci_low',
                'ci_high', 'ci_method', 'sig_vs_random_init', 'sig_vs_best', 'p_vs_random_init',

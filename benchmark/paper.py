@@ -23,7 +23,7 @@ from typing import Any
 from mmengine.config import Config
 
 from benchmark.io import atomic_write_json, atomic_write_text
-from benchmark.leaderboard import aggregate, load_records
+from benchmark.aggregate import aggregate, load_records
 
 
 def _flatten(ref: Any, where: str) -> dict[tuple[str, str, str], float | None]:

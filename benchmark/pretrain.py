@@ -15,15 +15,20 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
 
-from benchmark import compat
+from benchmark import compat, console
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
-from benchmark.registry import DEFAULT_SCOPE, MODELS, build, import_custom_modules
+from benchmark.io import atomic_write_json
+from benchmark.plugins import import_custom_modules
+from benchmark.registry import DEFAULT_SCOPE, MODELS, build
+from methods.base import registered_methods
 
 #: Keys that belong to the harness, not to a method config: the suite's budget decides how long
 #: every method trains and the schedule follows from it.
 HARNESS_KEYS = ('train_cfg', 'param_scheduler', 'max_iters', 'max_epochs')
 #: Iteration cap of a device_seconds budget, whose BudgetHook stops training when time is spent.
 UNBOUNDED_ITERS = 10**9
+#: File beside a checkpoint holding the model config it was saved from.
+MODEL_CONFIG = 'model_config.json'
 
 
 class ConfigError(ValueError):
@@ -46,12 +51,6 @@ def check_method_config(cfg: Config, path: str) -> None:
                           f'{", ".join(sorted(registered_methods()))}. Out-of-tree methods are '
                           'loaded with custom_imports in the config or the vssl_bench.methods '
                           'entry-point group')
-
-
-def registered_methods() -> list[str]:
-    from methods.base import VideoMethod
-    return [name for name, cls in MODELS.module_dict.items()
-            if isinstance(cls, type) and issubclass(cls, VideoMethod) and cls is not VideoMethod]
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -77,7 +76,9 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
         default_scope=DEFAULT_SCOPE,
         randomness=dict(seed=seed, diff_rank_seed=True, deterministic=False),
         launcher=launcher,
-        resume=resume,  # picks up work_dir/last_checkpoint after an interruption
+        # Picks up work_dir/last_checkpoint after an interruption (asked only when there is one:
+        # mmengine prints a line to the console otherwise).
+        resume=resume and Path(work_dir, 'last_checkpoint').is_file(),
         log_level='INFO',
         env_cfg=dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
                      dist_cfg=dict(backend='nccl' if torch.cuda.is_available() else 'gloo')),
@@ -107,6 +108,16 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
                                      broadcast_buffers=False)
     return cfg
+
+
+class HarnessRunner(Runner):
+    """mmengine's Runner whose console shows only errors unless ``--verbose``
+    (:mod:`benchmark.console`); the log file in its work dir keeps everything."""
+
+    def build_logger(self, *args, **kwargs) -> MMLogger:
+        logger = super().build_logger(*args, **kwargs)
+        console.quiet_console(logger)
+        return logger
 
 
 def init_distributed(launcher: str) -> None:
@@ -191,7 +202,7 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
                      device_seconds=budget.value if budget.unit == 'device_seconds' else None,
                      checkpoint_interval=checkpoint_interval)
     start = time.perf_counter()
-    runner = Runner.from_cfg(cfg)
+    runner = HarnessRunner.from_cfg(cfg)
     runner.train()
     release_data_workers(runner)
     wall = time.perf_counter() - start
@@ -222,9 +233,13 @@ def build_model(method_cfg: Config | ConfigDict) -> torch.nn.Module:
     return build(MODELS, model_cfg)
 
 
-def save_weights(model: torch.nn.Module, path: Path) -> None:
-    """Plain state dict of tensors (loadable with weights_only=True), written atomically."""
+def save_weights(model: torch.nn.Module, path: Path, model_cfg: dict | None = None) -> None:
+    """Plain state dict of tensors (loadable with weights_only=True), written atomically; with
+    ``model_cfg``, the model config beside it (``model_config.json``: what ``vssl-bench export``
+    and ``vssl-bench eval --format vssl`` rebuild the architecture from)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if model_cfg is not None:
+        atomic_write_json(path.parent / MODEL_CONFIG, model_cfg)
     tmp = path.with_suffix(path.suffix + f'.tmp{os.getpid()}')
     torch.save(unwrap(model).state_dict(), tmp)
     os.replace(tmp, path)

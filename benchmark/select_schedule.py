@@ -29,9 +29,10 @@ from mmengine.config import Config
 from benchmark.data import suite_data
 from benchmark.io import atomic_write_json, atomic_write_text
 from benchmark.protocols import build_protocol
-from benchmark.registry import load_plugins
-from benchmark.suite import (Suite, ensure_data, load_method_config, model_context,
-                             run_work_dir)
+from benchmark.components import load_plugins
+from benchmark.run_records import run_work_dir
+from benchmark.suite import ensure_data, model_context
+from benchmark.suite_config import Suite, load_method_config
 
 
 def read_candidates(text: str) -> list[dict]:

@@ -25,7 +25,9 @@ from mmengine.config import Config
 
 from benchmark.data import suite_data
 from benchmark.data.standin import make_standin
-from benchmark.suite import Suite, run_suite
+from benchmark.data.synthmotion import generate
+from benchmark.suite import run_suite
+from benchmark.suite_config import Suite
 
 STEPS = 2
 BATCH = 2
@@ -85,7 +87,6 @@ def smoke_suite(suite: Suite, out: Path, steps: int = STEPS, size: int = MAX_SIZ
     data = _standin_data(suite.data, out / 'data')
     suite_data.prepare(data)
     if not suite_data.is_reader_data(data):
-        from benchmark.data.synthmotion import generate
         generate(data['root'], scale='tiny', seed=0, progress=False)
     pretrain_list = Path(data['root']) / data['splits']['pretrain']
     videos = len(pretrain_list.read_text().splitlines())

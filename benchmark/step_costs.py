@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 
 from benchmark import pretrain as pt
-from benchmark.registry import load_plugins
-from benchmark.suite import Suite, ensure_data, load_method_config
+from benchmark.components import load_plugins
+from benchmark.suite import ensure_data
+from benchmark.suite_config import Suite, load_method_config
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,3 +104,9 @@ def projection_mlp(in_dim: int, hidden_dim: int, out_dim: int,
         dim = hidden_dim
     layers.append(torch.nn.Linear(dim, out_dim))
     return torch.nn.Sequential(*layers)
+
+
+def registered_methods() -> list[str]:
+    """Names of the registered methods (subclasses of :class:`VideoMethod`)."""
+    return [name for name, cls in MODELS.module_dict.items()
+            if isinstance(cls, type) and issubclass(cls, VideoMethod) and cls is not VideoMethod]

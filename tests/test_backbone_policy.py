@@ -5,8 +5,9 @@ import pytest
 
 from benchmark.backbone_policy import (BackboneError, check_shared, enforce, plain,
                                        variant_backbone)
-from benchmark.registry import load_plugins
-from benchmark.suite import Suite, load_method_config, run_suite
+from benchmark.components import load_plugins
+from benchmark.suite import run_suite
+from benchmark.suite_config import Suite, load_method_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHMOTION_SUITES = sorted(p for p in (ROOT / 'configs/suites').glob('*.py'))

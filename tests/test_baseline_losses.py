@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
-from benchmark.registry import MODELS, build, load_plugins
+from benchmark.components import load_plugins
+from benchmark.registry import MODELS, build
 from methods.frame_simclr import simclr_loss
 from methods.momentum import cosine_momentum
 from methods.rho_byol import rho_byol_loss

@@ -9,8 +9,9 @@ from mmengine.config import Config
 from benchmark import pretrain as pt
 from benchmark.budget import (Budget, BudgetError, count_flops, derive_steps, schedule_factor,
                               step_flops)
-from benchmark.registry import load_plugins
-from benchmark.suite import Suite, ensure_data, load_method_config
+from benchmark.components import load_plugins
+from benchmark.suite import ensure_data
+from benchmark.suite_config import Suite, load_method_config
 
 load_plugins()
 ROOT = Path(__file__).resolve().parents[1]

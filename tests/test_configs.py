@@ -6,8 +6,9 @@ import pytest
 from mmengine.config import Config
 
 from benchmark.pretrain import ConfigError, check_method_config, runner_cfg
-from benchmark.registry import DATASETS, MODELS, build, load_plugins
-from benchmark.suite import Suite, load_method_config
+from benchmark.components import load_plugins
+from benchmark.registry import DATASETS, MODELS, build
+from benchmark.suite_config import Suite, load_method_config
 
 load_plugins()
 ROOT = Path(__file__).resolve().parents[1]

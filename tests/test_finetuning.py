@@ -12,7 +12,7 @@ from mmengine.config import Config
 from benchmark.data.dataset import read_annotations
 from benchmark.finetuning import (FineTuneClassifier, balanced_subset, per_class_count,
                                   subset_file)
-from benchmark.registry import load_plugins
+from benchmark.components import load_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTS = {0: 50, 1: 7, 2: 1, 3: 25}  # videos per class of the fake train split

@@ -6,7 +6,8 @@ import torch
 from mmengine.config import Config
 
 from benchmark.pretrain import registered_methods
-from benchmark.registry import MODELS, build, load_plugins
+from benchmark.components import load_plugins
+from benchmark.registry import MODELS, build
 
 load_plugins()
 

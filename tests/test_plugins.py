@@ -14,7 +14,9 @@ from benchmark.cli import main
 from benchmark.data.synthmotion import generate
 from benchmark.io import read_json
 from benchmark.pretrain import check_method_config, registered_methods
-from benchmark.registry import ENTRY_POINT_GROUP, MODELS, PluginError, build, load_plugins
+from benchmark.components import load_plugins
+from benchmark.plugins import ENTRY_POINT_GROUP, PluginError
+from benchmark.registry import MODELS, build
 from benchmark.suite import Suite, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from benchmark.data.standin import make_standin
 from benchmark.io import read_json
 from benchmark.paper import paper_table, write_paper_table
 from benchmark.smoke import run_smoke
-from benchmark.suite import Suite
+from benchmark.suite_config import Suite
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = sorted([*(ROOT / 'configs/suites').glob('*.py'), *(ROOT / 'configs/paper').glob('*.py')])

@@ -174,14 +174,14 @@ def test_two_process_data_parallel_run(tiny_data, tmp_path):
 
 # ------------------------------------------------------------------------------- feature cache
 def _count_extractions(monkeypatch):
-    import benchmark.suite as suite_module
+    import benchmark.feature_cache as cache_module
     calls = []
-    real = suite_module.extract_features
+    real = cache_module.extract_features
 
     def spy(model, dataset, **kwargs):
         calls.append(dataset.ann_file)
         return real(model, dataset, **kwargs)
-    monkeypatch.setattr(suite_module, 'extract_features', spy)
+    monkeypatch.setattr(cache_module, 'extract_features', spy)
     return calls
 
 
@@ -221,8 +221,9 @@ def test_feature_cache_key_follows_the_weights(tiny_data, tmp_path, monkeypatch)
     import torch
 
     import benchmark.pretrain as pt
-    from benchmark.registry import load_plugins
-    from benchmark.suite import load_method_config, split_features
+    from benchmark.components import load_plugins
+    from benchmark.feature_cache import split_features
+    from benchmark.suite_config import load_method_config
     load_plugins()
     suite = Suite.load(TINY, data_root=str(tiny_data))
     cfg = load_method_config(suite.methods[0], suite)
@@ -261,8 +262,8 @@ def test_untrained_init_logs_no_line_per_parameter(tiny_data, capsys):
     from mmengine.logging import MMLogger
 
     import benchmark.pretrain as pt
-    from benchmark.registry import load_plugins
-    from benchmark.suite import load_method_config
+    from benchmark.components import load_plugins
+    from benchmark.suite_config import load_method_config
     load_plugins()
     suite = Suite.load(TINY, data_root=str(tiny_data))
     cfg = load_method_config(suite.methods[0], suite)
@@ -284,9 +285,10 @@ def test_regenerated_data_is_not_taken_for_the_old(tiny_data, tmp_path):
     import os
 
     import benchmark.pretrain as pt
-    from benchmark.registry import load_plugins
-    from benchmark.suite import (feature_key, generated_data_version, load_method_config,
-                                 run_config_hash)
+    from benchmark.components import load_plugins
+    from benchmark.feature_cache import feature_key
+    from benchmark.run_records import generated_data_version, run_config_hash
+    from benchmark.suite_config import load_method_config
     load_plugins()
     root = tmp_path / 'data'
     shutil.copytree(tiny_data, root)

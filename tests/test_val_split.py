@@ -15,10 +15,11 @@ from benchmark.data.dataset import read_annotations
 from benchmark.data.synthmotion import generate
 from benchmark.data.val_split import split_validation, val_count, validation_files
 from benchmark.protocols import FineTune, ModelContext, SemiSupervised
-from benchmark.registry import load_plugins
+from benchmark.components import load_plugins
 from benchmark.select_schedule import main as select_main
 from benchmark.select_schedule import read_candidates
-from benchmark.suite import Suite, load_method_config, run_work_dir
+from benchmark.run_records import run_work_dir
+from benchmark.suite_config import Suite, load_method_config
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTS = {0: 50, 1: 7, 2: 2, 3: 25}  # train videos per class

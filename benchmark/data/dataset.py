@@ -10,6 +10,7 @@ import torch
 from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
+from benchmark.data import samplers, transforms  # noqa: F401  (register the names configs use)
 from benchmark.data.video import FrameStore, VideoDecodeError
 from benchmark.registry import CLIP_SAMPLERS, CLIP_TRANSFORMS, DATASETS
 

@@ -3,8 +3,8 @@
 Feature protocols (linear, knn, retrieval) evaluate frozen features; model protocols (semisup,
 finetune) fine-tune the network from its weights (see ``base.py``).
 """
-from benchmark.protocols.base import (FeatureProtocol, ModelContext, ModelProtocol, Protocol,
-                                      build_protocol)
+from benchmark.protocols.base import FeatureProtocol, ModelContext, ModelProtocol, Protocol
+from benchmark.protocols.build import build_protocol
 from benchmark.protocols.finetune import FineTune
 from benchmark.protocols.knn import KNN
 from benchmark.protocols.linear import LinearProbe

@@ -1,4 +1,4 @@
-"""Common interface of evaluation protocols and the config-to-protocol builder.
+"""Common interface of evaluation protocols (built from configs by :mod:`benchmark.protocols.build`).
 
 Two kinds of protocol, told apart by their base class:
 
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from benchmark.features import Features
-from benchmark.registry import PROTOCOLS
 
 
 class Protocol:
@@ -102,26 +101,3 @@ class ModelProtocol(Protocol):
         """Metrics in percent (0-100). Under a distributed launcher every rank calls this (the
         training is data-parallel); rank 0 returns the metrics, the other ranks None."""
         raise NotImplementedError
-
-
-def build_protocol(cfg: dict[str, Any]) -> Protocol:
-    """Build a protocol from ``{'type': <registered class name or protocol name>, **kwargs}``.
-
-    ``type`` may be the class name (``'LinearProbe'``) or the protocol's short ``name``
-    (``'linear'``), the form used in result paths. ``cfg`` is not modified.
-    """
-    import benchmark.protocols  # noqa: F401  (registers the in-tree protocols)
-
-    if 'type' not in cfg:
-        raise KeyError(f'Protocol config needs a "type" key, got keys {sorted(cfg)}')
-    kwargs = dict(cfg)
-    type_name = kwargs.pop('type')
-    classes = dict(PROTOCOLS.module_dict)
-    cls = classes.get(type_name)
-    if cls is None:  # Fall back to the short name, e.g. 'linear' -> LinearProbe.
-        cls = next((c for c in classes.values() if getattr(c, 'name', None) == type_name), None)
-    if cls is None:
-        available = ', '.join(f'{k} ({getattr(c, "name", "?")})'
-                              for k, c in sorted(classes.items()))
-        raise KeyError(f'Unknown protocol type {type_name!r}; available: {available}')
-    return cls(**kwargs)

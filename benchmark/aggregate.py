@@ -1,0 +1,184 @@
+"""Run records -> leaderboard rows: reading the records, the mean over seeds of every (method,
+protocol, metric) with its interval and significance (:mod:`benchmark.leaderboard_stats`), the
+compute each method consumed, and where the numbers came from.
+
+Run records live at ``<results_dir>/runs/<method>/seed<seed>/<protocol>.json``; each holds at
+least ``suite, method, seed, protocol, protocol_version, metrics, config_hash`` and metrics are
+already in percent.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark.hits import decode
+from benchmark.io import read_json
+from benchmark.leaderboard_stats import BASELINE, annotate
+from benchmark.stats import HierarchicalBootstrap
+from benchmark.table_helpers import method_sort_key, metric_sort_key, protocol_sort_key
+
+_REQUIRED_KEYS = ('method', 'seed', 'protocol', 'metrics')
+
+
+def load_records(results_dir: str | Path) -> list[dict[str, Any]]:
+    """All run records under ``<results_dir>/runs``, in sorted path order.
+
+    Unreadable files (bad JSON, not a dict, missing keys) are skipped with a warning: one broken
+    run must not hide all the others.
+    """
+    records = []
+    for path in sorted(Path(results_dir, 'runs').glob('*/seed*/*.json')):
+        try:
+            record = read_json(path)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            warnings.warn(f'Skipping unreadable run record {path}: {err}', stacklevel=2)
+            continue
+        if not isinstance(record, dict) or any(k not in record for k in _REQUIRED_KEYS) \
+                or not isinstance(record['metrics'], dict):
+            warnings.warn(f'Skipping malformed run record {path}: needs a JSON object with '
+                          f'keys {list(_REQUIRED_KEYS)}', stacklevel=2)
+            continue
+        records.append(record)
+    return records
+
+
+#: What a run record's ``pretrain`` stats say was consumed, averaged over seeds per method.
+COMPUTE_KEYS = ('train_tflops', 'iters', 'epochs', 'clips_seen', 'wall_s', 'device_s',
+                'peak_mem_mb')
+
+
+def compute_summary(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per method: the budget (unit, value, matched) and the mean over its seeds of every
+    consumed quantity in :data:`COMPUTE_KEYS` (one value per seed: protocols of a seed share
+    the pretraining)."""
+    per_seed: dict[str, dict[int, dict[str, Any]]] = {}
+    for record in records:
+        stats = record.get('pretrain')
+        if isinstance(stats, dict):
+            per_seed.setdefault(str(record['method']), {})[int(record['seed'])] = stats
+    summary = {}
+    for method, seeds in per_seed.items():
+        stats = [seeds[s] for s in sorted(seeds)]
+        entry: dict[str, Any] = {'budget': stats[0].get('budget'),
+                                 'matched': stats[0].get('matched'),
+                                 'untrained': bool(stats[0].get('untrained', False))}
+        for key in COMPUTE_KEYS:
+            values = [float(st[key]) for st in stats if isinstance(st.get(key), (int, float))]
+            entry[key] = round(float(np.mean(values)), 4) if values else None
+        summary[method] = entry
+    return summary
+
+
+def aggregate(records: Iterable[dict[str, Any]],
+              method_order: Sequence[str] | None = None,
+              bootstrap: HierarchicalBootstrap | None = None,
+              baseline: str = BASELINE) -> list[dict[str, Any]]:
+    """One row per (method, protocol, metric) over seeds.
+
+    Rows: ``{method, protocol, metric, mean, std, n, seeds, values, compute}`` (``compute``: the
+    method's :func:`compute_summary` entry, or None without pretraining stats); ``seeds`` sorted and
+    ``values`` in the same order. ``std`` is the sample standard deviation (ddof=1) when n > 1,
+    and 0.0 when n == 1. A (method, seed, protocol) seen twice keeps the last record given
+    (with a warning); records are normally unique by path. Plus the 95 % interval and the
+    significance keys of :func:`benchmark.leaderboard_stats.annotate` (``ci_low``, ``ci_high``,
+    ``ci_method``, ``sig_vs_random_init``, ``p_vs_random_init``, ``sig_vs_best``,
+    ``p_vs_best``), bootstrapped from the records' ``per_video`` outcomes when every seed has
+    them (see :mod:`benchmark.hits`).
+    """
+    records = list(records)
+    compute = compute_summary(records)
+    values: dict[tuple[str, str, str], dict[int, float]] = {}
+    per_video: dict[tuple[str, str, str], dict[int, np.ndarray | None]] = {}
+    for record in records:
+        method, protocol, seed = str(record['method']), str(record['protocol']), int(record['seed'])
+        for metric, value in record['metrics'].items():
+            per_seed = values.setdefault((method, protocol, str(metric)), {})
+            if seed in per_seed:
+                warnings.warn(f'Duplicate record for {method}/seed{seed}/{protocol}; keeping the '
+                              f'last one', stacklevel=2)
+            per_seed[seed] = float(value)
+            per_video.setdefault((method, protocol, str(metric)), {})[seed] = \
+                _outcomes(record, str(metric), float(value))
+    method_key = method_sort_key(method_order)
+    keys = sorted(values, key=lambda k: (method_key(k[0]), protocol_sort_key(k[1]),
+                                         metric_sort_key(k[2])))
+    rows, outcomes = [], {}
+    for method, protocol, metric in keys:
+        seeds = sorted(values[method, protocol, metric])
+        vals = np.array([values[method, protocol, metric][s] for s in seeds], dtype=np.float64)
+        rows.append({
+            'method': method, 'protocol': protocol, 'metric': metric,
+            'mean': float(vals.mean()),
+            'std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+            'n': len(vals), 'seeds': seeds, 'values': vals.tolist(),
+            'compute': compute.get(method),
+        })
+        vectors = [per_video[method, protocol, metric][s] for s in seeds]
+        if all(v is not None for v in vectors):
+            if len({len(v) for v in vectors}) == 1:
+                outcomes[method, protocol, metric] = np.stack(vectors)
+            else:
+                warnings.warn(f'{method}/{protocol} {metric}: per-video outcomes of different '
+                              f'lengths over seeds {seeds}; interval over seeds only',
+                              stacklevel=2)
+    annotate(rows, outcomes, bootstrap, baseline)
+    return rows
+
+
+def _outcomes(record: dict[str, Any], metric: str, value: float) -> np.ndarray | None:
+    """The record's per-video outcomes of ``metric`` (None when absent, and when malformed or
+    not averaging to the metric, with a warning)."""
+    per_video = record.get('per_video')
+    if not isinstance(per_video, dict) or metric not in per_video:
+        return None
+    where = f'{record["method"]}/seed{record["seed"]}/{record["protocol"]} {metric}'
+    try:
+        outcomes = decode(per_video[metric])
+    except ValueError as err:
+        warnings.warn(f'Ignoring per-video outcomes of {where}: {err}', stacklevel=3)
+        return None
+    if abs(100.0 * outcomes.mean() - value) > 1e-3:
+        warnings.warn(f'Ignoring per-video outcomes of {where}: their mean '
+                      f'{100.0 * outcomes.mean():.4f} is not the metric {value}', stacklevel=3)
+        return None
+    return outcomes
+
+
+def records_provenance(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Union over the records of where their numbers came from, for the footer.
+
+    Reads ``record["provenance"]`` as written by :func:`benchmark.provenance.provenance`
+    (``git``: revision string, ``packages``: name -> version, ``device``, ``python``) and each
+    record's ``protocol_version``. Every field is a sorted list of the distinct values seen, so a
+    leaderboard mixing revisions or versions shows it.
+    """
+    fields: dict[str, set[str]] = {'git': set(), 'device': set(), 'precision': set(),
+                                   'python': set()}
+    packages: dict[str, set[str]] = {}
+    protocol_versions: dict[str, set[str]] = {}
+    for record in records:
+        protocol_versions.setdefault(str(record['protocol']), set()).add(
+            str(record.get('protocol_version', '?')))
+        prov = record.get('provenance')
+        if not isinstance(prov, dict):
+            continue
+        for key, seen in fields.items():
+            if isinstance(prov.get(key), (str, int, float)):
+                seen.add(str(prov[key]))
+        if isinstance(prov.get('packages'), dict):
+            for name, version in prov['packages'].items():
+                packages.setdefault(str(name), set()).add(str(version))
+    out: dict[str, Any] = {key: sorted(seen) for key, seen in fields.items()}
+    out['packages'] = {k: sorted(v) for k, v in sorted(packages.items())}
+    out['protocol_versions'] = {k: sorted(v) for k, v in sorted(
+        protocol_versions.items(), key=lambda kv: protocol_sort_key(kv[0]))}
+    for protocol, versions in out['protocol_versions'].items():
+        if len(versions) > 1:
+            warnings.warn(f'Records of protocol {protocol!r} mix versions {versions}: their '
+                          f'numbers may not be comparable', stacklevel=3)
+    return out

@@ -1,0 +1,66 @@
+"""Identity and records of a suite's runs: the hashes that name a (method, seed)'s work dir and
+mark its records current, and the writing and checking of one JSON record per (method, seed,
+protocol)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+from benchmark.io import atomic_write_json, read_json
+from benchmark.provenance import stable_hash
+from benchmark.suite_config import Suite
+
+
+def generated_data_version(data: dict) -> dict:
+    """What a generated data set's ``meta.json`` says about its content (SynthMotion: scale,
+    seed and generator version), so that weights trained on a regenerated data set of another
+    version are not taken for this one's; {} for other data sets (their lists are in ``data``)."""
+    if data.get('type') != 'synthmotion':
+        return {}
+    meta = read_json(Path(data['root']) / 'meta.json')
+    return {key: meta.get(key) for key in ('dataset', 'scale', 'seed', 'version')}
+
+
+def pretrain_hash(suite: Suite, cfg: Config) -> str:
+    """Identity of a (method, suite) pretraining: the method config, the suite's pretraining and
+    data sections, and the generated data set's version. Names the work dir: weights are reused
+    only under the same hash, and a change of the evaluation alone keeps them."""
+    return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain, data=suite.data,
+                            generated=generated_data_version(suite.data)))
+
+
+def run_config_hash(suite: Suite, cfg: Config) -> str:
+    """Identity of a (method, suite) run: what :func:`pretrain_hash` covers plus the suite's
+    evaluation. Written into every record; a record is current only under the same hash."""
+    return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
+                            evaluation=suite.evaluation, data=suite.data,
+                            generated=generated_data_version(suite.data)))
+
+
+def record_is_current(path: Path, config_hash: str, protocol) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        rec = read_json(path)
+    except (OSError, ValueError):
+        return False
+    return (rec.get('config_hash') == config_hash
+            and rec.get('protocol_version') == protocol.version)
+
+
+def write_record(path: Path, record: dict) -> Path:
+    atomic_write_json(path, record)
+    print_log(f'{record["method"]} seed {record["seed"]} {record["protocol"]}: '
+              f'{record["metrics"]}', logger='current')
+    return path
+
+
+def run_work_dir(suite: Suite, cfg: Config, seed: int, work_root: Path) -> Path:
+    """Work dir of one (method, seed): its weights (``final_weights.pth``) and scratch space,
+    named by the method and :func:`pretrain_hash`, not by the suite: an evaluation change keeps
+    the weights, and suites that train the same method config under the same budget on the same
+    data (the default and the standard suite, the ablations' unchanged rows) share them."""
+    return (Path(work_root) / 'pretrain' / f'{cfg.method_name}-{pretrain_hash(suite, cfg)[:8]}'
+            / f'seed{seed}')

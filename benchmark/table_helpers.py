@@ -1,0 +1,153 @@
+"""Helpers shared by every table of a leaderboard (markdown, CSV, LaTeX, the budget curve):
+column order, cell text, the legend and the budget / backbone / provenance lines."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from benchmark.leaderboard_stats import BASELINE, LEVEL
+from benchmark.stats import DEFAULT_REPLICATES
+
+# Protocols shown first, in this order; any other protocol follows alphabetically.
+PROTOCOL_ORDER = ('linear', 'knn', 'retrieval', 'semisup', 'finetune')
+#: Cell marks: not distinguishable from the baseline / from the column's best; t-interval.
+NOT_VS_BASELINE, NOT_VS_BEST, T_MARK = '†', '‡', 'ᵗ'
+
+
+def protocol_sort_key(protocol: str) -> tuple[int, str]:
+    """linear, retrieval, then other protocols alphabetically."""
+    if protocol in PROTOCOL_ORDER:
+        return PROTOCOL_ORDER.index(protocol), ''
+    return len(PROTOCOL_ORDER), protocol
+
+
+def metric_sort_key(metric: str) -> tuple[int, float, str]:
+    """top1, top5 (any topK by K), then R@k by k numerically, then per-label-fraction metrics
+    (``top1_1pct``, ``top5_1pct``, ``top1_10pct``, ...: by fraction, then K), then others
+    alphabetically."""
+    for rank, pattern in enumerate((r'top(\d+)', r'R@(\d+)')):
+        match = re.fullmatch(pattern, metric)
+        if match:
+            return rank, int(match.group(1)), ''
+    match = re.fullmatch(r'top(\d+)_([\d.]+)pct', metric)
+    if match:
+        return 2, float(match.group(2)), f'{int(match.group(1)):06d}'
+    return 3, 0, metric
+
+
+def method_sort_key(method_order: Sequence[str] | None) -> Any:
+    """Methods in ``method_order`` first (in that order), the rest alphabetically."""
+    order = {m: i for i, m in enumerate(method_order or ())}
+    return lambda m: (0, order[m], '') if m in order else (1, 0, m)
+
+
+def half_width(row: dict[str, Any]) -> float | None:
+    """Half the width of the row's 95 % interval (None without one)."""
+    if row.get('ci_low') is None or row.get('ci_high') is None:
+        return None
+    return (row['ci_high'] - row['ci_low']) / 2.0
+
+
+def significance_marks(row: dict[str, Any]) -> str:
+    """'†' when not distinguishable from the baseline, '‡' when not from the best, both, or ''
+    (distinguishable, or not comparable)."""
+    return ((NOT_VS_BASELINE if row.get('sig_vs_random_init') is False else '')
+            + (NOT_VS_BEST if row.get('sig_vs_best') is False else ''))
+
+
+def cell(row: dict[str, Any]) -> str:
+    """'35.7 ±2.5†': mean, half-width of the interval (+ 'ᵗ' for a t-interval), marks."""
+    half = half_width(row)
+    interval = '' if half is None else (
+        f' ±{half:.1f}' + (T_MARK if row.get('ci_method') == 't' else ''))
+    return f'{row["mean"]:.1f}{interval}{significance_marks(row)}'
+
+
+def legend_lines(baseline: str = BASELINE) -> list[str]:
+    """The markdown legend of the cells (under the table)."""
+    return [f'Cells: mean over seeds ±half-width of its {LEVEL:.0%} confidence interval, in '
+            'percent (exact bounds: `ci_low`/`ci_high` in leaderboard.json and .csv).',
+            f'Intervals: hierarchical percentile bootstrap ({DEFAULT_REPLICATES} replicates, fixed '
+            'RNG seed) that resamples seeds, then test videos (the same videos for every '
+            f'method); {T_MARK}: t-interval over the seed means (records without per-video '
+            'outcomes); no interval: one seed without per-video outcomes.',
+            f'{NOT_VS_BASELINE}: not distinguishable from {baseline}, {NOT_VS_BEST}: not '
+            'distinguishable from the best mean of the column: the 95 % interval of the '
+            'difference of means contains 0 (paired bootstrap over the same resampled videos; '
+            'Welch t over seed means for records without per-video outcomes). No mark: '
+            'distinguishable, or the comparison cannot be made (one seed without per-video '
+            f'outcomes, the reference itself, no {baseline} in the table).']
+
+
+def number(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return '—'
+    if float(value).is_integer() and abs(value) >= 100:
+        return f'{int(value):,}'
+    return f'{value:,.{digits}f}'
+
+
+def budget_line(leaderboard: dict[str, Any]) -> str:
+    """One sentence naming the suite's budget, e.g. 'Budget: 60 TFLOPs of training per method
+    (train_flops, matched across methods).'"""
+    budget = (leaderboard.get('pretrain') or {}).get('budget')
+    if not isinstance(budget, dict):
+        return 'Budget: not recorded.'
+    unit, value = budget.get('unit'), budget.get('value')
+    if unit == 'train_flops':
+        return (f'Budget: {value / 1e12:g} TFLOPs of training per method (train_flops, matched '
+                'across methods; FLOPs of forward + backward counted on a real step).')
+    if unit == 'device_seconds':
+        return (f'Budget: {value:g} device-seconds inside the training step per method '
+                '(device_seconds, matched across methods).')
+    return (f'Budget: {value:g} epochs per method (epochs: UNMATCHED compute, methods that run '
+            'more clips per video train longer).')
+
+
+def backbone_line(leaderboard: dict[str, Any]) -> str:
+    """One sentence naming the backbone every row was built on (the suite's; variants named),
+    e.g. 'Backbone (every row): ResNet3d depth=18, base_channels=16, temporal_strides=[1, 1, 1,
+    1], ...'."""
+    backbone = leaderboard.get('backbone') or {}
+    shared = backbone.get('shared')
+    if not shared:
+        return 'Backbone: not recorded.'
+    def describe(cfg: dict[str, Any]) -> str:
+        rest = ', '.join(f'{k}={v}' for k, v in sorted(cfg.items())
+                         if k not in ('type', 'pretrained', 'pretrained2d'))
+        return f'{cfg.get("type", "?")} {rest}'.strip()
+    line = f'Backbone (every row): {describe(shared)}.'
+    if backbone.get('variant_of'):
+        line = line.replace('(every row)', '(every row but the variants)')
+        line += ' Variants: ' + '; '.join(
+            f'{m} on {v} ({describe(backbone["variants"].get(v, {}))} overrides)'
+            for m, v in backbone['variant_of'].items()) + '.'
+    return line
+
+
+def provenance_lines(leaderboard: dict[str, Any]) -> list[str]:
+    """``key: value`` lines of every table's footer: suite, budget, seeds, git revision(s),
+    protocol versions, device, python, package versions (several values of one field joined by
+    ``/``)."""
+    prov = leaderboard.get('provenance', {})
+
+    def joined(values: Sequence[Any]) -> str:
+        return '/'.join(str(v) for v in values) if values else 'unknown'
+
+    seeds = sorted({int(s) for row in leaderboard.get('rows', []) for s in row.get('seeds', [])})
+    lines = [f'suite: {leaderboard.get("suite", "unknown")}',
+             budget_line(leaderboard).replace('Budget: ', 'budget: ', 1),
+             backbone_line(leaderboard).replace('Backbone ', 'backbone ', 1),
+             f'seeds: {",".join(map(str, seeds)) or "none"}',
+             f'git: {joined(prov.get("git", []))}']
+    if prov.get('protocol_versions'):
+        lines.append('protocols: ' + ', '.join(
+            f'{p} v{joined(v)}' for p, v in prov['protocol_versions'].items()))
+    for key in ('device', 'precision', 'python'):
+        if prov.get(key):
+            lines.append(f'{key}: {joined(prov[key])}')
+    if prov.get('packages'):
+        lines.append('packages: ' + ', '.join(
+            f'{k} {joined(v)}' for k, v in prov['packages'].items()))
+    return lines

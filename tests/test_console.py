@@ -1,0 +1,91 @@
+"""Everyday use of `vssl-bench run`: a short console with progress, mmengine's logs in the work
+dirs (``--verbose`` shows them), config overrides that enter the run hash, the headline table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmark.cli import build_parser, main
+from benchmark.components import load_plugins
+from benchmark.data.synthmotion import generate
+from benchmark.leaderboard import headline_table
+from benchmark.run_records import run_config_hash
+from benchmark.suite_config import Suite, load_method_config
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / 'configs/suites/tiny.py'
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('synthmotion_tiny')
+    generate(root, scale='tiny', seed=0, progress=False)
+    return root
+
+
+def _run(tiny_data, tmp_path, *extra):
+    return main(['run', str(TINY), '--data-root', str(tiny_data), '--out', str(tmp_path / 'out'),
+                 '--work-dir', str(tmp_path / 'work'), '--methods', 'RandomInit,CVRL', *extra])
+
+
+def test_console_shows_stages_and_progress_and_logs_go_to_the_work_dir(tiny_data, tmp_path,
+                                                                        capfd):
+    assert _run(tiny_data, tmp_path) == 0
+    out, err = capfd.readouterr()
+    lines = (out + err).splitlines()
+    assert len(lines) <= 40, '\n'.join(lines)
+    assert 'Config:' not in out + err and 'System environment' not in out + err
+    assert any(line.startswith('CVRL seed 0: pretrained ') for line in lines)
+    assert any(line.startswith('CVRL seed 0: linear top1 ') and '; knn top1 ' in line
+               and '; retrieval R@1 ' in line for line in lines)  # one line: features
+    assert any(line.startswith('[2/2] CVRL seed 0 done') and 'ETA' in line for line in lines)
+    assert 'full tables' in out and str(tmp_path / 'out' / 'leaderboard.md') in out
+    logs = list((tmp_path / 'work' / 'pretrain').glob('CVRL-*/seed0/*/*.log'))
+    assert logs and 'Config:' in logs[0].read_text()
+
+
+def test_verbose_shows_mmengine_logs(tiny_data, tmp_path, capfd):
+    assert _run(tiny_data, tmp_path, '--verbose', '--method-cfg-options',
+                'train_dataloader.batch_size=2') == 0
+    out, err = capfd.readouterr()
+    assert 'Config:' in out + err
+
+
+def test_cfg_options_and_method_cfg_options_enter_the_run_hash(tiny_data):
+    load_plugins()
+    args = build_parser().parse_args(['run', str(TINY), '--cfg-options',
+                                      'pretrain.budget.value=2e10', '--method-cfg-options',
+                                      'train_dataloader.batch_size=2'])
+    assert args.cfg_options == {'pretrain.budget.value': 2e10}
+    assert args.method_cfg_options == {'train_dataloader.batch_size': 2}
+    plain = Suite.load(TINY, data_root=str(tiny_data))
+    hashes = set()
+    for suite in (plain, Suite.load(TINY, data_root=str(tiny_data), cfg_options=args.cfg_options),
+                  Suite.load(TINY, data_root=str(tiny_data),
+                             method_cfg_options=args.method_cfg_options)):
+        cfg = load_method_config(suite.methods[1], suite)
+        hashes.add(run_config_hash(suite, cfg))
+    assert len(hashes) == 3
+    suite = Suite.load(TINY, data_root=str(tiny_data), cfg_options=args.cfg_options,
+                       method_cfg_options=args.method_cfg_options)
+    assert suite.pretrain['budget']['value'] == 2e10
+    cfg = load_method_config(suite.methods[1], suite)
+    assert cfg.train_dataloader.batch_size == 2
+    # the suite's own method_overrides are kept (num_workers=0 in tiny.py)
+    assert cfg.train_dataloader.num_workers == 0
+
+
+def test_headline_table_is_compact():
+    def row(method, protocol, metric, mean, **marks):
+        return dict(method=method, protocol=protocol, metric=metric, mean=mean, n=1,
+                    compute=dict(train_tflops=3.0), **marks)
+    board = dict(suite='s', rows=[
+        row('RandomInit', 'linear', 'top1', 20.0), row('RandomInit', 'linear', 'top5', 50.0),
+        row('CVRL', 'linear', 'top1', 40.0, sig_vs_random_init=False),
+        row('CVRL', 'semisup', 'top1_10pct', 30.0), row('CVRL', 'retrieval', 'R@5', 70.0)])
+    text = headline_table(board, 'results/s')
+    header = text.splitlines()[1].split()
+    assert header == ['method', 'linear', 'semisup', '10%', 'TFLOPs']
+    assert '40.0†' in text and 'top5' not in text and '50.0' not in text
+    assert 'results/s/leaderboard.md' in text
