@@ -9,14 +9,15 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.dist import get_world_size, init_dist, is_distributed
+from mmengine.dist import barrier, get_rank, get_world_size, init_dist, is_distributed
 from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
 
-from benchmark import compat
+from benchmark import checkpoints, compat
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
+from benchmark.io import tmp_suffix
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build, import_custom_modules
 
 #: Keys that belong to the harness, not to a method config: the suite's budget decides how long
@@ -86,13 +87,15 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
             timer=dict(type='IterTimerHook'),
             logger=dict(type='LoggerHook', interval=log_interval),
             param_scheduler=dict(type='ParamSchedulerHook'),
-            checkpoint=dict(type='CheckpointHook', interval=interval, by_epoch=False,
+            checkpoint=dict(type='AtomicCheckpointHook', interval=interval, by_epoch=False,
                             max_keep_ckpts=1, save_last=True) if checkpoints > 0 else None,
             sampler_seed=dict(type='DistSamplerSeedHook')),
         # The learning rate follows the budget: BudgetHook sets it from the fraction spent
         # (steps or device time), linear warm-up then cosine decay to 0.
+        # ResumeRngHook: a resumed run continues from the uninterrupted run's random state.
         custom_hooks=[dict(type='BudgetHook', device_seconds=device_seconds,
-                           max_iters=max_iters, warmup_ratio=warmup_ratio)],
+                           max_iters=max_iters, warmup_ratio=warmup_ratio),
+                      dict(type='ResumeRngHook')],
         log_processor=dict(by_epoch=False, window_size=log_interval),
         val_cfg=None, val_dataloader=None, val_evaluator=None,
         test_cfg=None, test_dataloader=None, test_evaluator=None,
@@ -190,6 +193,9 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
                      warmup_ratio=warmup_ratio, log_interval=log_interval, launcher=launcher,
                      device_seconds=budget.value if budget.unit == 'device_seconds' else None,
                      checkpoint_interval=checkpoint_interval)
+    if get_rank() == 0:  # the pointer names a complete checkpoint, or training starts afresh
+        checkpoints.prepare_resume(Path(work_dir))
+    barrier()
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -225,7 +231,7 @@ def build_model(method_cfg: Config | ConfigDict) -> torch.nn.Module:
 def save_weights(model: torch.nn.Module, path: Path) -> None:
     """Plain state dict of tensors (loadable with weights_only=True), written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + f'.tmp{os.getpid()}')
+    tmp = path.with_name(path.name + tmp_suffix())
     torch.save(unwrap(model).state_dict(), tmp)
     os.replace(tmp, path)
 

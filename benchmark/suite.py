@@ -28,7 +28,7 @@ from mmengine.config import Config
 from mmengine.dist import barrier, get_rank
 from mmengine.logging import print_log
 
-from benchmark import backbone_policy
+from benchmark import backbone_policy, checkpoints
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.data import suite_data
@@ -317,6 +317,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         return []
 
     model_cls = pt.MODELS.get(cfg.model.type)
+    stats = checkpoints.finished_stats(weights, stats_path) if get_rank() == 0 else None
+    barrier()
     if weights.is_file():
         model = pt.load_weights(pt.build_model(cfg), weights)
         stats = read_json(stats_path)
@@ -325,6 +327,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                                    **suite.pretrain)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights)
+        checkpoints.prune(work)  # the resumable checkpoints are not needed any more
     else:
         model = pt.init_untrained(cfg, seed)
         stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,

@@ -310,3 +310,14 @@ def test_regenerated_data_is_not_taken_for_the_old(tiny_data, tmp_path):
     assert generated_data_version(suite.data) != version
     assert run_config_hash(suite, cfg) != run_hash  # another work dir: no weights reused
     assert generated_data_version(dict(type='ucf101', root=str(root))) == {}
+
+
+def test_finished_runs_keep_no_resumable_checkpoints(first_run):
+    """Once final weights and stats exist the iter_*.pth checkpoints are removed (disk)."""
+    base, _ = first_run
+    finished = list((base / 'work' / 'pretrain').glob('*/seed0/final_weights.pth'))
+    assert finished
+    for weights in finished:
+        assert (weights.parent / 'pretrain_stats.json').is_file()
+        assert list(weights.parent.glob('iter_*.pth')) == []
+        assert not (weights.parent / 'last_checkpoint').exists()
