@@ -16,6 +16,7 @@ Model protocols (semisup, finetune) get a :class:`~benchmark.protocols.base.Mode
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 import traceback
@@ -28,7 +29,7 @@ from mmengine.config import Config
 from mmengine.dist import barrier, get_rank
 from mmengine.logging import print_log
 
-from benchmark import backbone_policy, checkpoints
+from benchmark import backbone_policy, checkpoints, lock, orphans
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.data import suite_data
@@ -383,6 +384,20 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
 def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
               methods: list[str] | None = None, seeds: list[int] | None = None,
               launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
+    """:func:`_run_suite` holding the results folder's lock (a second run into the same folder
+    is refused, see :mod:`benchmark.lock`), after removing the temporary files of killed runs."""
+    out = Path(out) if out is not None else Path('results') / suite.name
+    pt.init_distributed(launcher)
+    with contextlib.ExitStack() as held:
+        if get_rank() == 0:
+            held.enter_context(lock.hold(out, purpose='writes results'))
+            orphans.sweep_stale_temps(out, Path(work_root), Path(suite.data['cache_dir']))
+        return _run_suite(suite, out, work_root, methods, seeds, launcher, use_cache)
+
+
+def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
+               methods: list[str] | None = None, seeds: list[int] | None = None,
+               launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
     """Run every (method, seed) of the suite; a failing one is reported, the others go on.
 
     ``use_cache=False`` bypasses the shared feature cache (see :func:`split_features`).

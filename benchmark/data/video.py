@@ -22,6 +22,8 @@ import av
 import numpy as np
 from mmengine.logging import print_log
 
+from benchmark.orphans import die_with_parent, sweep_stale_temps
+
 # Part of the cache key: bump it whenever decoding changes what ends up in the cache.
 DECODER_VERSION = f'pyav-{av.__version__}-rgb24-v1'
 
@@ -220,7 +222,9 @@ class FrameStore:
         hw: tuple[int, int] | None = None
         total = 0
         step = max(1, n // 10)
-        pool = mp.Pool(num_workers) if num_workers > 1 and n > 1 else None
+        sweep_stale_temps(self.cache_path)  # a killed build's frames.npy.tmp-<pid>
+        pool = (mp.Pool(num_workers, initializer=die_with_parent)  # no orphans when killed
+                if num_workers > 1 and n > 1 else None)
         results = (pool.imap(_decode_for_cache, self.paths) if pool is not None
                    else map(_decode_for_cache, self.paths))
         try:
