@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUITE ?= configs/suites/synthmotion.py
 DATA ?= data/synthmotion
 
-.PHONY: setup data bench test clean ci ci-reference
+.PHONY: setup data bench test clean clean-all ci ci-reference faults
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +55,11 @@ ci-reference: setup
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/ci_regression --work-dir $(CI_REF_DIR)/work
 	$(BIN)/vssl-bench check $(CI_REF_DIR)/ci_regression --write-reference --reference $(CI_REG_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
 
+# `make clean` keeps trained weights, stats and records (resumable checkpoints, temp files of
+# killed runs and stale frame caches go); `make clean-all` also drops weights and every cache.
 clean:
-	rm -rf work_dirs .pytest_cache $(CI_OUT)
+	if [ -x $(BIN)/vssl-bench ]; then $(BIN)/vssl-bench clean --work-dir work_dirs --data-root $(DATA); fi
+	rm -rf .pytest_cache $(CI_OUT)
+
+clean-all:
+	rm -rf work_dirs .pytest_cache $(CI_OUT) $(DATA)/.frame_cache

@@ -115,6 +115,14 @@ def cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clean(args: argparse.Namespace) -> int:
+    from benchmark.clean import clean, describe
+    print(describe(clean(Path(args.work_dir), [Path(p) for p in args.data_root],
+                         features=args.features, frames=args.frames, weights=args.weights,
+                         older_than_days=args.older_than, dry_run=args.dry_run)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from benchmark.data.synthmotion import SCALES
     parser = argparse.ArgumentParser(prog='vssl-bench', description=__doc__)
@@ -175,6 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument('--floor', type=float, default=None,
                        help='with --write-reference: tolerance floor in points; default 1')
     check.set_defaults(func=cmd_check)
+
+    clean = sub.add_parser('clean', help='free disk space, keeping final weights and records '
+                           '(see benchmark/clean.py)')
+    clean.add_argument('--work-dir', default='work_dirs')
+    clean.add_argument('--data-root', action='append', default=[], metavar='DIR',
+                       help='data set whose stale frame caches are pruned (repeatable)')
+    clean.add_argument('--features', action='store_true', help='also the feature cache')
+    clean.add_argument('--frames', action='store_true', help='also every frame cache')
+    clean.add_argument('--weights', action='store_true',
+                       help='also trained weights (the next run retrains every method)')
+    clean.add_argument('--older-than', type=float, default=None, metavar='DAYS',
+                       help='remove pretraining work dirs untouched for DAYS days')
+    clean.add_argument('--dry-run', action='store_true', help='list, remove nothing')
+    clean.set_defaults(func=cmd_clean)
 
     methods = sub.add_parser('methods', help='list registered methods')
     methods.set_defaults(func=cmd_methods)
