@@ -37,8 +37,11 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.budget_curve import scale_dir, write_budget_curve
     from benchmark.leaderboard import format_table
-    from benchmark.suite import Suite, run_suite
-    suite = Suite.load(args.suite, data_root=args.data_root)
+    from benchmark.suite import run_suite
+    from benchmark.validate import check_run, load_suite
+    suite = load_suite(args.suite, data_root=args.data_root)  # checked before any work
+    check_run(suite, methods=args.methods, seeds=args.seeds,
+              work_dir=None if args.smoke else args.work_dir, data_root=args.data_root)
     if args.smoke:
         return _run_smoke(suite, args)
     out = Path(args.out) if args.out else Path('results') / suite.name
@@ -123,9 +126,16 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad command-line values end in one line (exit code 2), not usage plus error."""
+
+    def error(self, message: str):
+        self.exit(2, f'error: {self.prog}: {message} (see `{self.prog} --help`)\n')
+
+
 def build_parser() -> argparse.ArgumentParser:
     from benchmark.data.synthmotion import SCALES
-    parser = argparse.ArgumentParser(prog='vssl-bench', description=__doc__)
+    parser = _Parser(prog='vssl-bench', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
 
     data = sub.add_parser('data', help='generate a data set')
@@ -207,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
+    except (OSError, ValueError) as exc:  # missing or unwritable files, bad values
+        print(f'error: {exc}'.replace('\n', ' '), file=sys.stderr)
         return 2
     except ImportError as exc:
         registry = sys.modules.get('benchmark.registry')  # imported if exc is a PluginError

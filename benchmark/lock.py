@@ -77,6 +77,9 @@ def hold(folder: str | os.PathLike, *, wait: bool = False, purpose: str = 'write
     """
     folder = Path(folder)
     path = folder / LOCK_NAME
+    if folder.exists() and not folder.is_dir():
+        raise FolderError(f'{folder} is a file, not a folder: pass a folder (--out / '
+                          '--data-root)')
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = _open_locked(path, wait=False)
