@@ -104,6 +104,13 @@ def compute_summary(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, An
     return summary
 
 
+def failed_videos(record: dict[str, Any]) -> int:
+    """Videos a record's numbers left out (undecodable): pretraining plus evaluation splits."""
+    pretrain = (record.get('pretrain') or {}).get('num_failed') or 0
+    evaluation = (record.get('evaluation') or {}).get('num_failed') or {}
+    return int(pretrain) + int(sum(v or 0 for v in evaluation.values()))
+
+
 def aggregate(records: Iterable[dict[str, Any]],
               method_order: Sequence[str] | None = None,
               bootstrap: HierarchicalBootstrap | None = None,
@@ -137,6 +144,10 @@ def aggregate(records: Iterable[dict[str, Any]],
     method_key = method_sort_key(method_order)
     keys = sorted(values, key=lambda k: (method_key(k[0]), protocol_sort_key(k[1]),
                                          metric_sort_key(k[2])))
+    failures = {(str(r['method']), str(r['protocol'])): 0 for r in records}
+    for record in records:
+        key = (str(record['method']), str(record['protocol']))
+        failures[key] = max(failures[key], failed_videos(record))
     rows, outcomes = [], {}
     for method, protocol, metric in keys:
         seeds = sorted(values[method, protocol, metric])
@@ -147,6 +158,9 @@ def aggregate(records: Iterable[dict[str, Any]],
             'std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
             'n': len(vals), 'seeds': seeds, 'values': vals.tolist(),
             'compute': compute.get(method),
+            # only when videos were left out: tables of clean data sets stay as they were
+            **({'num_failed': failures[method, protocol]}
+               if failures.get((method, protocol)) else {}),
         })
         vectors = [per_video[method, protocol, metric][s] for s in seeds]
         if all(v is not None for v in vectors):
@@ -339,15 +353,22 @@ def format_table(leaderboard: dict[str, Any]) -> str:
                      key=lambda pm: (protocol_sort_key(pm[0]), metric_sort_key(pm[1])))
     cells = {(r['method'], r['protocol'], r['metric']): r for r in rows}
     compute = {r['method']: r.get('compute') or {} for r in rows}
+    # 'failed videos': most videos any of the method's records left out (undecodable), shown
+    # only when a record left one out
+    any_failed = any(r.get('num_failed') for r in rows)
     table = []
     for method in methods:
         ns = sorted({r['n'] for r in rows if r['method'] == method})
         seeds = f'n={ns[0]}' if len(ns) == 1 else f'n={ns[0]}-{ns[-1]}'
         spent = [_number(compute[method].get('train_tflops'), 2),
                  _number(compute[method].get('iters'), 0)]
+        failed = max((r.get('num_failed', 0) for r in rows if r['method'] == method),
+                     default=0)
         table.append([method, seeds, *spent] + [
-            _cell(cells[method, p, m]) if (method, p, m) in cells else '—' for p, m in columns])
-    headers = ['method', 'seeds', 'TFLOPs', 'steps'] + [f'{p} {m}' for p, m in columns]
+            _cell(cells[method, p, m]) if (method, p, m) in cells else '—' for p, m in columns]
+            + ([str(failed)] if any_failed else []))
+    headers = ['method', 'seeds', 'TFLOPs', 'steps'] + [f'{p} {m}' for p, m in columns] + (
+        ['failed videos'] if any_failed else [])
     lines = [f'# Leaderboard: {leaderboard["suite"]}', '',
              f'Mean over seeds ±half-width of its {LEVEL:.0%} confidence interval, in percent '
              f'({NOT_VS_BASELINE} {NOT_VS_BEST} {T_MARK}: see under the table). TFLOPs and '

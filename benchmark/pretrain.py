@@ -211,7 +211,9 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
         wall_s=round(wall, 2), device_s=round(BudgetHook.spent(runner), 2),
         step_time_s=_buffer_mean(runner, 'train/time'),
         data_time_s=_buffer_mean(runner, 'train/data_time'),
-        peak_mem_mb=round(memory, 1), peak_mem_kind=memory_kind)
+        peak_mem_mb=round(memory, 1), peak_mem_kind=memory_kind,
+        # videos of the pretraining split left out (undecodable; counted by the frame cache)
+        num_failed=int(getattr(runner.train_dataloader.dataset, 'num_failed', 0)))
     return unwrap(runner.model), stats
 
 

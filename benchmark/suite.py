@@ -333,7 +333,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         model = pt.init_untrained(cfg, seed)
         stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,
                      train_tflops=0.0, epochs=0.0, clips_seen=0, wall_s=0.0, device_s=0.0,
-                     untrained=True)
+                     untrained=True, num_failed=0)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights)
     barrier()  # the weights file is complete before any rank fine-tunes from it
@@ -358,8 +358,9 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         start = time.perf_counter()
         metrics = protocol.evaluate_model(context, seed=seed)
         if get_rank() == 0:
-            written.append(_write_record(records_dir / f'{protocol.name}.json',
-                                         record(protocol, metrics, {}, start)))
+            failed = getattr(protocol, 'last_num_failed', None)  # videos left out
+            written.append(_write_record(records_dir / f'{protocol.name}.json', record(
+                protocol, metrics, {'num_failed': failed} if failed is not None else {}, start)))
     if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates features
         return []
 
