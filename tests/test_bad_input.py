@@ -137,4 +137,74 @@ def test_bad_suite_file(name, case_dir, capsys):
 
 
 def test_corpus_size():
-    assert len(SUITE_CASES) + len(FILE_CASES) >= 30
+    assert len(SUITE_CASES) + len(FILE_CASES) + len(DATA_CASES) >= 30
+
+
+# Bad data: a data set of three good videos plus one bad one. The bad one is left out and counted
+# (or, for a single frame or another size, kept with a warning), never fatal.
+def _missing(path: Path) -> None:
+    """Listed but never written."""
+
+
+def _truncated(path: Path) -> None:
+    from tests.conftest import synthetic_frames, write_video
+    write_video(path, synthetic_frames(24, (32, 40)))
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 3])
+
+
+def _random_bytes(path: Path) -> None:
+    import numpy as np
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+
+
+def _write(frames: int, size=(32, 40)):
+    def write(path: Path) -> None:
+        from tests.conftest import synthetic_frames, write_video
+        write_video(path, synthetic_frames(frames, size))
+    return write
+
+
+DATA_CASES = {  # name -> (writer of the bad file, counted as failed, warning that names it)
+    'missing file': (_missing, True, 'file not found'),
+    'zero-byte file': (lambda p: p.write_bytes(b''), True, 'bad.mp4'),
+    'truncated video': (_truncated, True, 'bad.mp4'),
+    'random bytes': (_random_bytes, True, 'bad.mp4'),
+    'text file named .mp4': (lambda p: p.write_text('hello'), True, 'bad.mp4'),
+    'folder named .mp4': (lambda p: p.mkdir(), True, 'bad.mp4'),
+    'single-frame video': (_write(1), False, 'single frame'),
+    'video of another size': (_write(24, (48, 64)), False, 'bad.mp4 (48x64)'),
+}
+
+
+@pytest.mark.parametrize('name', sorted(DATA_CASES))
+def test_bad_video_is_counted_or_warned_never_fatal(name, tmp_path):
+    from benchmark.data.dataset import VideoClipDataset
+    from tests.conftest import make_videos
+    write, counted, warning = DATA_CASES[name]
+    ann = make_videos(tmp_path, n=3, frames=24, size=(32, 40))
+    (tmp_path / 'videos').mkdir(exist_ok=True)
+    write(tmp_path / 'videos' / 'bad.mp4')
+    ann.write_text(ann.read_text() + 'videos/bad.mp4 1\n')
+    with pytest.warns(RuntimeWarning, match=warning.replace('(', r'\(').replace(')', r'\)')):
+        dataset = VideoClipDataset(str(ann), data_root=str(tmp_path), cache_dir=str(
+            tmp_path / 'cache'), sampler=dict(type='UniformClipSampler', clip_len=4, stride=2,
+                                               num_clips=1),
+            transform=dict(type='CenterClip', out_size=16), cache_workers=1)
+    assert dataset.num_failed == int(counted)
+    assert len(dataset) == 4 - int(counted)
+    for i in range(len(dataset)):
+        assert dataset[i]['inputs'].shape[-2:] == (16, 16)
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('', 'lists no videos'),
+    ('videos/vid000.mp4 notalabel\n', 'expected'),
+])
+def test_bad_annotation_file_is_one_line(tmp_path, text, expected):
+    from benchmark.data.dataset import VideoClipDataset
+    ann = tmp_path / 'ann.txt'
+    ann.write_text(text)
+    with pytest.raises(ValueError, match=expected) as info:
+        VideoClipDataset(str(ann), data_root=str(tmp_path))
+    assert '\n' not in str(info.value)
