@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUITE ?= configs/suites/synthmotion.py
 DATA ?= data/synthmotion
 
-.PHONY: setup data bench test clean ci ci-reference
+.PHONY: setup data bench test clean clean-all ci ci-reference faults
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,8 @@ test: setup
 # protocol) with seed 0 into a fresh results folder and work dir, `vssl-bench check` against its
 # reference; the ci_regression suite (Supervised trained long enough to leave chance) and the
 # slow test that it passes its check while a broken Supervised (shuffled labels) fails it; a
-# smoke run of every suite config (configs/suites and configs/paper) end to end.
+# smoke run of every suite config (configs/suites and configs/paper) end to end; a short fault
+# injection run (3 kills, see `make faults`).
 CI_SUITE := configs/suites/ci.py
 CI_REFERENCE := results/reference/ci.json
 CI_REG_SUITE := configs/suites/ci_regression.py
@@ -47,6 +48,17 @@ ci: setup
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds 0 --out $(CI_OUT)/ci_regression --work-dir $(CI_WORK)
 	VSSL_CI_RESULTS=$(CI_OUT)/ci_regression $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py
 	VSSL_SMOKE_ALL=1 $(BIN)/python -m pytest -q tests/test_smoke.py -k every_suite
+	$(BIN)/python -m benchmark.faults $(FAULTS_SUITE) --kills 3 --methods VCOP,RandomInit --dir $(CI_WORK)/faults
+
+# Fault injection (benchmark/faults.py): an uninterrupted run of the tiny suite, then the same
+# run killed (kill -9) FAULT_KILLS times at random moments and rerun; every record must equal the
+# uninterrupted run's, with no temp file, lock, checkpoint or process left. `make ci` runs 3 kills.
+FAULTS_SUITE ?= configs/suites/tiny.py
+FAULT_KILLS ?= 20
+FAULT_SEED ?= 0
+
+faults: setup
+	$(BIN)/python -m benchmark.faults $(FAULTS_SUITE) --kills $(FAULT_KILLS) --seed $(FAULT_SEED) --dir work_dirs/faults
 
 ci-reference: setup
 	rm -rf $(CI_REF_DIR)
@@ -55,5 +67,11 @@ ci-reference: setup
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/ci_regression --work-dir $(CI_REF_DIR)/work
 	$(BIN)/vssl-bench check $(CI_REF_DIR)/ci_regression --write-reference --reference $(CI_REG_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
 
+# `make clean` keeps trained weights, stats and records (resumable checkpoints, temp files of
+# killed runs and stale frame caches go); `make clean-all` also drops weights and every cache.
 clean:
-	rm -rf work_dirs .pytest_cache $(CI_OUT)
+	if [ -x $(BIN)/vssl-bench ]; then $(BIN)/vssl-bench clean --work-dir work_dirs --data-root $(DATA); fi
+	rm -rf .pytest_cache $(CI_OUT)
+
+clean-all:
+	rm -rf work_dirs .pytest_cache $(CI_OUT) $(DATA)/.frame_cache

@@ -74,6 +74,13 @@ def compute_summary(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, An
     return summary
 
 
+def failed_videos(record: dict[str, Any]) -> int:
+    """Videos a record's numbers left out (undecodable): pretraining plus evaluation splits."""
+    pretrain = (record.get('pretrain') or {}).get('num_failed') or 0
+    evaluation = (record.get('evaluation') or {}).get('num_failed') or {}
+    return int(pretrain) + int(sum(v or 0 for v in evaluation.values()))
+
+
 def aggregate(records: Iterable[dict[str, Any]],
               method_order: Sequence[str] | None = None,
               bootstrap: HierarchicalBootstrap | None = None,
@@ -107,6 +114,10 @@ def aggregate(records: Iterable[dict[str, Any]],
     method_key = method_sort_key(method_order)
     keys = sorted(values, key=lambda k: (method_key(k[0]), protocol_sort_key(k[1]),
                                          metric_sort_key(k[2])))
+    failures: dict[tuple[str, str], int] = {}
+    for record in records:
+        key = (str(record['method']), str(record['protocol']))
+        failures[key] = max(failures.get(key, 0), failed_videos(record))
     rows, outcomes = [], {}
     for method, protocol, metric in keys:
         seeds = sorted(values[method, protocol, metric])
@@ -117,6 +128,9 @@ def aggregate(records: Iterable[dict[str, Any]],
             'std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
             'n': len(vals), 'seeds': seeds, 'values': vals.tolist(),
             'compute': compute.get(method),
+            # only when videos were left out: tables of clean data sets stay as they were
+            **({'num_failed': failures[method, protocol]}
+               if failures.get((method, protocol)) else {}),
         })
         vectors = [per_video[method, protocol, metric][s] for s in seeds]
         if all(v is not None for v in vectors):

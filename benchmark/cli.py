@@ -39,10 +39,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from benchmark import console
     from benchmark.budget_curve import scale_dir, write_budget_curve
     from benchmark.leaderboard import headline_table
-    from benchmark.suite import Suite, run_suite
+    from benchmark.suite import run_suite
+    from benchmark.validate import check_run, load_suite
     console.set_verbose(args.verbose)
-    suite = Suite.load(args.suite, data_root=args.data_root, cfg_options=args.cfg_options,
-                       method_cfg_options=args.method_cfg_options)
+    suite = load_suite(args.suite, data_root=args.data_root,  # checked before any work
+                       cfg_options=args.cfg_options, method_cfg_options=args.method_cfg_options)
+    check_run(suite, methods=args.methods, seeds=args.seeds,
+              work_dir=None if args.smoke else args.work_dir, data_root=args.data_root)
     if args.smoke:
         return _run_smoke(suite, args)
     out = Path(args.out) if args.out else Path('results') / suite.name
@@ -154,6 +157,21 @@ def cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clean(args: argparse.Namespace) -> int:
+    from benchmark.clean import clean, describe
+    print(describe(clean(Path(args.work_dir), [Path(p) for p in args.data_root],
+                         features=args.features, frames=args.frames, weights=args.weights,
+                         older_than_days=args.older_than, dry_run=args.dry_run)))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad command-line values end in one line (exit code 2), not usage plus error."""
+
+    def error(self, message: str):
+        self.exit(2, f'error: {self.prog}: {message} (see `{self.prog} --help`)\n')
+
+
 def _add_config_options(parser: argparse.ArgumentParser, suite: bool = True) -> None:
     from mmengine.config import DictAction
     if suite:
@@ -174,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     from mmengine.config import DictAction
 
     from benchmark.data.synthmotion import SCALES
-    parser = argparse.ArgumentParser(prog='vssl-bench', description=__doc__)
+    parser = _Parser(prog='vssl-bench', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
 
     data = sub.add_parser('data', help='generate a data set')
@@ -276,6 +294,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help='with --write-reference: tolerance floor in points; default 1')
     check.set_defaults(func=cmd_check)
 
+    clean = sub.add_parser('clean', help='free disk space, keeping final weights and records '
+                           '(see benchmark/clean.py)')
+    clean.add_argument('--work-dir', default='work_dirs')
+    clean.add_argument('--data-root', action='append', default=[], metavar='DIR',
+                       help='data set whose stale frame caches are pruned (repeatable)')
+    clean.add_argument('--features', action='store_true', help='also the feature cache')
+    clean.add_argument('--frames', action='store_true', help='also every frame cache')
+    clean.add_argument('--weights', action='store_true',
+                       help='also trained weights (the next run retrains every method)')
+    clean.add_argument('--older-than', type=float, default=None, metavar='DAYS',
+                       help='remove pretraining work dirs untouched for DAYS days')
+    clean.add_argument('--dry-run', action='store_true', help='list, remove nothing')
+    clean.set_defaults(func=cmd_clean)
+
     methods = sub.add_parser('methods', help='list registered methods')
     methods.set_defaults(func=cmd_methods)
     return parser
@@ -285,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
+    except (OSError, ValueError) as exc:  # missing or unwritable files, bad values
+        print(f'error: {exc}'.replace('\n', ' '), file=sys.stderr)
         return 2
     except ImportError as exc:
         plugins = sys.modules.get('benchmark.plugins')  # imported if exc is a PluginError

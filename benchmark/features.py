@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
+from benchmark.io import tmp_suffix
+
 
 @dataclass
 class Features:
@@ -70,7 +72,7 @@ def extract_features(model: torch.nn.Module, dataset: torch.utils.data.Dataset,
 
 def save_features(features: Features, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp.npz')
+    tmp = path.with_name(path.name + tmp_suffix() + '.npz')
     np.savez(tmp, clips=features.clips, labels=features.labels,
              num_failed=np.int64(features.num_failed))
     os.replace(tmp, path)

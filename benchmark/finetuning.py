@@ -213,5 +213,16 @@ def predict_test_split(model: torch.nn.Module, context: Any,
     return np.concatenate(probs), np.concatenate(labels)
 
 
+def failed_videos(ann_file: str | Path, context: Any) -> int:
+    """Videos of ``ann_file`` left out because they cannot be decoded, as the frame cache
+    counted them (0 without a cache: failures on demand are counted where they happen)."""
+    if context.cache_dir is None:
+        return 0
+    from benchmark.data.video import FrameStore
+    paths = [str(Path(context.data_root) / path)
+             for path, _ in read_annotations(str(ann_file), with_label=False)]
+    return len(FrameStore(paths, context.cache_dir, progress=False).failed)
+
+
 def is_main_process() -> bool:
     return get_rank() == 0

@@ -19,7 +19,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory as the target: os.replace is only atomic within one file system.
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    # The writer's PID in the name: a later run removes the leftovers of a killed writer.
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}{tmp_suffix()}.', dir=path.parent)
     try:
         with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
             f.write(text)
@@ -34,6 +35,12 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def tmp_suffix() -> str:
+    """Suffix of this process's temporary files (``.tmp-<pid>``): a file whose writer is no
+    longer running is debris of a killed run (see :func:`benchmark.orphans.sweep_stale_temps`)."""
+    return f'.tmp-{os.getpid()}'
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -89,15 +89,22 @@ def format_table(leaderboard: dict[str, Any]) -> str:
                      key=lambda pm: (protocol_sort_key(pm[0]), metric_sort_key(pm[1])))
     cells = {(r['method'], r['protocol'], r['metric']): r for r in rows}
     compute = {r['method']: r.get('compute') or {} for r in rows}
+    # 'failed videos': most videos any of the method's records left out (undecodable), shown
+    # only when a record left one out
+    any_failed = any(r.get('num_failed') for r in rows)
     table = []
     for method in methods:
         ns = sorted({r['n'] for r in rows if r['method'] == method})
         seeds = f'n={ns[0]}' if len(ns) == 1 else f'n={ns[0]}-{ns[-1]}'
         spent = [number(compute[method].get('train_tflops'), 2),
                  number(compute[method].get('iters'), 0)]
+        failed = max((r.get('num_failed', 0) for r in rows if r['method'] == method),
+                     default=0)
         table.append([method, seeds, *spent] + [
-            cell(cells[method, p, m]) if (method, p, m) in cells else '—' for p, m in columns])
-    headers = ['method', 'seeds', 'TFLOPs', 'steps'] + [f'{p} {m}' for p, m in columns]
+            cell(cells[method, p, m]) if (method, p, m) in cells else '—' for p, m in columns]
+            + ([str(failed)] if any_failed else []))
+    headers = ['method', 'seeds', 'TFLOPs', 'steps'] + [f'{p} {m}' for p, m in columns] + (
+        ['failed videos'] if any_failed else [])
     lines = [f'# Leaderboard: {leaderboard["suite"]}', '',
              f'Mean over seeds ±half-width of its {LEVEL:.0%} confidence interval, in percent '
              f'({NOT_VS_BASELINE} {NOT_VS_BEST} {T_MARK}: see under the table). TFLOPs and '

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.dist import get_world_size, init_dist, is_distributed
+from mmengine.dist import barrier, get_rank, get_world_size, init_dist, is_distributed
 from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
 
-from benchmark import compat, console
+from benchmark import checkpoints, compat, console
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
-from benchmark.io import atomic_write_json
+from benchmark.io import atomic_write_json, tmp_suffix
 from benchmark.plugins import import_custom_modules
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build
 from methods.base import registered_methods
@@ -87,13 +87,15 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
             timer=dict(type='IterTimerHook'),
             logger=dict(type='LoggerHook', interval=log_interval),
             param_scheduler=dict(type='ParamSchedulerHook'),
-            checkpoint=dict(type='CheckpointHook', interval=interval, by_epoch=False,
+            checkpoint=dict(type='AtomicCheckpointHook', interval=interval, by_epoch=False,
                             max_keep_ckpts=1, save_last=True) if checkpoints > 0 else None,
             sampler_seed=dict(type='DistSamplerSeedHook')),
         # The learning rate follows the budget: BudgetHook sets it from the fraction spent
         # (steps or device time), linear warm-up then cosine decay to 0.
+        # ResumeRngHook: a resumed run continues from the uninterrupted run's random state.
         custom_hooks=[dict(type='BudgetHook', device_seconds=device_seconds,
-                           max_iters=max_iters, warmup_ratio=warmup_ratio)],
+                           max_iters=max_iters, warmup_ratio=warmup_ratio),
+                      dict(type='ResumeRngHook')],
         log_processor=dict(by_epoch=False, window_size=log_interval),
         val_cfg=None, val_dataloader=None, val_evaluator=None,
         test_cfg=None, test_dataloader=None, test_evaluator=None,
@@ -201,6 +203,9 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
                      warmup_ratio=warmup_ratio, log_interval=log_interval, launcher=launcher,
                      device_seconds=budget.value if budget.unit == 'device_seconds' else None,
                      checkpoint_interval=checkpoint_interval)
+    if get_rank() == 0:  # the pointer names a complete checkpoint, or training starts afresh
+        checkpoints.prepare_resume(Path(work_dir))
+    barrier()
     start = time.perf_counter()
     runner = HarnessRunner.from_cfg(cfg)
     runner.train()
@@ -216,7 +221,9 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
         wall_s=round(wall, 2), device_s=round(BudgetHook.spent(runner), 2),
         step_time_s=_buffer_mean(runner, 'train/time'),
         data_time_s=_buffer_mean(runner, 'train/data_time'),
-        peak_mem_mb=round(memory, 1), peak_mem_kind=memory_kind)
+        peak_mem_mb=round(memory, 1), peak_mem_kind=memory_kind,
+        # videos of the pretraining split left out (undecodable; counted by the frame cache)
+        num_failed=int(getattr(runner.train_dataloader.dataset, 'num_failed', 0)))
     return unwrap(runner.model), stats
 
 
@@ -240,7 +247,7 @@ def save_weights(model: torch.nn.Module, path: Path, model_cfg: dict | None = No
     path.parent.mkdir(parents=True, exist_ok=True)
     if model_cfg is not None:
         atomic_write_json(path.parent / MODEL_CONFIG, model_cfg)
-    tmp = path.with_suffix(path.suffix + f'.tmp{os.getpid()}')
+    tmp = path.with_name(path.name + tmp_suffix())
     torch.save(unwrap(model).state_dict(), tmp)
     os.replace(tmp, path)
 

@@ -16,6 +16,7 @@ feature cache shared by all work dirs in :mod:`benchmark.feature_cache`. Model p
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import traceback
@@ -25,7 +26,7 @@ from mmengine.config import Config
 from mmengine.dist import barrier, get_rank
 from mmengine.logging import MMLogger, print_log
 
-from benchmark import backbone_policy, console
+from benchmark import backbone_policy, checkpoints, console, lock, orphans
 from benchmark import pretrain as pt
 from benchmark.components import load_plugins
 from benchmark.data import suite_data
@@ -89,6 +90,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         return []
 
     model_cls = pt.MODELS.get(cfg.model.type)
+    stats = checkpoints.finished_stats(weights, stats_path) if get_rank() == 0 else None
+    barrier()
     if weights.is_file():
         model = pt.load_weights(pt.build_model(cfg), weights)
         stats = read_json(stats_path)
@@ -99,13 +102,14 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
                                    **suite.pretrain)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights, cfg.model.to_dict())
+        checkpoints.prune(work)  # the resumable checkpoints are not needed any more
         console.line(f'{name} seed {seed}: pretrained {stats["iters"]} steps, '
                      f'{stats["train_tflops"]:.3g} TFLOPs, {stats["wall_s"]:.0f} s (log in {work})')
     else:
         model = pt.init_untrained(cfg, seed)
         stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,
                      train_tflops=0.0, epochs=0.0, clips_seen=0, wall_s=0.0, device_s=0.0,
-                     untrained=True)
+                     untrained=True, num_failed=0)
         atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
         pt.save_weights(model, weights, cfg.model.to_dict())
         console.line(f'{name} seed {seed}: untrained (no pretraining)')
@@ -132,8 +136,9 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         start = time.perf_counter()
         metrics = protocol.evaluate_model(context, seed=seed)
         if get_rank() == 0:
-            written.append(write_record(records_dir / f'{protocol.name}.json',
-                                        record(protocol, metrics, {}, start)))
+            failed = getattr(protocol, 'last_num_failed', None)  # videos left out
+            written.append(write_record(records_dir / f'{protocol.name}.json', record(
+                protocol, metrics, {'num_failed': failed} if failed is not None else {}, start)))
             _stage_line(name, seed, [(protocol.name, metrics)], start)
     if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates features
         return []
@@ -187,6 +192,20 @@ def prepare_data(suite: Suite, launcher: str = 'none') -> Suite:
 def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
               methods: list[str] | None = None, seeds: list[int] | None = None,
               launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
+    """:func:`_run_suite` holding the results folder's lock (a second run into the same folder
+    is refused, see :mod:`benchmark.lock`), after removing the temporary files of killed runs."""
+    out = Path(out) if out is not None else Path('results') / suite.name
+    pt.init_distributed(launcher)
+    with contextlib.ExitStack() as held:
+        if get_rank() == 0:
+            held.enter_context(lock.hold(out, purpose='writes results'))
+            orphans.sweep_stale_temps(out, Path(work_root), Path(suite.data['cache_dir']))
+        return _run_suite(suite, out, work_root, methods, seeds, launcher, use_cache)
+
+
+def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
+               methods: list[str] | None = None, seeds: list[int] | None = None,
+               launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
     """Run every (method, seed) of the suite; a failing one is reported, the others go on.
 
     ``use_cache=False`` bypasses the shared feature cache (see :func:`split_features`).

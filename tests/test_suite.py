@@ -312,3 +312,46 @@ def test_regenerated_data_is_not_taken_for_the_old(tiny_data, tmp_path):
     assert generated_data_version(suite.data) != version
     assert run_config_hash(suite, cfg) != run_hash  # another work dir: no weights reused
     assert generated_data_version(dict(type='ucf101', root=str(root))) == {}
+
+
+def test_finished_runs_keep_no_resumable_checkpoints(first_run):
+    """Once final weights and stats exist the iter_*.pth checkpoints are removed (disk)."""
+    base, _ = first_run
+    finished = list((base / 'work' / 'pretrain').glob('*/seed0/final_weights.pth'))
+    assert finished
+    for weights in finished:
+        assert (weights.parent / 'pretrain_stats.json').is_file()
+        assert list(weights.parent.glob('iter_*.pth')) == []
+        assert not (weights.parent / 'last_checkpoint').exists()
+
+
+def test_failed_videos_are_counted_in_every_record_and_the_leaderboard(tiny_data, tmp_path):
+    """Undecodable videos in every split and a video of another size: the suite runs, every
+    record counts what it left out (pretraining too), the leaderboard shows it."""
+    from tests.conftest import synthetic_frames, write_video
+    data = tmp_path / 'data'
+    shutil.copytree(tiny_data, data)
+    for split in ('pretrain', 'train', 'test'):
+        victim = (data / f'{split}.txt').read_text().split()[0]
+        (data / victim).write_bytes(b'\x00' * 100 if split == 'train' else b'')
+    odd = (data / 'test.txt').read_text().splitlines()[1].split()[0]
+    write_video(data / odd, synthetic_frames(24, (48, 40)))  # another size than the rest
+    board, failures = run_suite(Suite.load(TINY, data_root=str(data)), out=tmp_path / 'results',
+                                work_root=tmp_path / 'work', methods=['Supervised'])
+    assert failures == []
+    runs = tmp_path / 'results/runs/Supervised/seed0'
+    records = {p.stem: read_json(p) for p in runs.glob('*.json')}
+    assert sorted(records) == ['finetune', 'knn', 'linear', 'retrieval', 'semisup']
+    total = {s: len((data / f'{s}.txt').read_text().splitlines()) for s in ('train', 'test')}
+    for name, rec in records.items():
+        assert rec['pretrain']['num_failed'] == 1, name
+        failed = rec['evaluation']['num_failed']
+        assert failed['test'] == 1, name
+        # semisup trains on a 1 % subset of the train split, which may not hold the bad video
+        assert failed['train'] == 1 or name == 'semisup', name
+    finetune_run = records['finetune']['evaluation']['protocol_info']['runs'][0]
+    assert finetune_run['num_train'] == total['train'] - 1
+    assert finetune_run['num_test'] == total['test'] - 1
+    assert all(row['num_failed'] >= 2 for row in board['rows'])
+    assert max(row['num_failed'] for row in board['rows']) == 3
+    assert 'failed videos' in (tmp_path / 'results/leaderboard.md').read_text()

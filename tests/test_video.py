@@ -102,10 +102,18 @@ def test_incomplete_cache_is_rebuilt(tmp_path: Path) -> None:
     np.testing.assert_array_equal(rebuilt.get(1), decode_video(paths[1]))
 
 
-def test_frame_store_cache_rejects_mixed_sizes(tmp_path: Path) -> None:
+def test_frame_store_cache_resizes_a_video_of_another_size(tmp_path: Path) -> None:
     a = make_videos(tmp_path / 'a', n=1, frames=6, size=(16, 16))
     b = make_videos(tmp_path / 'b', n=1, frames=6, size=(16, 24))
     paths = video_paths(a) + video_paths(b)
-    with pytest.raises(ValueError, match='cache_dir=None'):
-        FrameStore(paths, str(tmp_path / 'cache'), num_workers=1, progress=False)
+    with pytest.warns(RuntimeWarning, match='vid000.mp4 \\(16x24\\)'):  # names the odd one
+        store = FrameStore(paths, str(tmp_path / 'cache'), num_workers=1, progress=False)
+    assert store.get(1).shape == (6, 16, 16, 3) and not store.failed
     assert FrameStore(paths, None).get(1).shape == (6, 16, 24, 3)
+
+
+def test_frame_store_warns_about_a_single_frame_video(tmp_path: Path) -> None:
+    paths = video_paths(make_videos(tmp_path, n=2, frames=[6, 1], size=(16, 16)))
+    with pytest.warns(RuntimeWarning, match='single frame.*vid001'):
+        store = FrameStore(paths, str(tmp_path / 'cache'), num_workers=1, progress=False)
+    assert store.get(1).shape[0] == 1

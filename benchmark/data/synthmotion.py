@@ -57,7 +57,10 @@ import av
 from av.codec.context import Flags
 import numpy as np
 
+from benchmark import lock
 from benchmark.data.synthmotion_render import CLASSES, NUM_SCENES, render_video
+from benchmark.io import atomic_write_text
+from benchmark.orphans import die_with_parent
 
 __all__ = ['CLASSES', 'SCALES', 'SPLITS', 'SynthMotionScale', 'generate', 'VERSION']
 
@@ -201,8 +204,21 @@ def generate(out_dir: str | os.PathLike, scale: str = 'default', seed: int = 0,
     if scale not in SCALES:
         raise ValueError(f'unknown SynthMotion scale {scale!r}; choose one of {sorted(SCALES)}')
     root = pathlib.Path(out_dir)
+    if root.exists() and not root.is_dir():
+        raise ValueError(f'SynthMotion folder {root} is a file: pass a folder (--out / '
+                         '--data-root)')
     if _existing(root, scale, seed):
         return root
+    # One generator per folder: a second process (another run started at the same time) waits
+    # for the first and then finds the data set complete.
+    with lock.hold(root, wait=True, purpose='generates SynthMotion in'):
+        if not _existing(root, scale, seed):
+            _generate(root, scale, seed, workers, progress)
+    return root
+
+
+def _generate(root: pathlib.Path, scale: str, seed: int, workers: int | None,
+              progress: bool) -> None:
     spec = SCALES[scale]
     jobs = []
     for split in SPLITS:
@@ -219,7 +235,8 @@ def generate(out_dir: str | os.PathLike, scale: str = 'default', seed: int = 0,
     start, step = time.monotonic(), max(1, len(jobs) // 10)
     with contextlib.ExitStack() as stack:
         if workers > 1:
-            pool = stack.enter_context(multiprocessing.Pool(workers))
+            # Workers die with this process, even when it is killed (no orphans rendering on).
+            pool = stack.enter_context(multiprocessing.Pool(workers, initializer=die_with_parent))
             done_iter = pool.imap_unordered(_make_video, jobs, chunksize=4)
         else:
             done_iter = map(_make_video, jobs)
@@ -228,7 +245,5 @@ def generate(out_dir: str | os.PathLike, scale: str = 'default', seed: int = 0,
                 print(f'synthmotion[{scale}]: {done}/{len(jobs)} videos '
                       f'({time.monotonic() - start:.0f} s)', flush=True)
 
-    tmp = root / 'meta.json.tmp'
-    tmp.write_text(json.dumps(_meta(scale, seed), indent=2) + '\n')
-    os.replace(tmp, root / 'meta.json')  # last: marks the data set complete
-    return root
+    # last: marks the data set complete
+    atomic_write_text(root / 'meta.json', json.dumps(_meta(scale, seed), indent=2) + '\n')

@@ -22,6 +22,8 @@ import av
 import numpy as np
 from mmengine.logging import print_log
 
+from benchmark.orphans import die_with_parent, sweep_stale_temps
+
 # Part of the cache key: bump it whenever decoding changes what ends up in the cache.
 DECODER_VERSION = f'pyav-{av.__version__}-rgb24-v1'
 
@@ -135,7 +137,8 @@ class FrameStore:
     edited video or list gives a new cache. The marker file ``COMPLETE`` is written last,
     atomically; a directory with the marker is reused by later constructions without decoding.
     The frames file is opened lazily with ``mmap_mode='r'`` and not pickled, so the store travels
-    cheaply to DataLoader worker processes. All cached videos must share H and W.
+    cheaply to DataLoader worker processes. Cached videos share H and W: a video of another size
+than the first is resized to it (with a warning naming it), never fatal.
 
     Videos that fail to decode while building the cache are recorded in :attr:`failed`
     (index -> reason) with a warning, never fatal.
@@ -217,10 +220,14 @@ class FrameStore:
         n = len(self.paths)
         index = np.zeros((n, 2), dtype=np.int64)
         failed: dict[int, str] = {}
+        odd: list[str] = []  # videos of another size than the first, resized to its size
+        short: list[str] = []  # single-frame videos (every clip repeats that frame)
         hw: tuple[int, int] | None = None
         total = 0
         step = max(1, n // 10)
-        pool = mp.Pool(num_workers) if num_workers > 1 and n > 1 else None
+        sweep_stale_temps(self.cache_path)  # a killed build's frames.npy.tmp-<pid>
+        pool = (mp.Pool(num_workers, initializer=die_with_parent)  # no orphans when killed
+                if num_workers > 1 and n > 1 else None)
         results = (pool.imap(_decode_for_cache, self.paths) if pool is not None
                    else map(_decode_for_cache, self.paths))
         try:
@@ -232,12 +239,11 @@ class FrameStore:
                     else:
                         if hw is None:
                             hw = frames.shape[1:3]
-                        elif frames.shape[1:3] != hw:
-                            raise ValueError(
-                                f'FrameStore cache needs videos of one size, but {self.paths[i]} '
-                                f'is {frames.shape[1]}x{frames.shape[2]} while earlier videos are '
-                                f'{hw[0]}x{hw[1]}. Resize the videos to one size, or use '
-                                f'cache_dir=None to decode on demand.')
+                        elif frames.shape[1:3] != hw:  # one odd video must not stop a suite
+                            odd.append(f'{self.paths[i]} ({frames.shape[1]}x{frames.shape[2]})')
+                            frames = _resize(frames, hw)
+                        if len(frames) < 2:
+                            short.append(self.paths[i])
                         index[i] = (total, len(frames))
                         total += len(frames)
                         f.write(np.ascontiguousarray(frames).data)
@@ -255,6 +261,13 @@ class FrameStore:
         if pool is not None:
             pool.close()
             pool.join()
+        for videos, what in ((odd, f'are not {hw[0] if hw else 0}x{hw[1] if hw else 0} like the '
+                              'first video and were resized to it in the cache'),
+                             (short, 'have a single frame: every clip repeats it')):
+            if videos:
+                msg = f'{len(videos)} of {n} videos {what}; first: {", ".join(videos[:3])}'
+                warnings.warn(msg, RuntimeWarning, stacklevel=3)
+                print_log(msg, logger='current', level=30)
         os.replace(frames_tmp, os.path.join(self.cache_path, _FRAMES_FILE))
         self._write_atomic(_INDEX_FILE, lambda p: np.save(p, index), tmp)
         self._write_atomic(_FAILED_FILE, lambda p: _dump_json(p, failed), tmp)
@@ -267,6 +280,15 @@ class FrameStore:
         with open(final + tmp, 'wb') as f:
             write(f)
         os.replace(final + tmp, final)
+
+
+def _resize(frames: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """uint8 (L, H, W, 3) frames resized (bilinear, antialiased) to ``hw`` = (H', W')."""
+    import torch
+    import torch.nn.functional as F
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+    x = F.interpolate(x, size=tuple(hw), mode='bilinear', align_corners=False, antialias=True)
+    return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def _dump_json(f: Any, obj: Any) -> None:

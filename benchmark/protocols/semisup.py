@@ -29,7 +29,8 @@ from mmengine.dist import broadcast_object_list
 
 from benchmark.data.dataset import read_annotations
 from benchmark.data.val_split import validation_files
-from benchmark.finetuning import finetune, is_main_process, predict_test_split, subset_file
+from benchmark.finetuning import (failed_videos, finetune, is_main_process, predict_test_split,
+                                  subset_file)
 from benchmark.protocols.base import ModelContext, ModelProtocol
 from benchmark.protocols.linear import topk_hits
 from benchmark.registry import PROTOCOLS
@@ -123,6 +124,7 @@ class SemiSupervised(ModelProtocol):
         self.val_fraction = float(val_fraction)
         self.last_info: dict[str, Any] = {}
         self.last_per_video: dict[str, np.ndarray] = {}
+        self.last_num_failed: dict[str, int] | None = None  # videos left out per split
 
     def candidate_schedule(self, index: int) -> dict[str, Any]:
         """The base schedule with candidate ``index``'s overrides (numbers cast like the base)."""
@@ -160,9 +162,12 @@ class SemiSupervised(ModelProtocol):
                 hits = {'top1': topk_hits(probs, classes, labels, 1),
                         'top5': topk_hits(probs, classes, labels, min(5, len(classes)))}
                 metrics = {k: float(100.0 * v.mean()) for k, v in hits.items()}
+                failed = dict(train=failed_videos(ann_file, context),
+                              test=failed_videos(context.ann_files['test'], context))
                 runs.append(dict(
                     fraction=fraction, subset_seed=subset_seed, train_file=str(ann_file),
-                    num_train=len(read_annotations(str(ann_file))), num_test=len(labels),
+                    num_train=len(read_annotations(str(ann_file))) - failed['train'],
+                    num_test=len(labels), num_failed=failed,
                     train_wall_s=round(wall, 2), test_wall_s=round(test_wall, 2), **metrics,
                     hits=hits))
         return runs if is_main_process() else None
@@ -239,6 +244,8 @@ class SemiSupervised(ModelProtocol):
         if runs is None:
             return None
         self.last_info = {'runs': self._without_hits(runs), 'schedule': schedule}
+        self.last_num_failed = {split: max(r['num_failed'][split] for r in runs)
+                                for split in ('train', 'test')}
         if selection is not None:
             self.last_info['selection'] = selection
         self.last_per_video = self._per_video(runs)

@@ -1,0 +1,175 @@
+"""Fault injection (`make faults`): kill a suite run at random moments, run it again, and check
+that the interrupted run ends exactly where an uninterrupted one does.
+
+    python -m benchmark.faults configs/suites/tiny.py --kills 20 --dir work_dirs/faults
+
+1. An uninterrupted reference run (its own data, work dir and results) gives the duration T.
+2. A second run, from nothing (data generation included), is killed ``--kills`` times with
+   ``kill -9`` (alternately the whole process group and the main process alone, which must take
+   its worker pools with it), each time after a random delay (start-up time plus a uniform share
+   of T), and started again after each kill; then it runs to the end. Kill points therefore fall
+   in every phase: data generation, frame caching, pretraining (checkpoints), feature
+   extraction, evaluation and record writing.
+3. Checks: every rerun is accepted (exit code 0 at the end, no refusal), every record of the
+   reference exists and is equal (metrics, per-video hits, counts, config hash, steps; not wall
+   times or provenance), no temporary file, lock file or resumable checkpoint is left, and no
+   process of the killed runs survives.
+
+Exit code 0 when every check passes, 1 otherwise (each failure on its own line). The kill
+delays come from ``--seed``, so a failing trial is repeated with the same command.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+#: Record fields that must match between the interrupted and the uninterrupted run.
+COMPARED = ('config_hash', 'metrics', 'per_video', 'protocol_version')
+EVALUATION_COUNTS = ('num_train', 'num_test', 'num_failed')
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _command(suite: str, methods: str | None) -> list[str]:
+    """The run, with paths relative to its folder: the reference and the trial then have the
+    same data root in their config hashes."""
+    cmd = [sys.executable, '-m', 'benchmark.cli', 'run', str(Path(suite).resolve()),
+           '--out', 'results', '--work-dir', 'work', '--data-root', 'data']
+    return cmd + (['--methods', methods] if methods else [])
+
+
+def _start(cmd: list[str], root: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get('PYTHONPATH')])]))
+    with open(root / 'log.txt', 'ab') as out:
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=root, env=env,
+                                start_new_session=True)
+
+
+def _survivors(root: Path) -> list[int]:
+    """PIDs of live processes working in ``root`` (the killed runs and their workers)."""
+    found = []
+    for proc in Path('/proc').glob('[0-9]*'):
+        try:
+            cwd = os.readlink(proc / 'cwd')
+            state = (proc / 'stat').read_text().rsplit(')', 1)[1].split()[0]
+        except OSError:
+            continue
+        if cwd.startswith(str(root)) and state != 'Z' and int(proc.name) != os.getpid():
+            found.append(int(proc.name))
+    return found
+
+
+def _records(results: Path) -> dict[str, dict]:
+    out = {}
+    for path in sorted((results / 'runs').rglob('*.json')):
+        record = json.loads(path.read_text())
+        kept = {k: record.get(k) for k in COMPARED}
+        kept['evaluation'] = {k: record.get('evaluation', {}).get(k) for k in EVALUATION_COUNTS}
+        kept['iters'] = record.get('pretrain', {}).get('iters')
+        kept['pretrain_failed'] = record.get('pretrain', {}).get('num_failed')
+        out[str(path.relative_to(results))] = kept
+    return out
+
+
+def _debris(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob('*') if p.is_file() and (
+        '.tmp' in p.name or p.name == '.vssl-bench.lock' or p.name == 'last_checkpoint'
+        or (p.name.startswith('iter_') and p.suffix == '.pth')))
+
+
+def run_faults(suite: str, directory: Path, kills: int, seed: int, methods: str | None,
+               startup_s: float) -> list[str]:
+    """Run the trial (module docstring); returns the failures (empty: passed)."""
+    rng = random.Random(seed)
+    directory = Path(directory).resolve()
+    shutil.rmtree(directory, ignore_errors=True)
+    ref, trial = directory / 'reference', directory / 'trial'
+    ref.mkdir(parents=True)
+    trial.mkdir(parents=True)
+    cmd = _command(suite, methods)
+    start = time.monotonic()
+    code = _start(cmd, ref).wait()
+    duration = time.monotonic() - start
+    if code != 0:
+        return [f'the uninterrupted reference run failed (exit {code}): see {ref / "log.txt"}']
+    print(f'faults: reference run {duration:.0f} s; {kills} kills follow', flush=True)
+    log = trial / 'log.txt'
+    failures, done = [], False
+    share = max(1.0, 2 * (duration - startup_s) / max(1, kills))
+    for k in range(kills):
+        delay = startup_s + rng.uniform(0, share)
+        whole_group = k % 2 == 0
+        proc = _start(cmd, trial)
+        try:
+            proc.wait(timeout=delay)
+            done = proc.returncode == 0
+            if proc.returncode != 0:
+                failures.append(f'run {k + 1} exited {proc.returncode} before its kill: {log}')
+            print(f'faults: kill {k + 1}/{kills} came after the run had ended', flush=True)
+            break
+        except subprocess.TimeoutExpired:
+            if whole_group:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        print(f'faults: kill {k + 1}/{kills} at {delay:.1f} s '
+              f'({"process group" if whole_group else "main process only"})', flush=True)
+        time.sleep(0.5)
+    if not done:
+        code = _start(cmd, trial).wait()
+        if code != 0:
+            failures.append(f'the final rerun failed (exit {code}): see {log}')
+    time.sleep(2.0)  # workers of a killed main process get the kernel's signal at once
+    survivors = _survivors(trial)
+    if survivors:
+        failures.append(f'processes of killed runs still alive: {survivors}')
+        for pid in survivors:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    expected, found = _records(ref / 'results'), _records(trial / 'results')
+    for name in sorted(set(expected) | set(found)):
+        if name not in found:
+            failures.append(f'record {name} missing after the interrupted run')
+        elif name not in expected:
+            failures.append(f'record {name} not in the reference run')
+        elif found[name] != expected[name]:
+            keys = [k for k in expected[name] if expected[name][k] != found[name].get(k)]
+            failures.append(f'record {name} differs from the uninterrupted run in {keys}')
+    failures += [f'debris left: {p}' for p in _debris(trial)]
+    print(f'faults: {len(expected)} records compared, {len(failures)} problem(s)', flush=True)
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='python -m benchmark.faults', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('suite', nargs='?', default='configs/suites/tiny.py')
+    parser.add_argument('--kills', type=int, default=20)
+    parser.add_argument('--seed', type=int, default=0, help='seed of the kill delays')
+    parser.add_argument('--methods', default=None, help='comma-separated subset of methods')
+    parser.add_argument('--dir', default='work_dirs/faults', help='scratch folder (emptied)')
+    parser.add_argument('--startup-s', type=float, default=6.0,
+                        help='seconds a run needs before it does any work (imports)')
+    args = parser.parse_args(argv)
+    failures = run_faults(args.suite, Path(args.dir), args.kills, args.seed, args.methods,
+                          args.startup_s)
+    for failure in failures:
+        print(f'FAILED: {failure}', file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Bad input corpus: every malformed suite, method config and command-line value ends in one
+line that names the value (exit code 2), no traceback, before any data is generated or cached."""
+from pathlib import Path
+
+import pytest
+
+from benchmark.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / 'configs/suites/tiny.py'
+METHOD = ROOT / 'configs/methods/cvrl_r3d18w16_8x2_synthmotion.py'
+
+# name -> (lines of a suite inheriting the tiny suite, extra CLI arguments, text the message
+# must contain). A suite of None runs the tiny suite itself.
+SUITE_CASES = {
+    'no seeds': ('seeds = []', [], 'no seeds'),
+    'no methods': ('methods = []', [], 'no methods'),
+    'negative seed in suite': ('seeds = [-3]', [], '-3'),
+    'unknown data type': ("data = dict(type='webvid')", [], 'webvid'),
+    'unknown synthmotion scale': ("data = dict(scale='huge')", [], 'huge'),
+    'suite name escapes results': ("suite_name = '../escape'", [], '../escape'),
+    'suite name with a slash': ("suite_name = 'a/b'", [], 'a/b'),
+    'unknown protocol': ("evaluation = dict(protocols=[dict(type='Telepathy')])", [],
+                         'Telepathy'),
+    'protocol without type': ('evaluation = dict(protocols=[dict(k=3)])', [], 'type'),
+    'unknown protocol argument': ("evaluation = dict(protocols=[dict(type='KNN', kk=3)])", [],
+                                  'kk'),
+    'knn k=0': ("evaluation = dict(protocols=[dict(type='KNN', k=0)])", [], 'k'),
+    'one fold': ("evaluation = dict(protocols=[dict(type='LinearProbe', folds=1)])", [],
+                 'folds'),
+    '50 folds on 3 videos per class': (
+        "evaluation = dict(protocols=[dict(type='LinearProbe', folds=50)])", [], 'folds=50'),
+    'semisup fraction 1.5': (
+        "evaluation = dict(protocols=[dict(type='SemiSupervised', fractions=(1.5,))])", [],
+        '1.5'),
+    'no protocols': ('evaluation = dict(protocols=[])', [], 'protocols'),
+    'num_clips=0': ('evaluation = dict(view=dict(num_clips=0))', [], 'num_clips'),
+    'eval batch_size=0': ('evaluation = dict(batch_size=0)', [], 'batch_size'),
+    'eval num_workers=-1': ('evaluation = dict(num_workers=-1)', [], 'num_workers'),
+    'finetune steps=0': ("evaluation = dict(protocols=[dict(type='FineTune', steps=0)])", [],
+                         'steps'),
+    'finetune batch_size=0': (
+        "evaluation = dict(protocols=[dict(type='FineTune', batch_size=0)])", [], 'batch_size'),
+    'negative budget': ("pretrain = dict(budget=dict(unit='train_flops', value=-1))", [], '-1'),
+    'zero budget': ("pretrain = dict(budget=dict(unit='epochs', value=0))", [], '0'),
+    'unknown budget unit': ("pretrain = dict(budget=dict(unit='parsecs', value=1))", [],
+                            'parsecs'),
+    'budget unit without value': ("pretrain = dict(budget=dict(unit='epochs'))", [], 'value'),
+    'no budget': ('pretrain = dict(_delete_=True, warmup_ratio=0.1)', [], 'budget'),
+    'missing method config': ("methods = ['configs/methods/nope.py']", [], 'nope.py'),
+    'malformed methods item': ("methods = [dict(cfg='x.py')]", [], 'cfg'),
+    'method config sets its schedule': (
+        "methods = ['{dir}/sched.py']", [], 'train_cfg'),
+    'unknown method type': ("methods = ['{dir}/unknown.py']", [], 'NoSuchMethod'),
+    'plugin fails to import': ("methods = ['{dir}/plugin.py']", [], 'no_such_plugin_module'),
+    'method config with a syntax error': ("methods = ['{dir}/broken.py']", [], 'broken.py'),
+    # command line, on the tiny suite
+    'empty --methods': (None, ['--methods', ''], '--methods'),
+    'unknown --methods': (None, ['--methods', 'CVRL,Telepathy'], 'Telepathy'),
+    '--seeds a,b': (None, ['--seeds', 'a,b'], 'a,b'),
+    'negative --seeds': (None, ['--seeds', '-1'], '-1'),
+    'empty --seeds': (None, ['--seeds', ''], '--seeds'),
+    '--budget-scale 0': (None, ['--budget-scale', '0'], '0'),
+    'unknown --launcher': (None, ['--launcher', 'ssh'], 'ssh'),
+    '--out is a file': (None, ['--out', '{dir}/a_file'], 'a_file'),
+    '--out under a file': (None, ['--out', '{dir}/a_file/results'], 'a_file'),
+    '--work-dir is a file': (None, ['--work-dir', '{dir}/a_file'], 'a_file'),
+    '--data-root is a file': (None, ['--data-root', '{dir}/a_file'], 'a_file'),
+    '--data-root holds another seed': (None, ['--data-root', '{dir}/other_seed'], 'seed'),
+}
+FILE_CASES = {
+    'suite file is not .py': ('suite.txt', 'seeds = [0]\n', '.py'),
+    'suite file has a syntax error': ('suite.py', 'seeds = [0\n', 'suite.py'),
+    'suite file does not exist': (None, None, 'missing.py'),
+}
+
+
+@pytest.fixture
+def case_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the method paths of the suites are relative to the repository
+    (tmp_path / 'a_file').write_text('not a folder')
+    (tmp_path / 'sched.py').write_text(
+        f"_base_ = ['{METHOD}']\ntrain_cfg = dict(type='IterBasedTrainLoop', max_iters=5)\n")
+    (tmp_path / 'unknown.py').write_text(f"_base_ = ['{METHOD}']\nmodel = dict(type="
+                                         "'NoSuchMethod')\n")
+    (tmp_path / 'plugin.py').write_text(f"_base_ = ['{METHOD}']\ncustom_imports = dict("
+                                        "imports=['no_such_plugin_module'])\n")
+    (tmp_path / 'broken.py').write_text('model = dict(\n')
+    (tmp_path / 'other_seed').mkdir()
+    (tmp_path / 'other_seed' / 'meta.json').write_text(
+        '{"dataset": "synthmotion", "scale": "tiny", "seed": 7, "version": 5}')
+    return tmp_path
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    return code, err
+
+
+def _check(code, err, expected, data_root: Path):
+    assert code == 2
+    assert len(err) == 1, err
+    assert 'Traceback' not in err[0] and expected in err[0], err[0]
+    assert not (data_root / 'meta.json').exists()  # refused before generating data
+
+
+@pytest.mark.parametrize('name', sorted(SUITE_CASES))
+def test_bad_suite_or_command_line(name, case_dir, capsys):
+    body, extra, expected = SUITE_CASES[name]
+    suite = TINY
+    if body is not None:
+        suite = case_dir / 'suite.py'
+        suite.write_text(f"_base_ = ['{TINY}']\n" + body.format(dir=case_dir) + '\n')
+    extra = [arg.format(dir=case_dir) for arg in extra]
+    defaults = {'--out': str(case_dir / 'out'), '--work-dir': str(case_dir / 'work'),
+                '--data-root': str(case_dir / 'data')}
+    argv = ['run', str(suite), *extra]
+    for option, value in defaults.items():
+        if option not in extra:
+            argv += [option, value]
+    try:
+        code, err = _run(argv, capsys)
+    except SystemExit as exc:  # argparse
+        code, err = exc.code, [line for line in capsys.readouterr().err.splitlines() if line]
+    _check(code, err, expected, case_dir / 'data')
+
+
+@pytest.mark.parametrize('name', sorted(FILE_CASES))
+def test_bad_suite_file(name, case_dir, capsys):
+    filename, text, expected = FILE_CASES[name]
+    path = case_dir / (filename or 'missing.py')
+    if text is not None:
+        path.write_text(text)
+    code, err = _run(['run', str(path), '--data-root', str(case_dir / 'data')], capsys)
+    _check(code, err, expected, case_dir / 'data')
+
+
+def test_corpus_size():
+    assert len(SUITE_CASES) + len(FILE_CASES) + len(DATA_CASES) >= 30
+
+
+# Bad data: a data set of three good videos plus one bad one. The bad one is left out and counted
+# (or, for a single frame or another size, kept with a warning), never fatal.
+def _missing(path: Path) -> None:
+    """Listed but never written."""
+
+
+def _truncated(path: Path) -> None:
+    from tests.conftest import synthetic_frames, write_video
+    write_video(path, synthetic_frames(24, (32, 40)))
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 3])
+
+
+def _random_bytes(path: Path) -> None:
+    import numpy as np
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+
+
+def _write(frames: int, size=(32, 40)):
+    def write(path: Path) -> None:
+        from tests.conftest import synthetic_frames, write_video
+        write_video(path, synthetic_frames(frames, size))
+    return write
+
+
+DATA_CASES = {  # name -> (writer of the bad file, counted as failed, warning that names it)
+    'missing file': (_missing, True, 'file not found'),
+    'zero-byte file': (lambda p: p.write_bytes(b''), True, 'bad.mp4'),
+    'truncated video': (_truncated, True, 'bad.mp4'),
+    'random bytes': (_random_bytes, True, 'bad.mp4'),
+    'text file named .mp4': (lambda p: p.write_text('hello'), True, 'bad.mp4'),
+    'folder named .mp4': (lambda p: p.mkdir(), True, 'bad.mp4'),
+    'single-frame video': (_write(1), False, 'single frame'),
+    'video of another size': (_write(24, (48, 64)), False, 'bad.mp4 (48x64)'),
+}
+
+
+@pytest.mark.parametrize('name', sorted(DATA_CASES))
+def test_bad_video_is_counted_or_warned_never_fatal(name, tmp_path):
+    from benchmark.data.dataset import VideoClipDataset
+    from tests.conftest import make_videos
+    write, counted, warning = DATA_CASES[name]
+    ann = make_videos(tmp_path, n=3, frames=24, size=(32, 40))
+    (tmp_path / 'videos').mkdir(exist_ok=True)
+    write(tmp_path / 'videos' / 'bad.mp4')
+    ann.write_text(ann.read_text() + 'videos/bad.mp4 1\n')
+    with pytest.warns(RuntimeWarning, match=warning.replace('(', r'\(').replace(')', r'\)')):
+        dataset = VideoClipDataset(str(ann), data_root=str(tmp_path), cache_dir=str(
+            tmp_path / 'cache'), sampler=dict(type='UniformClipSampler', clip_len=4, stride=2,
+                                               num_clips=1),
+            transform=dict(type='CenterClip', out_size=16), cache_workers=1)
+    assert dataset.num_failed == int(counted)
+    assert len(dataset) == 4 - int(counted)
+    for i in range(len(dataset)):
+        assert dataset[i]['inputs'].shape[-2:] == (16, 16)
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('', 'lists no videos'),
+    ('videos/vid000.mp4 notalabel\n', 'expected'),
+])
+def test_bad_annotation_file_is_one_line(tmp_path, text, expected):
+    from benchmark.data.dataset import VideoClipDataset
+    ann = tmp_path / 'ann.txt'
+    ann.write_text(text)
+    with pytest.raises(ValueError, match=expected) as info:
+        VideoClipDataset(str(ann), data_root=str(tmp_path))
+    assert '\n' not in str(info.value)
