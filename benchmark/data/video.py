@@ -10,13 +10,14 @@ training step. Decoding an mp4 is by far the most expensive part of that, so:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing as mp
 import os
 import shutil
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
 import av
 import numpy as np
@@ -52,6 +53,26 @@ class VideoDecodeError(RuntimeError):
         return (VideoDecodeError, (self.path, self.reason))
 
 
+@contextlib.contextmanager
+def open_video_stream(path: str) -> Iterator[tuple[Any, Any]]:
+    """Open ``path`` with PyAV: yields ``(container, first video stream)``.
+
+    Raises:
+        VideoDecodeError: the file is missing or has no video stream. Errors while reading the
+            stream propagate as PyAV raises them (the caller knows what it was reading).
+    """
+    if not os.path.isfile(path):
+        raise VideoDecodeError(path, 'file not found')
+    try:
+        container = av.open(path)
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise VideoDecodeError(path, f'corrupt or unsupported file ({exc})') from exc
+    with container:
+        if not container.streams.video:
+            raise VideoDecodeError(path, 'no video stream')
+        yield container, container.streams.video[0]
+
+
 def decode_video(path: str) -> np.ndarray:
     """Decode every frame of a video with PyAV.
 
@@ -64,13 +85,8 @@ def decode_video(path: str) -> np.ndarray:
     Raises:
         VideoDecodeError: the file is missing, is not a decodable video, or has zero frames.
     """
-    if not os.path.isfile(path):
-        raise VideoDecodeError(path, 'file not found')
     try:
-        with av.open(path) as container:
-            if not container.streams.video:
-                raise VideoDecodeError(path, 'no video stream')
-            stream = container.streams.video[0]
+        with open_video_stream(path) as (container, stream):
             # Frame-level threading speeds up decoding without changing the decoded frames.
             stream.thread_type = 'AUTO'
             frames = [frame.to_ndarray(format='rgb24') for frame in container.decode(stream)]
