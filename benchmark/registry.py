@@ -26,7 +26,8 @@ DEFAULT_SCOPE = 'mmaction'
 SCOPE = 'vssl_bench'
 
 CLIP_SAMPLERS = Registry('clip sampler', scope=SCOPE, locations=['benchmark.data.samplers'])
-CLIP_TRANSFORMS = Registry('clip transform', scope=SCOPE, locations=['benchmark.data.transforms'])
+CLIP_TRANSFORMS = Registry('clip transform', scope=SCOPE,
+                           locations=['benchmark.data.transforms', 'benchmark.data.device_augment'])
 PROTOCOLS = Registry('protocol', scope=SCOPE, locations=['benchmark.protocols'])
 
 ENTRY_POINT_GROUP = 'vssl_bench.methods'

@@ -89,7 +89,8 @@ class VideoClipDataset(Dataset):
 
     ``self[i]`` is ``{'inputs': uint8 (V, 3, T, S, S), 'data_samples': int64 scalar label}``
     (label -1 without labels), V = sampler.num_clips * views_per_clip, ordered clip-major
-    (all views of clip 0, then clip 1, ...). Random draws come from a generator seeded by the
+    (all views of clip 0, then clip 1, ...), plus ``'aug_params'`` (V, P) when the transform
+    leaves augmentation to the model's device (:mod:`benchmark.data.device_augment`). Random draws come from a generator seeded by the
     global torch RNG, so mmengine's seeding (and its DataLoader ``worker_init_fn``) makes runs
     deterministic.
 
@@ -176,8 +177,12 @@ class VideoClipDataset(Dataset):
         frames, clip_indices, pos = self._sample(index, rng)
         views = [self.transform(frames[idx], rng)
                  for idx in clip_indices for _ in range(self.views_per_clip)]
-        return {'inputs': torch.stack(views),
-                'data_samples': torch.tensor(int(self._labels[pos]), dtype=torch.int64)}
+        sample = {'data_samples': torch.tensor(int(self._labels[pos]), dtype=torch.int64)}
+        if isinstance(views[0], tuple):  # a device-side augmentation: (clip, its parameters)
+            views, params = zip(*views)
+            sample['aug_params'] = torch.stack(params)
+        sample['inputs'] = torch.stack(views)
+        return sample
 
     def __repr__(self) -> str:
         return (f'VideoClipDataset({self.ann_file!r}, videos={len(self)}, '

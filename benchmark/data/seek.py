@@ -22,6 +22,9 @@ import numpy as np
 
 from benchmark.data.video import VideoDecodeError, decode_video, open_video_stream
 
+# One decoding thread: loader workers parallelise over videos, and frame threading costs
+# more CPU per frame and delays output after each seek (measured on the Kinetics-like video).
+_THREAD_TYPE = 'NONE'
 _DECODE_ERRORS = (av.error.FFmpegError, OSError, ValueError)
 
 
@@ -121,7 +124,7 @@ def _decode_wanted(path: str, wanted: np.ndarray, index: VideoIndex) -> np.ndarr
     out: list[np.ndarray | None] = [None] * len(wanted)
     pts_to_frame = {int(p): i for i, p in enumerate(index.pts)}
     with open_video_stream(path) as (container, stream):
-        stream.thread_type = 'SLICE'  # frame threading delays output: bad for short runs
+        stream.thread_type = _THREAD_TYPE
         frames = None
         current = seeked = -1  # last frame decoded; keyframe of the last seek
         j = 0
