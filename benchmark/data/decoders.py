@@ -59,7 +59,7 @@ class FrameReader:
             ``read`` probes a video once.
     """
 
-    def __init__(self, decoder: str = 'auto', max_indices: int = 256) -> None:
+    def __init__(self, decoder: str = 'auto', max_indices: int = 4096) -> None:
         self.decoder = resolve_decoder(decoder)
         self.max_indices = max_indices
         self._indices: OrderedDict[str, Any] = OrderedDict()

@@ -69,10 +69,13 @@ def r3d18_throughput(batch_size: int = 4, steps: int = 3, device: str = 'cpu',
 
 
 def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, decoder: str,
-                          steps: int = 6, workers: int = 1) -> dict[str, Any]:
+                          steps: int = 6, workers: int = 1, cache_dir: str | None = None
+                          ) -> dict[str, Any]:
     """Train ``method`` of the SynthMotion suite for ``steps`` steps (after 2 warm-up steps)
-    reading its real data WITHOUT the frame cache through ``workers`` loader workers with
-    ``decoder``; returns the step rate and the fraction of step time spent waiting for data."""
+    reading its real data through ``workers`` loader workers, decoding with ``decoder`` or, for
+    ``decoder='cache'``, from the decode-once frame cache in ``cache_dir``; returns the step
+    rate, the fraction of step time spent waiting for data, and the step time on one batch
+    reused (no loader at all) for comparison."""
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
 
@@ -85,7 +88,10 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     entry = next(e for e in suite.methods if method in (e if isinstance(e, str) else e['config']))
     cfg = load_method_config(entry, suite)
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
-    loader_cfg.dataset.update(cache_dir=None, decoder=decoder)
+    if decoder == 'cache':
+        loader_cfg.dataset.update(cache_dir=cache_dir)
+    else:
+        loader_cfg.dataset.update(cache_dir=None, decoder=decoder)
     loader_cfg.update(num_workers=workers, persistent_workers=workers > 0)
     with DefaultScope.overwrite_default_scope(DEFAULT_SCOPE):
         loader = Runner.build_dataloader(loader_cfg, seed=0)
@@ -94,24 +100,55 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     batches = iter(loader)
+
+    def step(batch: dict) -> None:
+        data = model.data_preprocessor(batch, True)
+        loss, _ = model.parse_losses(model(**data, mode='loss'))
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
     wait = total = 0.0
     clips = 0
     for k in range(steps + 2):
         t0 = time.perf_counter()
         batch = next(batches)
         t1 = time.perf_counter()
-        data = model.data_preprocessor(batch, True)
-        loss, _ = model.parse_losses(model(**data, mode='loss'))
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        step(batch)
         t2 = time.perf_counter()
         if k >= 2:
             wait += t1 - t0
             total += t2 - t0
             inputs = batch['inputs']
             clips += inputs.shape[0] * (inputs.shape[1] if inputs.dim() == 6 else 1)
-    del batches, loader
+    del batches, loader  # stops the worker before the loader-free steps
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step(batch)
+    alone = (time.perf_counter() - t0) / steps
     return {'method': cfg.method_name, 'decoder': decoder, 'workers': workers, 'steps': steps,
             's_per_step': round(total / steps, 3), 'clips_per_s': round(clips / total, 1),
+            's_per_step_without_loader': round(alone, 3),
             'data_wait_fraction': round(wait / total, 4)}
+
+
+def device_augment_cost(device: str = 'cpu', clips: int = 32, repeats: int = 3
+                        ) -> dict[str, Any]:
+    """Seconds per 16x112^2 clip of the batched photometric half (DeviceClipAugment's CVRL
+    parameters) on ``device``: the work the device path moves out of the loader workers."""
+    import numpy as np
+
+    from benchmark.data.device_augment import DeviceClipAugment, apply_params_batch, encode_params
+    dev = torch.device(device)
+    aug, rng = DeviceClipAugment(112), np.random.default_rng(0)
+    params = torch.from_numpy(np.stack([encode_params(aug.sample_params(rng, 256, 340))
+                                        for _ in range(clips)])).to(dev)
+    x = torch.rand(clips, 3, 16, 112, 112, device=dev)
+    apply_params_batch(x, params)
+    _sync(dev)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        apply_params_batch(x, params)
+    _sync(dev)
+    per_clip = (time.perf_counter() - start) / (repeats * clips)
+    return {'device': device, 'clips': clips, 's_per_clip': round(per_clip, 6)}

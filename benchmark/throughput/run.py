@@ -20,7 +20,8 @@ from benchmark.data.decoders import torchcodec_available
 from benchmark.io import atomic_write_json, atomic_write_text
 from benchmark.provenance import provenance
 from benchmark.throughput.loader import SAMPLES, measure_loader
-from benchmark.throughput.model import r3d18_throughput, synthmotion_data_wait
+from benchmark.throughput.model import (device_augment_cost, r3d18_throughput,
+                                        synthmotion_data_wait)
 from benchmark.throughput.videos import SPECS, write_video
 
 NEW_PATH = 'seek'
@@ -45,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument('--suite', default='configs/suites/synthmotion.py',
                    help='suite whose CVRL step is fed by one worker ("" skips it)')
     p.add_argument('--data-root', default=None, help="the suite's data (default: its own)")
+    p.add_argument('--cache-dir', default='work_dirs/throughput_cache',
+                   help='frame cache of the SynthMotion step measured from the cache')
     p.add_argument('--decoders', default=None,
                    help='comma-separated decoders (default: whole,seek,decord[,torchcodec])')
     return p.parse_args(argv)
@@ -108,6 +111,10 @@ def render(result: dict[str, Any]) -> str:
                   f'- Loader cores one model step needs (Kinetics-like CVRL, new path): '
                   f'{result["loader_cores"]:.2f} on this machine '
                   f'(= model_clips_per_s x cpu_s_per_clip).']
+    aug = result['device_augment']
+    lines.append(f'- {DEVICE_AUG} rows: the photometric half then runs batched in the data '
+                 f'preprocessor on the model\'s device ({aug["device"]}): '
+                 f'{aug["s_per_clip"] * 1e3:.2f} ms per 16x112^2 clip (batch {aug["clips"]}).')
     for wait in result.get('synthmotion', []):
         lines.append(f'- {wait["log"]}')
     return '\n'.join(lines) + '\n'
@@ -134,22 +141,26 @@ def main(argv: list[str] | None = None) -> int:
                     speedups[(spec.name, sample, workers)] = round(ratio, 2)
     model = r3d18_throughput(args.model_batch, device=args.device, bf16=args.bf16)
     log(f'model {model}')
+    device_aug = device_augment_cost(args.device)
+    log(f'device augmentation (photometric half, batched) {device_aug}')
     new_cvrl = next(r for r in rows if (r['decoder'], r['video'], r['sample'], r['workers'])
                     == (NEW_PATH, KINETICS, 'cvrl', 1))
     waits = []
     if args.suite:
-        for decoder in (REFERENCE, 'auto'):
-            wait = synthmotion_data_wait(args.suite, 'cvrl', args.data_root, decoder)
-            wait['log'] = (f'SynthMotion {wait["method"]} step, 1 loader worker, no frame cache, '
-                           f'decoder {decoder}: {wait["s_per_step"]} s/step, '
-                           f'{wait["clips_per_s"]} clips/s, data wait '
+        for decoder in (REFERENCE, 'auto', 'cache'):
+            wait = synthmotion_data_wait(args.suite, 'cvrl', args.data_root, decoder,
+                                         cache_dir=args.cache_dir)
+            source = 'frame cache' if decoder == 'cache' else f'no frame cache, decoder {decoder}'
+            wait['log'] = (f'SynthMotion {wait["method"]} step, 1 loader worker, {source}: '
+                           f'{wait["s_per_step"]} s/step ({wait["s_per_step_without_loader"]} '
+                           f's without a loader), {wait["clips_per_s"]} clips/s, data wait '
                            f'{100 * wait["data_wait_fraction"]:.1f} % of step time')
             log(wait['log'])
             waits.append(wait)
     result = {
         'command': 'python -m benchmark.throughput loader ' + ' '.join(argv or sys.argv[1:]),
         'provenance': provenance(), 'wall_s': round(time.perf_counter() - start, 1),
-        'rows': rows, 'speedups': speedups, 'model': model,
+        'rows': rows, 'speedups': speedups, 'model': model, 'device_augment': device_aug,
         'loader_cores': model['model_clips_per_s'] * new_cvrl['cpu_s_per_clip'],
         'synthmotion': waits}
     json_result = dict(result, speedups=[dict(video=v, sample=s, workers=w, ratio=r)
