@@ -86,6 +86,8 @@ class VideoClipDataset(Dataset):
         decoder: How videos are decoded without a cache (:mod:`benchmark.data.decoders`):
             ``'auto'`` decodes only the frames the sampled clips need; ``'whole'`` decodes every
             frame (the original path, same frames, slower on long videos).
+        cache_short_side: With ``cache_dir``, cache every video resized to this short side,
+            one file per video (for real data sets), instead of native-size frames.
 
     ``self[i]`` is ``{'inputs': uint8 (V, 3, T, S, S), 'data_samples': int64 scalar label}``
     (label -1 without labels), V = sampler.num_clips * views_per_clip, ordered clip-major
@@ -103,7 +105,8 @@ class VideoClipDataset(Dataset):
                  sampler: dict | Any = dict(type='UniformClipSampler', clip_len=16, stride=2),
                  transform: dict | Any = dict(type='CenterClip', out_size=112),
                  cache_dir: str | None = None, with_label: bool = True, views_per_clip: int = 1,
-                 cache_workers: int = 2, decoder: str = 'auto') -> None:
+                 cache_workers: int = 2, decoder: str = 'auto',
+                 cache_short_side: int | None = None) -> None:
         if views_per_clip < 1:
             raise ValueError(f'views_per_clip must be >= 1, got {views_per_clip}')
         self.ann_file = ann_file
@@ -116,7 +119,8 @@ class VideoClipDataset(Dataset):
         if not entries:
             raise ValueError(f'Annotation file {ann_file!r} lists no videos.')
         all_paths = [os.path.join(data_root, path) for path, _ in entries]
-        self.store = FrameStore(all_paths, cache_dir, num_workers=cache_workers)
+        self.store = FrameStore(all_paths, cache_dir, num_workers=cache_workers,
+                                short_side=cache_short_side)
         # Indices into the store of the videos kept (those that did not fail in the cache).
         self._kept = np.array([i for i in range(len(all_paths)) if i not in self.store.failed],
                               dtype=np.int64)
