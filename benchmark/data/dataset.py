@@ -92,9 +92,9 @@ class VideoClipDataset(Dataset):
     ``self[i]`` is ``{'inputs': uint8 (V, 3, T, S, S), 'data_samples': int64 scalar label}``
     (label -1 without labels), V = sampler.num_clips * views_per_clip, ordered clip-major
     (all views of clip 0, then clip 1, ...), plus ``'aug_params'`` (V, P) when the transform
-    leaves augmentation to the model's device (:mod:`benchmark.data.device_augment`). Random draws come from a generator seeded by the
-    global torch RNG, so mmengine's seeding (and its DataLoader ``worker_init_fn``) makes runs
-    deterministic.
+    leaves augmentation to the model's device (:mod:`benchmark.data.device_augment`). Random
+    draws come from a generator seeded by the global torch RNG, so mmengine's seeding (and its
+    DataLoader ``worker_init_fn``) makes runs deterministic.
 
     Videos that fail while building the cache are dropped at construction (``num_failed``). A
     video that fails on demand (no cache) is warned about, counted and replaced by the next

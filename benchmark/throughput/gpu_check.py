@@ -1,5 +1,5 @@
-"""`make gpu-check` = `python -m benchmark.throughput.gpu_check`: what a session lent one CUDA device
-checks in under 10 minutes, written to ``results/throughput/gpu.md``:
+"""`make gpu-check` = `python -m benchmark.throughput.gpu_check`: what a session lent one CUDA
+device checks in under 10 minutes, written to ``results/throughput/gpu.md``:
 
 1. the gpu_check suite (tiny SynthMotion, device-seconds budget, the configs' bfloat16 autocast)
    on the device: precision and peak CUDA memory from its records;

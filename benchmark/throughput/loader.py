@@ -59,6 +59,7 @@ class LoaderResult:
     clips_per_s: float
     cpu_s_per_clip: float
     samples: int
+    clips: int
 
     def row(self) -> dict[str, Any]:
         return {'decoder': self.decoder, 'video': self.video, 'sample': self.sample,
@@ -104,4 +105,4 @@ def measure_loader(video: Path, sample: str, decoder: str, workers: int,
     wall = time.perf_counter() - start
     del loader
     return LoaderResult(name or decoder, video.stem, sample, workers, clips / wall, cpu / clips,
-                        counted)
+                        counted, clips)

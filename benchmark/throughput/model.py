@@ -68,6 +68,28 @@ def r3d18_throughput(batch_size: int = 4, steps: int = 3, device: str = 'cpu',
             'tflops': round(clips_per_s * flops / batch_size / 1e12, 3)}
 
 
+def suite_method_config(suite_path: str, method: str, data_root: str | None) -> Config:
+    """The config of the suite's method whose config path contains ``method`` (e.g. 'cvrl'),
+    as the suite runs it; generates the suite's data if missing."""
+    from benchmark.registry import load_plugins
+    from benchmark.suite import Suite, ensure_data, load_method_config
+    load_plugins()
+    suite = Suite.load(suite_path, data_root=data_root)
+    ensure_data(suite)
+    entry = next(e for e in suite.methods if method in (e if isinstance(e, str) else e['config']))
+    return load_method_config(entry, suite)
+
+
+def build_loader(loader_cfg: Any) -> Any:
+    """A DataLoader from a config, as the Runner builds it (seed 0)."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from benchmark.registry import DEFAULT_SCOPE
+    with DefaultScope.overwrite_default_scope(DEFAULT_SCOPE):
+        return Runner.build_dataloader(loader_cfg, seed=0)
+
+
 def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, decoder: str,
                           steps: int = 6, workers: int = 1, cache_dir: str | None = None
                           ) -> dict[str, Any]:
@@ -76,25 +98,15 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     ``decoder='cache'``, from the decode-once frame cache in ``cache_dir``; returns the step
     rate, the fraction of step time spent waiting for data, and the step time on one batch
     reused (no loader at all) for comparison."""
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import Runner
-
     from benchmark.pretrain import build_model, init_weights_quietly
-    from benchmark.registry import DEFAULT_SCOPE, load_plugins
-    from benchmark.suite import Suite, ensure_data, load_method_config
-    load_plugins()
-    suite = Suite.load(suite_path, data_root=data_root)
-    ensure_data(suite)
-    entry = next(e for e in suite.methods if method in (e if isinstance(e, str) else e['config']))
-    cfg = load_method_config(entry, suite)
+    cfg = suite_method_config(suite_path, method, data_root)
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
     if decoder == 'cache':
         loader_cfg.dataset.update(cache_dir=cache_dir)
     else:
         loader_cfg.dataset.update(cache_dir=None, decoder=decoder)
     loader_cfg.update(num_workers=workers, persistent_workers=workers > 0)
-    with DefaultScope.overwrite_default_scope(DEFAULT_SCOPE):
-        loader = Runner.build_dataloader(loader_cfg, seed=0)
+    loader = build_loader(loader_cfg)
     model = build_model(cfg)
     init_weights_quietly(model)
     model.train()

@@ -94,7 +94,8 @@ def render(result: dict[str, Any]) -> str:
              'second; `cpu_s_per_clip`: CPU seconds of the loader worker(s) per clip. The '
              'machine was shared with a niced background job, so wall rates are conservative; '
              'CPU seconds per clip are the portable number.', '',
-             '| decoder | video | sample | workers | clips/s | CPU ms/clip |', '|---|---|---|---|---|---|']
+             '| decoder | video | sample | workers | clips/s | CPU ms/clip |',
+             '|---|---|---|---|---|---|']
     for r in result['rows']:
         lines.append(f'| {r["decoder"]} | {r["video"]} | {r["sample"]} | {r["workers"]} | '
                      f'{r["clips_per_s"]:.1f} | {r["cpu_s_per_clip"] * 1e3:.2f} |')
