@@ -91,9 +91,9 @@ def render(result: dict[str, Any]) -> str:
     lines = ['# Loader and step throughput', '',
              f'Written by `{result["command"]}` ({result["provenance"]["device"]}, '
              f'{result["wall_s"]:.0f} s). `clips_per_s`: model input clips (every view) per wall '
-             'second; `cpu_s_per_clip`: CPU seconds of the loader worker(s) per clip. The '
-             'machine was shared with a niced background job, so wall rates are conservative; '
-             'CPU seconds per clip are the portable number.', '',
+             'second; `cpu_s_per_clip`: CPU seconds of the loader worker(s) per clip. On a '
+             'machine shared with other jobs wall rates are conservative and noisy; CPU seconds '
+             'per clip are the portable number (cores needed = clips/s x cpu_s_per_clip).', '',
              '| decoder | video | sample | workers | clips/s | CPU ms/clip |',
              '|---|---|---|---|---|---|']
     for r in result['rows']:
@@ -110,7 +110,7 @@ def render(result: dict[str, Any]) -> str:
                   f'({model["gflops_per_clip"]} GFLOPs per clip per step, {model["tflops"]} '
                   'TFLOP/s achieved).',
                   f'- Loader cores one model step needs (Kinetics-like CVRL, new path): '
-                  f'{result["loader_cores"]:.2f} on this machine '
+                  f'{result["loader_cores"]:.3f} on this machine '
                   f'(= model_clips_per_s x cpu_s_per_clip).']
     aug = result['device_augment']
     lines.append(f'- {DEVICE_AUG} rows: the photometric half then runs batched in the data '
@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             log(wait['log'])
             waits.append(wait)
     result = {
-        'command': 'python -m benchmark.throughput loader ' + ' '.join(argv or sys.argv[1:]),
+        'command': ' '.join(['python -m benchmark.throughput loader']
+                            + (sys.argv[2:] if argv is None else argv)),
         'provenance': provenance(), 'wall_s': round(time.perf_counter() - start, 1),
         'rows': rows, 'speedups': speedups, 'model': model, 'device_augment': device_aug,
         'loader_cores': model['model_clips_per_s'] * new_cvrl['cpu_s_per_clip'],
