@@ -111,7 +111,11 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     init_weights_quietly(model)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    batches = iter(loader)
+    def forever():  # the data set may hold fewer batches than the steps measured
+        while True:
+            yield from loader
+
+    batches = forever()
 
     def step(batch: dict) -> None:
         data = model.data_preprocessor(batch, True)

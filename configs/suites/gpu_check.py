@@ -1,11 +1,12 @@
-# `make gpu-check` (benchmark/throughput/gpu_check.py): the tiny SynthMotion data on one CUDA
-# device, trained for a device-seconds budget with the configs' bfloat16 autocast, in minutes.
+# `make gpu-check` (benchmark/throughput/gpu_check.py): the CI-scale SynthMotion data (480
+# pretraining videos: the tiny scale's 48 make no batch of 64) on one CUDA device, trained for a
+# device-seconds budget with the configs' bfloat16 autocast, in minutes.
 # Two methods (a contrastive one and the supervised bound) and the frozen-feature protocols keep
 # the whole check, torchrun and loader benchmark included, under 10 minutes.
 _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'gpu_check'
-data = dict(root='data/synthmotion_tiny', scale='tiny')
+data = dict(root='data/synthmotion_ci', scale='ci')
 _m = 'configs/methods/'
 methods = [_m + 'cvrl_r3d18w16_8x2_synthmotion.py', _m + 'supervised_r3d18w16_8x2_synthmotion.py']
 seeds = [0]
