@@ -53,7 +53,7 @@ def test_records_and_report(tmp_path: Path) -> None:
     assert '## suite: ok' in md
     assert '| CVRL | bfloat16 | 400 | 30.1 | 812.5 (cuda_max_allocated)' in md
     assert '## torchrun: FAILED' in md and 'exited 1' in md
-    assert 'MFU 23.3 %' in md
+    assert 'MFU 23.3 % of 989.0 TFLOP/s' in md
 
 
 def test_failed_command_is_one_line(tmp_path: Path) -> None:

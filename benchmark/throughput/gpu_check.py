@@ -111,11 +111,12 @@ def step_loader(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     out = work / 'loader'
     cmd = [sys.executable, '-m', 'benchmark.throughput', 'loader', '--out', str(out),
            '--videos', str(work / 'videos'), '--seconds', '1', '--samples', '2',
-           '--decoders', 'whole,seek', '--device', args.device, '--model-batch',
+           '--decoders', 'whole,seek', '--videos-only', 'kinetics_like_h264', '--device',
+           args.device, '--model-batch',
            str(args.batch), '--cache-dir', str(work / 'frame_cache'), '--suite', SUITE]
     if args.device == 'cuda':
         cmd.append('--bf16')
-    wall = _run(cmd, work / 'loader.log', 300, args.env)
+    wall = _run(cmd, work / 'loader.log', 420, args.env)
     return {'wall_s': round(wall, 1), 'md': (out / 'loader.md').read_text()}
 
 
@@ -147,7 +148,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         lines += [f'## {name}: ok', '']
         if name in ('suite', 'torchrun'):
             if name == 'torchrun':
-                lines.append(f'One-process torchrun, process group backend: {res["backend"]}.')
+                lines += [f'One-process torchrun, process group backend: {res["backend"]}.', '']
             lines += ['| method | precision | iters | device s | peak memory (MB, kind) | '
                       'linear top-1 |', '|---|---|---|---|---|---|']
             for r in res['records']:
@@ -158,12 +159,13 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             lines += [line.replace('# ', '### ', 1) if line.startswith('#') else line
                       for line in res['md'].splitlines()]
         else:
-            util = f'{100 * res["mfu"]:.1f} %' if res['mfu'] is not None else \
-                'unknown (pass --peak-tflops)'
+            util = (f'{100 * res["mfu"]:.1f} % of {res["peak_tflops"]} TFLOP/s'
+                    if res['mfu'] is not None else 'unknown (no peak known for this device: '
+                    'pass --peak-tflops)')
             lines.append(f'R3D-18 16x112^2, batch {res["batch_size"]}, {res["dtype"]} on '
                          f'{res["device_name"]}: {res["model_clips_per_s"]} clips/s, '
                          f'{res["gflops_per_clip"]} GFLOPs per clip per training step, '
-                         f'{res["tflops"]} TFLOP/s, MFU {util} of {res["peak_tflops"]} TFLOP/s.')
+                         f'{res["tflops"]} TFLOP/s, MFU {util}.')
         lines.append(f'\n({res.get("wall_s", "-")} s)\n' if 'wall_s' in res else '')
     return '\n'.join(lines) + '\n'
 

@@ -48,6 +48,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument('--data-root', default=None, help="the suite's data (default: its own)")
     p.add_argument('--cache-dir', default='work_dirs/throughput_cache',
                    help='frame cache of the SynthMotion step measured from the cache')
+    p.add_argument('--videos-only', default=None,
+                   help=f'comma-separated test videos (default: all of {", ".join(SPECS)})')
     p.add_argument('--decoders', default=None,
                    help='comma-separated decoders (default: whole,seek,decord[,torchcodec])')
     return p.parse_args(argv)
@@ -57,7 +59,8 @@ def loader_rows(args: argparse.Namespace, log) -> list[dict[str, Any]]:
     decoders = (args.decoders.split(',') if args.decoders else
                 ['whole', 'seek', 'decord'] + (['torchcodec'] if torchcodec_available() else []))
     rows = []
-    for spec in SPECS.values():
+    names = args.videos_only.split(',') if args.videos_only else list(SPECS)
+    for spec in (SPECS[name] for name in names):
         video = Path(args.videos) / f'{spec.name}{spec.suffix}'
         if not video.exists():
             write_video(video, spec)
