@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUITE ?= configs/suites/synthmotion.py
 DATA ?= data/synthmotion
 
-.PHONY: setup data bench test clean clean-all ci ci-reference faults
+.PHONY: setup data bench test clean clean-all ci ci-reference faults gpu-check throughput
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,15 @@ ci-reference: setup
 	$(BIN)/vssl-bench check $(CI_REF_DIR)/ci --write-reference --reference $(CI_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/ci_regression --work-dir $(CI_REF_DIR)/work
 	$(BIN)/vssl-bench check $(CI_REF_DIR)/ci_regression --write-reference --reference $(CI_REG_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
+
+# Loader and step throughput (results/throughput/loader.{json,md,log}; minutes on a CPU).
+throughput: setup
+	$(BIN)/python -m benchmark.throughput loader
+
+# On a machine lent one CUDA device: the checks of benchmark/throughput/gpu_check.py, under 10
+# minutes, into results/throughput/gpu.md. Without CUDA it stops with one line.
+gpu-check: setup
+	$(BIN)/python -m benchmark.throughput.gpu_check
 
 # `make clean` keeps trained weights, stats and records (resumable checkpoints, temp files of
 # killed runs and stale frame caches go); `make clean-all` also drops weights and every cache.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import mmaction.models  # noqa: F401  (registers ResNet3d & co.)
 
 import benchmark.data.dataset  # noqa: F401
+import benchmark.data.device_augment  # noqa: F401
 import benchmark.data.samplers  # noqa: F401
 import benchmark.data.transforms  # noqa: F401
 import benchmark.optim  # noqa: F401

@@ -6,6 +6,7 @@ from typing import Any
 import torch
 from mmengine.model import BaseDataPreprocessor, BaseModel
 
+from benchmark.data.device_augment import apply_params_batch
 from benchmark.registry import MODELS, build
 
 
@@ -15,7 +16,9 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
 
     inputs: uint8 (B, V, 3, T, H, W) (V clips or views per video) or (B, 3, T, H, W);
     returns float32 of the same shape, ``(x / 255 - mean) / std``. Augmentation happened in the data
-    set; normalisation happens here (mean/std in [0, 1] units, Kinetics statistics by default).
+    set, except where the batch carries ``aug_params`` (a DeviceClipAugment transform): then flip,
+    colour jitter, grayscale and blur run here, batched on the model's device. Normalisation
+    happens here (mean/std in [0, 1] units, Kinetics statistics by default).
     """
 
     def __init__(self, mean: tuple[float, float, float] = (0.45, 0.45, 0.45),
@@ -27,6 +30,9 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         inputs = data['inputs'].float().div_(255)
+        if data.get('aug_params') is not None:  # opt-in device-side augmentation, per clip
+            inputs = apply_params_batch(inputs.flatten(0, -5), data['aug_params'].flatten(0, -2)
+                                        ).view(inputs.shape)
         inputs = (inputs - self.mean) / self.std
         return {'inputs': inputs, 'data_samples': data.get('data_samples')}
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, default_collate
 
-from benchmark.data import video
+from benchmark.data import decoders, video
 from benchmark.data.dataset import VideoClipDataset
 from benchmark.registry import DATASETS, build
 from tests.conftest import frame_level, make_videos
@@ -66,16 +66,22 @@ def test_deterministic_under_torch_seed(video_factory) -> None:
 def test_one_decode_per_sample(video_factory, monkeypatch) -> None:
     ann = video_factory(n=2, frames=24, size=(32, 40))
     calls = []
-    real = video.decode_video
 
-    def counting(path: str) -> np.ndarray:
-        calls.append(path)
-        return real(path)
+    def counting(module, name):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a: calls.append(name) or real(*a))
 
-    monkeypatch.setattr(video, 'decode_video', counting)
-    ds = VideoClipDataset(str(ann), str(ann.parent), views_per_clip=3, **TRAIN)
+    counting(video, 'decode_video')
+    ds = VideoClipDataset(str(ann), str(ann.parent), views_per_clip=3, decoder='whole', **TRAIN)
     assert ds[0]['inputs'].shape[0] == 6
-    assert len(calls) == 1
+    assert calls == ['decode_video']
+    # Decoding only the needed frames: one index read and one seeking pass for both clips.
+    calls.clear()
+    counting(decoders, 'probe_video')
+    counting(decoders, 'decode_frames')
+    ds = VideoClipDataset(str(ann), str(ann.parent), views_per_clip=3, decoder='seek', **TRAIN)
+    assert ds[0]['inputs'].shape[0] == 6
+    assert calls == ['probe_video', 'decode_frames']
 
 
 def test_corrupt_video_dropped_with_cache(synthetic_videos: Path) -> None:

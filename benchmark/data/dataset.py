@@ -10,7 +10,8 @@ import torch
 from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
-from benchmark.data import samplers, transforms  # noqa: F401  (register the names configs use)
+from benchmark.data import device_augment, samplers, transforms  # noqa: F401  (register the names configs use)
+from benchmark.data.decoders import FrameReader
 from benchmark.data.video import FrameStore, VideoDecodeError
 from benchmark.registry import CLIP_SAMPLERS, CLIP_TRANSFORMS, DATASETS
 
@@ -83,12 +84,18 @@ class VideoClipDataset(Dataset):
         with_label: Require a label on every line.
         views_per_clip: Independently augmented views of every sampled clip (e.g. TCLR).
         cache_workers: Processes that build the cache.
+        decoder: How videos are decoded without a cache (:mod:`benchmark.data.decoders`):
+            ``'auto'`` decodes only the frames the sampled clips need; ``'whole'`` decodes every
+            frame (the original path, same frames, slower on long videos).
+        cache_short_side: With ``cache_dir``, cache every video resized to this short side,
+            one file per video (for real data sets), instead of native-size frames.
 
     ``self[i]`` is ``{'inputs': uint8 (V, 3, T, S, S), 'data_samples': int64 scalar label}``
     (label -1 without labels), V = sampler.num_clips * views_per_clip, ordered clip-major
-    (all views of clip 0, then clip 1, ...). Random draws come from a generator seeded by the
-    global torch RNG, so mmengine's seeding (and its DataLoader ``worker_init_fn``) makes runs
-    deterministic.
+    (all views of clip 0, then clip 1, ...), plus ``'aug_params'`` (V, P) when the transform
+    leaves augmentation to the model's device (:mod:`benchmark.data.device_augment`). Random
+    draws come from a generator seeded by the global torch RNG, so mmengine's seeding (and its
+    DataLoader ``worker_init_fn``) makes runs deterministic.
 
     Videos that fail while building the cache are dropped at construction (``num_failed``). A
     video that fails on demand (no cache) is warned about, counted and replaced by the next
@@ -99,7 +106,8 @@ class VideoClipDataset(Dataset):
                  sampler: dict | Any = dict(type='UniformClipSampler', clip_len=16, stride=2),
                  transform: dict | Any = dict(type='CenterClip', out_size=112),
                  cache_dir: str | None = None, with_label: bool = True, views_per_clip: int = 1,
-                 cache_workers: int = 2) -> None:
+                 cache_workers: int = 2, decoder: str = 'auto',
+                 cache_short_side: int | None = None) -> None:
         if views_per_clip < 1:
             raise ValueError(f'views_per_clip must be >= 1, got {views_per_clip}')
         self.ann_file = ann_file
@@ -107,11 +115,13 @@ class VideoClipDataset(Dataset):
         self.sampler = _build(sampler, CLIP_SAMPLERS)
         self.transform = _build(transform, CLIP_TRANSFORMS)
         self.views_per_clip = views_per_clip
+        self.reader = FrameReader(decoder)
         entries = read_annotations(ann_file, with_label)
         if not entries:
             raise ValueError(f'Annotation file {ann_file!r} lists no videos.')
         all_paths = [os.path.join(data_root, path) for path, _ in entries]
-        self.store = FrameStore(all_paths, cache_dir, num_workers=cache_workers)
+        self.store = FrameStore(all_paths, cache_dir, num_workers=cache_workers,
+                                short_side=cache_short_side)
         # Indices into the store of the videos kept (those that did not fail in the cache).
         self._kept = np.array([i for i in range(len(all_paths)) if i not in self.store.failed],
                               dtype=np.int64)
@@ -135,16 +145,20 @@ class VideoClipDataset(Dataset):
     def __len__(self) -> int:
         return len(self._kept)
 
-    def _load(self, index: int) -> tuple[np.ndarray, int]:
-        """Frames of video ``index``, or of the next one that decodes: (frames, position)."""
+    def _sample(self, index: int, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Frames and clip indices of video ``index``, or of the next one that decodes:
+        (frames, clip_indices into frames (num_clips, clip_len), position)."""
         n = len(self._kept)
         for step in range(n):
             pos = (index + step) % n
             if pos in self._bad:
                 continue
+            state = rng.bit_generator.state
             try:
-                return self.store.get(int(self._kept[pos])), pos
+                return (*self._frames_and_clips(int(self._kept[pos]), rng), pos)
             except VideoDecodeError as exc:
+                rng.bit_generator.state = state  # the next video draws what this one would have
                 self._bad.add(pos)
                 self.num_failed += 1
                 msg = f'Skipping video that failed to decode ({exc}); using the next one.'
@@ -152,14 +166,28 @@ class VideoClipDataset(Dataset):
                 print_log(msg, logger='current', level=30)
         raise RuntimeError(f'No video of {self.ann_file!r} could be decoded.')
 
+    def _frames_and_clips(self, i: int, rng: np.random.Generator
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """Frames of store video ``i`` that the sampler picks, and the clips' rows into them."""
+        if self.store.cache_path is not None or self.reader.decoder == 'whole':
+            frames = self.store.get(i)  # all frames (a memory map when cached)
+            return frames, self.sampler(len(frames), rng)
+        path = self.store.paths[i]
+        clip_indices = self.sampler(self.reader.num_frames(path), rng)
+        wanted, rows = np.unique(clip_indices, return_inverse=True)
+        return self.reader.read(path, wanted), rows.reshape(clip_indices.shape)
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng(int(torch.randint(2**62, ())))
-        frames, pos = self._load(index)
-        clip_indices = self.sampler(len(frames), rng)  # (num_clips, clip_len)
+        frames, clip_indices, pos = self._sample(index, rng)
         views = [self.transform(frames[idx], rng)
                  for idx in clip_indices for _ in range(self.views_per_clip)]
-        return {'inputs': torch.stack(views),
-                'data_samples': torch.tensor(int(self._labels[pos]), dtype=torch.int64)}
+        sample = {'data_samples': torch.tensor(int(self._labels[pos]), dtype=torch.int64)}
+        if isinstance(views[0], tuple):  # a device-side augmentation: (clip, its parameters)
+            views, params = zip(*views)
+            sample['aug_params'] = torch.stack(params)
+        sample['inputs'] = torch.stack(views)
+        return sample
 
     def __repr__(self) -> str:
         return (f'VideoClipDataset({self.ann_file!r}, videos={len(self)}, '

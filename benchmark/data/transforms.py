@@ -201,7 +201,7 @@ def apply_clip_params(clip: torch.Tensor, params: ClipAugParams, out_size: int) 
     return apply_photometric(apply_geometry(clip, params, out_size), params)
 
 
-def _frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
+def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
     """uint8 (T, H, W, 3) numpy -> uint8 (T, 3, H, W) tensor (a view when possible)."""
     frames = np.ascontiguousarray(frames)
     if not frames.flags.writeable:  # e.g. a slice of the read-only cache memmap
@@ -255,7 +255,7 @@ class ClipAugment:
 
     def __call__(self, frames: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
         """Augment ``uint8`` frames (T, H, W, 3) into a ``uint8`` clip (3, T, S, S)."""
-        clip = _frames_to_tensor(frames)
+        clip = frames_to_tensor(frames)
         height, width = clip.shape[-2:]
         if self.consistent:
             out = self._augment(clip, self.sample_params(rng, height, width))
@@ -286,7 +286,7 @@ class CenterClip:
     def __call__(self, frames: np.ndarray, rng: np.random.Generator | None = None
                  ) -> torch.Tensor:
         """``uint8`` frames (T, H, W, 3) -> ``uint8`` clip (3, T, S, S); ``rng`` is ignored."""
-        clip = _frames_to_tensor(frames)
+        clip = frames_to_tensor(frames)
         height, width = clip.shape[-2:]
         side = max(1, int(round(min(height, width) * self.crop_fraction)))
         clip = F.resized_crop(clip, (height - side) // 2, (width - side) // 2, side, side,

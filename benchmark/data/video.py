@@ -22,6 +22,8 @@ import av
 import numpy as np
 from mmengine.logging import print_log
 
+from benchmark.data import short_side_cache as ssc
+from benchmark.data.decode import VideoDecodeError, decode_video, open_video_stream  # noqa: F401
 from benchmark.orphans import die_with_parent, sweep_stale_temps
 
 # Part of the cache key: bump it whenever decoding changes what ends up in the cache.
@@ -36,53 +38,6 @@ _COMPLETE_MARKER = 'COMPLETE'
 # before their total count is known (the header is written last). numpy accepts any header padded
 # with spaces; 4096 stays below numpy's 10000-byte safety limit on headers.
 _NPY_HEADER_BYTES = 4096
-
-
-class VideoDecodeError(RuntimeError):
-    """A video could not be decoded (missing, unreadable, corrupt or without frames)."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(
-            f'Cannot decode video {path!r}: {reason}. Check that the file exists and plays '
-            f'(e.g. `ffprobe {path}`); re-encode or remove it from the annotation file.')
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Default exception pickling would call __init__ with the message only; keep both fields
-        # so the error survives the trip back from a worker process.
-        return (VideoDecodeError, (self.path, self.reason))
-
-
-def decode_video(path: str) -> np.ndarray:
-    """Decode every frame of a video with PyAV.
-
-    Args:
-        path: Path of the video file.
-
-    Returns:
-        ``uint8`` array of shape (L, H, W, 3), RGB, in presentation order.
-
-    Raises:
-        VideoDecodeError: the file is missing, is not a decodable video, or has zero frames.
-    """
-    if not os.path.isfile(path):
-        raise VideoDecodeError(path, 'file not found')
-    try:
-        with av.open(path) as container:
-            if not container.streams.video:
-                raise VideoDecodeError(path, 'no video stream')
-            stream = container.streams.video[0]
-            # Frame-level threading speeds up decoding without changing the decoded frames.
-            stream.thread_type = 'AUTO'
-            frames = [frame.to_ndarray(format='rgb24') for frame in container.decode(stream)]
-    except VideoDecodeError:
-        raise
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise VideoDecodeError(path, f'corrupt or unsupported file ({exc})') from exc
-    if not frames:
-        raise VideoDecodeError(path, 'zero frames decoded')
-    return np.stack(frames)
 
 
 def _decode_for_cache(path: str) -> tuple[np.ndarray | None, str | None]:
@@ -140,6 +95,10 @@ class FrameStore:
     cheaply to DataLoader worker processes. Cached videos share H and W: a video of another size
 than the first is resized to it (with a warning naming it), never fatal.
 
+    With ``short_side``, the cache holds every video resized to that short side in a file of its
+    own (:mod:`benchmark.data.short_side_cache`): videos of any size fit, and the estimated disk
+    size is printed before building. The key then ends in ``-short<side>``.
+
     Videos that fail to decode while building the cache are recorded in :attr:`failed`
     (index -> reason) with a warning, never fatal.
 
@@ -148,20 +107,27 @@ than the first is resized to it (with a warning naming it), never fatal.
         cache_dir: Directory for the decode-once cache, or None to decode on demand.
         num_workers: Processes used to build the cache (<= 1 decodes in this process).
         progress: Print progress every ~10% of videos while building the cache.
+        short_side: Cache frames resized to this short side (one file per video), or None for
+            native-size frames of one shared size in one file.
     """
 
     def __init__(self, paths: list[str], cache_dir: str | None, num_workers: int = 2,
-                 progress: bool = True) -> None:
+                 progress: bool = True, short_side: int | None = None) -> None:
         self.paths = [str(p) for p in paths]
         self.cache_dir = cache_dir
+        self.short_side = short_side
         self.failed: dict[int, str] = {}
         self._frames: np.ndarray | None = None
         self._index: np.ndarray | None = None
         self.cache_path: str | None = None
         if cache_dir is not None:
-            self.cache_path = os.path.join(cache_dir, files_fingerprint(self.paths))
+            key = files_fingerprint(self.paths) + (f'-short{short_side}' if short_side else '')
+            self.cache_path = os.path.join(cache_dir, key)
             if not os.path.exists(os.path.join(self.cache_path, _COMPLETE_MARKER)):
-                self._build_cache(num_workers, progress)
+                if short_side:
+                    self._build_per_video(num_workers, progress)
+                else:
+                    self._build_cache(num_workers, progress)
             self._load_index()
             if self.failed:
                 _warn_failed(self.failed, self.paths)
@@ -194,6 +160,8 @@ than the first is resized to it (with a warning naming it), never fatal.
             except VideoDecodeError as exc:
                 self.failed[i] = exc.reason
                 raise
+        if self.short_side:
+            return np.load(ssc.video_file(self.cache_path, i), mmap_mode='r')
         if self._frames is None:
             self._frames = np.load(os.path.join(self.cache_path, _FRAMES_FILE), mmap_mode='r')
         offset, length = (int(v) for v in self._index[i])
@@ -273,6 +241,43 @@ than the first is resized to it (with a warning naming it), never fatal.
         self._write_atomic(_FAILED_FILE, lambda p: _dump_json(p, failed), tmp)
         self._write_atomic(_META_FILE, lambda p: _dump_json(
             p, {'decoder': DECODER_VERSION, 'paths': self.paths}), tmp)
+        self._write_atomic(_COMPLETE_MARKER, lambda p: _dump_json(p, {'videos': n}), tmp)
+
+    def _build_per_video(self, num_workers: int, progress: bool) -> None:
+        """The cache at ``short_side``: one file per video (benchmark/data/short_side_cache.py),
+        its estimated size printed first."""
+        estimate = ssc.estimate_bytes(self.paths, self.short_side)
+        print_log(f'FrameStore: caching {len(self.paths)} videos at short side '
+                  f'{self.short_side} px into {self.cache_path}: about {estimate / 1e9:.2f} GB '
+                  f'on disk (estimated from container metadata)', logger='current')
+        os.makedirs(os.path.join(self.cache_path, ssc.VIDEOS_DIR), exist_ok=True)
+        n = len(self.paths)
+        jobs = [(p, self.short_side, ssc.video_file(self.cache_path, i))
+                for i, p in enumerate(self.paths)]
+        index = np.zeros((n, 2), dtype=np.int64)
+        failed: dict[int, str] = {}
+        step = max(1, n // 10)
+        pool = mp.Pool(num_workers) if num_workers > 1 and n > 1 else None
+        try:
+            results = (pool.imap(ssc.decode_resized, jobs) if pool is not None
+                       else map(ssc.decode_resized, jobs))
+            for i, (length, reason) in enumerate(results):
+                if length is None:
+                    failed[i] = reason
+                else:
+                    index[i] = (0, length)
+                if progress and ((i + 1) % step == 0 or i + 1 == n):
+                    print_log(f'FrameStore: cached {i + 1}/{n} videos', logger='current')
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+        tmp = f'.tmp-{os.getpid()}'
+        self._write_atomic(_INDEX_FILE, lambda p: np.save(p, index), tmp)
+        self._write_atomic(_FAILED_FILE, lambda p: _dump_json(p, failed), tmp)
+        self._write_atomic(_META_FILE, lambda p: _dump_json(
+            p, {'decoder': DECODER_VERSION, 'short_side': self.short_side, 'paths': self.paths}),
+            tmp)
         self._write_atomic(_COMPLETE_MARKER, lambda p: _dump_json(p, {'videos': n}), tmp)
 
     def _write_atomic(self, name: str, write: Any, tmp: str) -> None:

@@ -1,0 +1,1 @@
+"""Throughput measurements: the data loader against the model step (results/throughput/)."""

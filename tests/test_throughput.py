@@ -1,0 +1,34 @@
+"""The loader benchmark's pieces (speed claims live in results/throughput/, not in tests)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmark.throughput import run
+from benchmark.throughput.loader import measure_loader
+from benchmark.throughput.videos import VideoSpec, write_video
+
+
+@pytest.mark.parametrize('sample,clips', [('cvrl', 2), ('tclr', 10), ('eval', 10)])
+def test_measure_loader_counts_clips_and_cpu(tmp_path: Path, sample: str, clips: int) -> None:
+    video = write_video(tmp_path / 'v.mp4', VideoSpec('v', 64, 48, 10, 7.0, 'libx264', 20))
+    result = measure_loader(video, sample, 'seek', workers=0, min_seconds=0.0, min_samples=2)
+    assert result.samples == 2 and result.clips_per_s > 0 and result.cpu_s_per_clip > 0
+    row = result.row()
+    assert set(row) >= {'decoder', 'video', 'sample', 'workers', 'clips_per_s', 'cpu_s_per_clip'}
+    assert (row['decoder'], row['video'], row['workers']) == ('seek', 'v', 0)
+    assert result.clips == clips * result.samples  # every view of every clip counts
+
+
+def test_speedup_and_report() -> None:
+    rows = [dict(decoder=d, video='k', sample='cvrl', workers=1, clips_per_s=r,
+                 cpu_s_per_clip=c) for d, r, c in (('whole', 2.0, 0.2), ('seek', 7.0, 0.06))]
+    assert run.speedup(rows, 'k', 'cvrl', 1) == pytest.approx(3.5)
+    assert run.speedup(rows, 'k', 'cvrl', 2) is None
+    md = run.render({'command': 'c', 'provenance': {'device': 'cpu'}, 'wall_s': 1.0,
+                     'rows': rows, 'speedups': {('k', 'cvrl', 1): 3.5}, 'model': None,
+                     'device_augment': {'device': 'cpu', 's_per_clip': 0.01, 'clips': 4},
+                     'synthmotion': [{'log': 'data wait 1.0 % of step time'}]})
+    assert '| seek | k | cvrl | 1 | 7.0 | 60.00 |' in md and '3.50x clips/s' in md
+    assert 'data wait 1.0 % of step time' in md
