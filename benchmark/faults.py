@@ -5,11 +5,12 @@ that the interrupted run ends exactly where an uninterrupted one does.
 
 1. An uninterrupted reference run (its own data, work dir and results) gives the duration T.
 2. A second run, from nothing (data generation included), is killed ``--kills`` times with
-   ``kill -9`` (alternately the whole process group and the main process alone, which must take
-   its worker pools with it), each time after a random delay (start-up time plus a uniform share
-   of T), and started again after each kill; then it runs to the end. Kill points therefore fall
-   in every phase: data generation, frame caching, pretraining (checkpoints), feature
-   extraction, evaluation and record writing.
+   ``kill -9`` and started again after each kill; then it runs to the end. The kills take turns
+   (:data:`MODES`): the whole process group after a random delay (start-up time plus a uniform
+   share of T); the main process alone after such a delay (its worker pools must die with it);
+   the process group within 0.3 s after a resumable checkpoint appeared. Kill points therefore
+   fall in every phase: data generation, frame caching, pretraining (right after checkpoints),
+   feature extraction, evaluation and record writing.
 3. Checks: every rerun is accepted (exit code 0 at the end, no refusal), every record of the
    reference exists and is equal (metrics, per-video hits, counts, config hash, steps; not wall
    times or provenance), no temporary file, lock file or resumable checkpoint is left, and no
@@ -34,6 +35,10 @@ from pathlib import Path
 #: Record fields that must match between the interrupted and the uninterrupted run.
 COMPARED = ('config_hash', 'metrics', 'per_video', 'protocol_version')
 EVALUATION_COUNTS = ('num_train', 'num_test', 'num_failed')
+#: How each kill is done, in turn: kill -9 of the process group after a random delay, of the
+#: main process alone (its pool workers must follow it), of the group right after a resumable
+#: checkpoint was written (the moment the audit found resume failing).
+MODES = ('group', 'main', 'checkpoint')
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,6 +72,21 @@ def _survivors(root: Path) -> list[int]:
         if cwd.startswith(str(root)) and state != 'Z' and int(proc.name) != os.getpid():
             found.append(int(proc.name))
     return found
+
+
+def _wait_for_checkpoint(proc: subprocess.Popen, work: Path, since: float,
+                         deadline: float) -> None:
+    """Return once ``proc`` has written a resumable checkpoint (``iter_*.pth``) after
+    ``since``, once it has ended, or after ``deadline`` seconds."""
+    end = time.time() + deadline
+    while time.time() < end and proc.poll() is None:
+        for path in work.glob('pretrain/*/seed*/iter_*.pth'):
+            try:
+                if path.stat().st_mtime >= since:
+                    return
+            except FileNotFoundError:
+                continue
+        time.sleep(0.05)
 
 
 def _records(results: Path) -> dict[str, dict]:
@@ -107,24 +127,29 @@ def run_faults(suite: str, directory: Path, kills: int, seed: int, methods: str 
     failures, done = [], False
     share = max(1.0, 2 * (duration - startup_s) / max(1, kills))
     for k in range(kills):
+        mode = MODES[k % len(MODES)]
         delay = startup_s + rng.uniform(0, share)
-        whole_group = k % 2 == 0
         proc = _start(cmd, trial)
+        began = time.time()
+        if mode == 'checkpoint':  # right after a resumable checkpoint appears (or at delay*3)
+            _wait_for_checkpoint(proc, trial / 'work', began, deadline=3 * delay)
+            time.sleep(rng.uniform(0, 0.3))
         try:
-            proc.wait(timeout=delay)
+            proc.wait(timeout=max(0.0, delay - (time.time() - began))
+                      if mode != 'checkpoint' else 0.001)
             done = proc.returncode == 0
             if proc.returncode != 0:
                 failures.append(f'run {k + 1} exited {proc.returncode} before its kill: {log}')
             print(f'faults: kill {k + 1}/{kills} came after the run had ended', flush=True)
             break
         except subprocess.TimeoutExpired:
-            if whole_group:
-                os.killpg(proc.pid, signal.SIGKILL)
-            else:
+            if mode == 'main':
                 os.kill(proc.pid, signal.SIGKILL)
+            else:
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        print(f'faults: kill {k + 1}/{kills} at {delay:.1f} s '
-              f'({"process group" if whole_group else "main process only"})', flush=True)
+        print(f'faults: kill {k + 1}/{kills} after {time.time() - began:.1f} s ({mode})',
+              flush=True)
         time.sleep(0.5)
     if not done:
         code = _start(cmd, trial).wait()

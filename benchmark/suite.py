@@ -90,7 +90,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         return []
 
     model_cls = pt.MODELS.get(cfg.model.type)
-    stats = checkpoints.finished_stats(weights, stats_path) if get_rank() == 0 else None
+    if get_rank() == 0:  # weights without readable stats: an unfinished run, trained again
+        checkpoints.finished_stats(weights, stats_path)
     barrier()
     if weights.is_file():
         model = pt.load_weights(pt.build_model(cfg), weights)

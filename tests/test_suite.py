@@ -355,3 +355,23 @@ def test_failed_videos_are_counted_in_every_record_and_the_leaderboard(tiny_data
     assert all(row['num_failed'] >= 2 for row in board['rows'])
     assert max(row['num_failed'] for row in board['rows']) == 3
     assert 'failed videos' in (tmp_path / 'results/leaderboard.md').read_text()
+
+
+def test_weights_without_stats_do_not_block_a_rerun(first_run, tiny_data, tmp_path):
+    """A kill between final_weights.pth and pretrain_stats.json (or a damaged stats file): the
+    rerun trains that run again and ends with the same records."""
+    base, _ = first_run
+    shutil.copytree(base / 'work', tmp_path / 'work')
+    shutil.copytree(base / 'results', tmp_path / 'results')
+    (stats,) = (tmp_path / 'work' / 'pretrain').glob('CVRL-*/seed0/pretrain_stats.json')
+    stats.write_text('{"iters": ')
+    for record in (tmp_path / 'results/runs/CVRL/seed0').glob('*.json'):
+        record.unlink()  # records are pending, so the run's weights and stats are needed
+    board, failures = run_suite(Suite.load(TINY, data_root=str(tiny_data)),
+                                out=tmp_path / 'results', work_root=tmp_path / 'work',
+                                methods=['CVRL'])
+    assert failures == []
+    assert read_json(stats)['iters'] > 0
+    for record in (base / 'results/runs/CVRL/seed0').glob('*.json'):
+        again = read_json(tmp_path / 'results/runs/CVRL/seed0' / record.name)
+        assert again['metrics'] == read_json(record)['metrics']
