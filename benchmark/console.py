@@ -8,7 +8,6 @@ mmengine's own logs (environment, full config, loss lines) go to each run's work
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -35,7 +34,7 @@ def quiet_console(logger: logging.Logger) -> None:
     """Unless verbose, let ``logger``'s console handler through only errors; its file handler
     (the run's log in its work dir) keeps everything."""
     for handler in logger.handlers:
-        if type(handler) is logging.StreamHandler and handler.stream in (sys.stdout, sys.stderr):
+        if type(handler) is logging.StreamHandler:  # not its FileHandler (a subclass)
             handler.setLevel(logging.DEBUG if _state['verbose'] else logging.ERROR)
 
 
