@@ -44,8 +44,11 @@ def test_videos_of_any_size_cached_at_one_short_side(mixed_sizes, tmp_path, monk
     with pytest.warns(RuntimeWarning):
         again = FrameStore(mixed_sizes, cache, num_workers=2, short_side=16)
     np.testing.assert_array_equal(again.get(1), expected[1])
-    with pytest.raises(ValueError, match='one size'):
-        FrameStore(mixed_sizes[:2], cache, num_workers=1, progress=False)
+    # The native-size cache keeps one size: the odd video is resized to the first one's, and
+    # the warning names it (the short-side cache keeps each video's aspect ratio instead).
+    with pytest.warns(RuntimeWarning, match=r'resized.*vid000\.mp4 \(48x64\)'):
+        native = FrameStore(mixed_sizes[:2], cache, num_workers=1, progress=False)
+    assert native.get(0).shape[1:] == native.get(1).shape[1:] == (32, 40, 3)
 
 
 def test_dataset_reads_the_short_side_cache(mixed_sizes, tmp_path) -> None:
