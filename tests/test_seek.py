@@ -126,3 +126,15 @@ def test_torchcodec_identical_to_whole_video(video: str) -> None:
     indices = np.array([0, 11, 30, 47])
     np.testing.assert_array_equal(FrameReader('torchcodec').read(video, indices),
                                   decode_video(video)[indices])
+
+
+def test_optional_decoders_missing_give_one_line(monkeypatch):
+    """An optional decoder that is not installed is refused by name, with the fix."""
+    from benchmark.data import decoders
+    monkeypatch.setattr(decoders, 'decord_available', lambda: False)
+    monkeypatch.setattr(decoders, 'torchcodec_available', lambda: False)
+    with pytest.raises(ValueError, match=r"'decord' is not installed \(pip install decord\)"):
+        decoders.resolve_decoder('decord')
+    with pytest.raises(ValueError, match=r"'torchcodec' does not load"):
+        decoders.resolve_decoder('torchcodec')
+    assert decoders.resolve_decoder('auto') == 'seek'

@@ -38,6 +38,16 @@ def torchcodec_available() -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=None)
+def decord_available() -> bool:
+    """True when decord (an optional pip package) imports."""
+    try:
+        import decord  # noqa: F401
+    except Exception:  # ImportError, or its bundled FFmpeg failing to load
+        return False
+    return True
+
+
 def resolve_decoder(name: str) -> str:
     """The concrete decoder of ``name`` (``'auto'`` -> what is installed)."""
     if name not in DECODERS:
@@ -47,6 +57,9 @@ def resolve_decoder(name: str) -> str:
     if name == 'torchcodec' and not torchcodec_available():
         raise ValueError("decoder 'torchcodec' does not load (pip install torchcodec, and FFmpeg "
                          "4-7 libraries on the system); use decoder='seek'")
+    if name == 'decord' and not decord_available():
+        raise ValueError("decoder 'decord' is not installed (pip install decord); use "
+                         "decoder='seek'")
     return name
 
 

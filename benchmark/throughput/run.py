@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmark.data.decoders import torchcodec_available
+from benchmark.data.decoders import decord_available, torchcodec_available
 from benchmark.io import atomic_write_json, atomic_write_text
 from benchmark.provenance import provenance
 from benchmark.throughput.loader import SAMPLES, measure_loader
@@ -51,13 +51,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument('--videos-only', default=None,
                    help=f'comma-separated test videos (default: all of {", ".join(SPECS)})')
     p.add_argument('--decoders', default=None,
-                   help='comma-separated decoders (default: whole,seek,decord[,torchcodec])')
+                   help='comma-separated decoders (default: whole,seek, plus decord and '
+                        'torchcodec when installed)')
     return p.parse_args(argv)
 
 
 def loader_rows(args: argparse.Namespace, log) -> list[dict[str, Any]]:
     decoders = (args.decoders.split(',') if args.decoders else
-                ['whole', 'seek', 'decord'] + (['torchcodec'] if torchcodec_available() else []))
+                ['whole', 'seek'] + (['decord'] if decord_available() else [])
+                + (['torchcodec'] if torchcodec_available() else []))
     rows = []
     names = args.videos_only.split(',') if args.videos_only else list(SPECS)
     for spec in (SPECS[name] for name in names):
