@@ -24,7 +24,7 @@ def eval_dataset(suite: Suite, split: str):
     view = suite.evaluation['view']
     return build(DATASETS, dict(
         type='VideoClipDataset', ann_file=ann_path(suite, split),
-        data_root=suite_data.split_root(suite.data, split), cache_dir=suite.data['cache_dir'],
+        data_root=suite_data.split_root(suite.data, split), **suite_data.cache_kwargs(suite.data),
         sampler=dict(type='UniformClipSampler', clip_len=view['clip_len'],
                      stride=view['stride'], num_clips=view['num_clips']),
         transform=dict(type='CenterClip', out_size=view['out_size'])))
@@ -35,14 +35,17 @@ def feature_key(model: torch.nn.Module, model_cfg: dict, suite: Suite, split: st
     method's model config (the same weights in another architecture give other features), the
     split's file list, data root and videos (path, size, mtime: a regenerated data set under
     the same names is another key), and the evaluation view. Extraction batch size and workers
-    are not part of it (they do not change the features)."""
+    are not part of it (they do not change the features); the frame cache's short side is
+    (frames resized to it give other features)."""
     ann = ann_path(suite, split)
     root = Path(suite_data.split_root(suite.data, split))
     videos = [str(root / path) for path, _ in read_annotations(ann, with_label=False)]
-    return stable_hash(dict(
-        weights=weights_digest(pt.unwrap(model)), model=model_cfg, view=suite.evaluation['view'],
-        files=Path(ann).read_text(), data_root=str(root.resolve()),
-        videos=files_fingerprint(videos)), length=24)
+    key = dict(weights=weights_digest(pt.unwrap(model)), model=model_cfg,
+               view=suite.evaluation['view'], files=Path(ann).read_text(),
+               data_root=str(root.resolve()), videos=files_fingerprint(videos))
+    if suite.data.get('cache_short_side') is not None:  # absent: the keys of before stay valid
+        key['cache_short_side'] = int(suite.data['cache_short_side'])
+    return stable_hash(key, length=24)
 
 
 def split_features(model: torch.nn.Module, model_cfg: dict, suite: Suite, split: str,

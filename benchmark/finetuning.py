@@ -22,6 +22,7 @@ from mmengine.dist import get_rank, get_world_size
 from mmengine.model import BaseModel
 
 from benchmark import pretrain as pt
+from benchmark.data import suite_data
 from benchmark.data.dataset import read_annotations
 from benchmark.io import write_hashed_text
 from benchmark.precision import effective_dtype
@@ -156,7 +157,7 @@ def finetune_runner_cfg(context: Any, ann_file: str | Path, num_classes: int, *,
             sampler=dict(type='InfiniteSampler', shuffle=True, seed=seed),
             collate_fn=dict(type='default_collate'),
             dataset=dict(type='VideoClipDataset', ann_file=str(ann_file),
-                         data_root=context.data_root, cache_dir=context.cache_dir,
+                         data_root=context.data_root, **cache_kwargs(context),
                          sampler=dict(type='RandomClipSampler', clip_len=view['clip_len'],
                                       stride=view['stride'], num_clips=1),
                          transform=dict(type='ClipAugment', out_size=view['out_size'],
@@ -191,7 +192,7 @@ def predict_test_split(model: torch.nn.Module, context: Any,
     model's mode is restored."""
     dataset = build(DATASETS, dict(
         type='VideoClipDataset', ann_file=context.ann_files['test'], data_root=context.data_root,
-        cache_dir=context.cache_dir,
+        **cache_kwargs(context),
         sampler=dict(type='UniformClipSampler', clip_len=context.view['clip_len'],
                      stride=context.view['stride'], num_clips=context.view['num_clips']),
         transform=dict(type='CenterClip', out_size=context.view['out_size'])))
@@ -221,7 +222,15 @@ def failed_videos(ann_file: str | Path, context: Any) -> int:
     from benchmark.data.video import FrameStore
     paths = [str(Path(context.data_root) / path)
              for path, _ in read_annotations(str(ann_file), with_label=False)]
-    return len(FrameStore(paths, context.cache_dir, progress=False).failed)
+    return len(FrameStore(paths, context.cache_dir, progress=False,
+                          short_side=cache_kwargs(context).get('cache_short_side')).failed)
+
+
+def cache_kwargs(context: Any) -> dict[str, Any]:
+    """The dataset arguments of the context's frame cache (directory and short side)."""
+    return suite_data.cache_kwargs({'cache_dir': context.cache_dir,
+                                    'cache_short_side': getattr(context, 'cache_short_side',
+                                                                None)})
 
 
 def is_main_process() -> bool:

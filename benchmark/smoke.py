@@ -62,7 +62,10 @@ def _standin_data(data: dict, base: Path) -> dict:
     out = point(data)
     if data.get('pretrain_data'):
         out['pretrain_data'] = point(data['pretrain_data'])
-    out['cache_dir'] = str(base / 'frame_cache')
+    # The suite's frame-cache choice (none: decode per sample; or a short-side cache).
+    out['cache_dir'] = str(base / 'frame_cache') if data.get('cache_dir') else None
+    if data.get('cache_short_side') is not None:
+        out['cache_short_side'] = data['cache_short_side']
     return suite_data.declare(out, where='smoke stand-in')
 
 

@@ -64,7 +64,7 @@ def model_context(suite: Suite, cfg: Config, work: Path, out: Path,
     ``out/subsets``, shared by the suite's methods)."""
     return ModelContext(
         method_cfg=cfg, weights=work / 'final_weights.pth', data_root=suite.data['root'],
-        cache_dir=suite.data['cache_dir'],
+        cache_dir=suite.data['cache_dir'], cache_short_side=suite.data.get('cache_short_side'),
         ann_files={split: ann_path(suite, split) for split in suite.data['splits']},
         view=suite.evaluation['view'], work_dir=work, subset_dir=Path(out) / 'subsets',
         batch_size=suite.evaluation.get('batch_size', 32),
@@ -200,7 +200,8 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
     with contextlib.ExitStack() as held:
         if get_rank() == 0:
             held.enter_context(lock.hold(out, purpose='writes results'))
-            orphans.sweep_stale_temps(out, Path(work_root), Path(suite.data['cache_dir']))
+            cache = [Path(suite.data['cache_dir'])] if suite.data['cache_dir'] else []
+            orphans.sweep_stale_temps(out, Path(work_root), *cache)
         return _run_suite(suite, out, work_root, methods, seeds, launcher, use_cache)
 
 

@@ -58,7 +58,13 @@ class Suite:
         data = cfg.data.to_dict()
         if data_root is not None:
             data['root'] = data_root
-        data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
+        # The decode-once frame cache: native-size frames for SynthMotion and plain lists; for
+        # a real data set (a reader type) only at a chosen short side (``cache_short_side``),
+        # else no cache and every sample decodes just its frames (a native-size cache of
+        # UCF101 would be about half a terabyte).
+        if not suite_data.is_reader_data(data) or data.get('cache_short_side') is not None:
+            data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
+        data.setdefault('cache_dir', None)
         data = suite_data.declare(data, where=str(path))  # UCF101 / HMDB51 / Kinetics readers
         methods = [method_entry(m, path) for m in cfg.methods]
         pretrain = cfg.pretrain.to_dict()
@@ -143,7 +149,8 @@ def load_method_config(entry: str | dict, suite: Suite) -> Config:
         cfg.merge_from_dict({
             'train_dataloader.dataset.data_root': suite_data.split_root(suite.data, 'pretrain'),
             'train_dataloader.dataset.ann_file': ann_path(suite, 'pretrain'),
-            'train_dataloader.dataset.cache_dir': suite.data['cache_dir']})
+            **{f'train_dataloader.dataset.{key}': value
+               for key, value in suite_data.cache_kwargs(suite.data).items()}})
     cfg.method_name = entry['name'] or cfg.get('method_name', cfg.model.type)
     return cfg
 

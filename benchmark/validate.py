@@ -26,6 +26,8 @@ DATA_TYPES = ('synthmotion', *suite_data.DEFAULT_SPLITS)
 SAFE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
 #: evaluation.view keys that count something: at least 1.
 VIEW_COUNTS = ('clip_len', 'stride', 'num_clips', 'out_size')
+#: Smallest short side of a frame cache (SynthMotion's frames are 32 px).
+MIN_CACHE_SHORT_SIDE = 16
 
 
 def load_suite(path: str | os.PathLike, data_root: str | None = None,
@@ -117,6 +119,14 @@ def check_suite(suite) -> None:
         if scale not in SCALES:
             raise ConfigError(f'{where}: unknown SynthMotion scale {scale!r}; known: '
                               f'{", ".join(sorted(SCALES))}')
+    side = suite.data.get('cache_short_side')
+    if side is not None and not (_positive_int(side) and side >= MIN_CACHE_SHORT_SIDE):
+        raise ConfigError(f'{where}: data.cache_short_side={side!r} must be an integer >= '
+                          f'{MIN_CACHE_SHORT_SIDE} (pixels of the cached frames\' short side, at '
+                          'least the training and evaluation crops), or None for native-size frames')
+    if side is not None and suite.data.get('cache_dir') is None:
+        raise ConfigError(f'{where}: data.cache_short_side={side} needs a frame cache, but '
+                          'data.cache_dir is None: remove cache_short_side or set cache_dir')
     evaluation = suite.evaluation
     view = evaluation.get('view') or {}
     for key in VIEW_COUNTS:

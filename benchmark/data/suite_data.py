@@ -42,7 +42,8 @@ DEFAULT_SPLITS = {
 for _version in (400, 600, 700):
     DEFAULT_SPLITS[f'kinetics{_version}'] = DEFAULT_SPLITS['kinetics']
 #: Keys of a data dict that belong to the harness, not to the reader.
-HARNESS_KEYS = ('type', 'root', 'splits', 'lists_dir', 'version', 'cache_dir', 'pretrain_data',
+HARNESS_KEYS = ('type', 'root', 'splits', 'lists_dir', 'version', 'cache_dir',
+               'cache_short_side', 'pretrain_data',
                 'pretrain_root', 'lists', 'source_root')
 SUITE_SPLITS = ('pretrain', 'train', 'test')
 
@@ -174,3 +175,14 @@ def split_root(data: dict, split: str) -> str:
     if split == 'pretrain' and data.get('pretrain_root'):
         return data['pretrain_root']
     return data['root']
+
+
+def cache_kwargs(data: dict) -> dict[str, Any]:
+    """``VideoClipDataset`` arguments of the suite's frame cache: ``cache_dir`` (None: no cache,
+    every sample decodes just its frames) and, when the suite sets ``cache_short_side``, that
+    short side (one file per video at that size: real data sets of any resolution fit). The key
+    is left out when unset, so the hashes of suites without it do not change."""
+    kwargs = {'cache_dir': data.get('cache_dir')}
+    if data.get('cache_short_side') is not None:
+        kwargs['cache_short_side'] = int(data['cache_short_side'])
+    return kwargs

@@ -68,7 +68,8 @@ class ModelContext:
 
     method_cfg: the method's mmengine config as the suite runs it (``model=dict(type=...)``).
     weights: file holding the method's state dict (``benchmark.pretrain.save_weights``).
-    data_root / cache_dir: where the videos and their decode-once frame cache live.
+    data_root / cache_dir: where the videos and their decode-once frame cache live (None: no
+        cache); cache_short_side: the cache's short side (None: native-size frames).
     ann_files: split name -> annotation file (at least ``train`` and ``test``).
     view: the suite's evaluation view (clip_len, stride, num_clips, out_size) for test videos.
     work_dir: scratch space of this (method, seed); a protocol makes its own sub-folder.
@@ -90,6 +91,7 @@ class ModelContext:
     num_workers: int = 0
     launcher: str = 'none'
     extra: dict[str, Any] = field(default_factory=dict)
+    cache_short_side: int | None = None
 
 
 class ModelProtocol(Protocol):

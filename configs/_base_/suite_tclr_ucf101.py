@@ -1,6 +1,9 @@
 # TCLR's paper setting (Dave et al., CVIU 2022; docs/reference.md): R3D-18 pretrained on
 # UCF101 split-1 train, evaluated by linear probe, fine-tuning and nearest-neighbour retrieval.
 # The leaves say on which data set (UCF101 split 1, or HMDB51 split 1 with UCF101 pretraining).
+# No frame cache by default: every sample seeks to and decodes just its frames. To decode each
+# video once instead, add cache_short_side=128 (frames stored at a 128-px short side, one file
+# per video; the estimated disk size, ~160 GB for UCF101, is printed before building).
 data = dict(type='ucf101', root='data/ucf101', split=1)
 methods = ['configs/paper/methods/tclr_r3d18_16x4_ucf101.py']
 seeds = [0]  # the paper reports one run
