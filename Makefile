@@ -21,12 +21,13 @@ bench: data
 	$(BIN)/vssl-bench run $(SUITE)
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m 'not slow'
 
 # CI accuracy regression (results/reference/README.md). `make ci`: the CI suite (every method and
 # protocol) with seed 0 into a fresh results folder and work dir, `vssl-bench check` against its
 # reference; the ci_regression suite (Supervised trained long enough to leave chance) and the
-# slow test that it passes its check while a broken Supervised (shuffled labels) fails it; a
+# slow test that it passes its check while a broken Supervised (shuffled labels) fails it, and
+# the slow kill-and-resume tests of the other methods (tests/test_resume.py); a
 # smoke run of every suite config (configs/suites and configs/paper) end to end; a short fault
 # injection run (3 kills, see `make faults`).
 CI_SUITE := configs/suites/ci.py
@@ -46,7 +47,7 @@ ci: setup
 	$(BIN)/vssl-bench run $(CI_SUITE) --seeds 0 --out $(CI_OUT)/ci --work-dir $(CI_WORK)
 	$(BIN)/vssl-bench check $(CI_OUT)/ci --reference $(CI_REFERENCE)
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds 0 --out $(CI_OUT)/ci_regression --work-dir $(CI_WORK)
-	VSSL_CI_RESULTS=$(CI_OUT)/ci_regression $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py
+	VSSL_CI_RESULTS=$(CI_OUT)/ci_regression $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py tests/test_resume.py
 	VSSL_SMOKE_ALL=1 $(BIN)/python -m pytest -q tests/test_smoke.py -k every_suite
 	$(BIN)/python -m benchmark.faults $(FAULTS_SUITE) --kills 3 --methods VCOP,RandomInit --dir $(CI_WORK)/faults
 
