@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from benchmark import console
+from benchmark import console, lock
 from benchmark import pretrain as pt
 from benchmark.interop import default_model, exported_model, file_digest, read_backbone
 from benchmark.io import atomic_write_json, read_json
@@ -68,10 +68,18 @@ def eval_checkpoint(suite: Suite, checkpoint: str | Path, fmt: str = 'vssl',
                     use_cache: bool = True) -> tuple[dict, list[str]]:
     """Evaluate ``checkpoint`` with the suite's protocols for each seed; its records go to the
     suite's results (``out``) and the leaderboard is rebuilt with its row added. Returns the
-    leaderboard and the failures ('name seed N: error')."""
-    checkpoint = Path(checkpoint)
-    name = name or checkpoint.stem
+    leaderboard and the failures ('name seed N: error'). Holds the results folder's lock like
+    ``vssl-bench run`` (a concurrent run or eval into the same folder is refused)."""
     out = Path(out) if out is not None else Path('results') / suite.name
+    with lock.hold(out, purpose='writes results'):
+        return _eval_checkpoint(suite, Path(checkpoint), fmt, name, out, work_root, seeds,
+                                method_cfg_options, use_cache)
+
+
+def _eval_checkpoint(suite: Suite, checkpoint: Path, fmt: str, name: str | None, out: Path,
+                     work_root: Path, seeds: list[int] | None, method_cfg_options: dict | None,
+                     use_cache: bool) -> tuple[dict, list[str]]:
+    name = name or checkpoint.stem
     suite = prepare_data(suite)
     cfg = checkpoint_config(suite, checkpoint, fmt, name, method_cfg_options)
     model = load_checkpoint_model(cfg, checkpoint, fmt)

@@ -179,3 +179,17 @@ def test_concurrent_generation_into_one_folder(tmp_path):
     results = [(p.wait(), p.stderr.read()) for p in procs]
     assert [code for code, _ in results] == [0, 0], results
     assert (tmp_path / 'synth' / 'meta.json').is_file()
+
+
+def test_eval_into_a_locked_results_folder_is_refused_before_any_work(tmp_path, capsys):
+    """`vssl-bench eval` writes a row into a suite's results: it takes the same lock as run."""
+    out, data = tmp_path / 'results', tmp_path / 'data'
+    checkpoint = tmp_path / 'weights.pth'
+    checkpoint.write_bytes(b'not read: the lock is taken first')
+    with lock.hold(out):
+        code = main(['eval', str(checkpoint), '--suite', str(TINY), '--out', str(out),
+                     '--data-root', str(data), '--work-dir', str(tmp_path / 'work')])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and f'PID {os.getpid()}' in err[0] and str(out) in err[0]
+    assert not data.exists()  # refused before generating data
