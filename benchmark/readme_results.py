@@ -40,15 +40,15 @@ def render(board: dict[str, Any], results_path: str) -> str:
     """Markdown of one suite's headline table and verdicts (see module doc)."""
     rows = {(r['method'], r['protocol'], r['metric']): r for r in board['rows']}
     methods = list(dict.fromkeys(r['method'] for r in board['rows']))
-    seeds = sorted({s for r in board['rows'] for s in r.get('seeds', [])})
-    lines = ['| method | TFLOPs | ' + ' | '.join(t for _, _, t in HEADLINE) + ' |',
-             '|---' * (len(HEADLINE) + 2) + '|']
+    lines = ['| method | seeds | TFLOPs | ' + ' | '.join(t for _, _, t in HEADLINE) + ' |',
+             '|---' * (len(HEADLINE) + 3) + '|']
     for method in methods:
         first = next(r for r in board['rows'] if r['method'] == method)
         tflops = (first.get('compute') or {}).get('train_tflops')
-        lines.append(f'| {method} | {"-" if not tflops else f"{tflops:.1f}"} | ' + ' | '.join(
-            _cell(rows.get((method, p, m))) for p, m, _ in HEADLINE) + ' |')
-    lines += ['', f'Percent; mean over seeds ({", ".join(map(str, seeds))}) [95 % interval]; †: not '
+        lines.append(f'| {method} | {",".join(map(str, first.get("seeds", [])))} | '
+                     f'{"-" if not tflops else f"{tflops:.1f}"} | ' + ' | '.join(
+                         _cell(rows.get((method, p, m))) for p, m, _ in HEADLINE) + ' |')
+    lines += ['', f'Percent; mean over each method\'s seeds [95 % interval]; †: not '
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
               f'column (from `{results_path}`).', '']
     for method in methods:

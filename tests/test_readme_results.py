@@ -6,20 +6,23 @@ from benchmark.readme_results import main, render, rewrite
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _row(method, protocol, metric, mean, lo, hi, sig):
+def _row(method, protocol, metric, mean, lo, hi, sig, seeds=(0,)):
     return dict(method=method, protocol=protocol, metric=metric, mean=mean, ci_low=lo,
-                ci_high=hi, sig_vs_random_init=sig, seeds=[0], compute=dict(train_tflops=30.0))
+                ci_high=hi, sig_vs_random_init=sig, seeds=list(seeds),
+                compute=dict(train_tflops=30.0))
 
 
 def test_verdicts_name_only_significant_differences():
     board = dict(rows=[
         _row('RandomInit', 'linear', 'top1', 30.0, 25.0, 35.0, None),
         _row('RandomInit', 'retrieval', 'R@1', 35.0, 30.0, 40.0, None),
-        _row('CVRL', 'linear', 'top1', 50.0, 45.0, 55.0, True),
-        _row('CVRL', 'retrieval', 'R@1', 37.0, 32.0, 42.0, False),
+        _row('CVRL', 'linear', 'top1', 50.0, 45.0, 55.0, True, seeds=(0, 1, 2)),
+        _row('CVRL', 'retrieval', 'R@1', 37.0, 32.0, 42.0, False, seeds=(0, 1, 2)),
         _row('Bad', 'linear', 'top1', 10.0, 7.0, 13.0, True)])
     text = render(board, 'results/x/leaderboard.json')
-    assert '| CVRL | 30.0 | 50.0 [45.0, 55.0] | - | 37.0 [32.0, 42.0] † | - | - |' in text
+    # each method's own seeds (a suite filled seed by seed has rows with fewer)
+    assert '| CVRL | 0,1,2 | 30.0 | 50.0 [45.0, 55.0] | - | 37.0 [32.0, 42.0] † | - | - |' in text
+    assert '| Bad | 0 | 30.0 | 10.0 [7.0, 13.0] |' in text
     assert ('- **CVRL**: significantly above RandomInit on linear top-1 +20.0; not '
             'distinguishable from it on R@1.') in text
     assert '- **Bad**: significantly below it on linear top-1 -20.0.' in text
@@ -34,7 +37,7 @@ def test_rewrite_replaces_only_the_blocks(tmp_path):
     readme = 'intro 1.0\n<!-- results:s -->\nstale 99.9\n<!-- /results -->\nend\n'
     fresh = rewrite(readme, tmp_path)
     assert fresh.startswith('intro 1.0\n<!-- results:s -->\n| method |')
-    assert 'stale' not in fresh and '| RandomInit | - | 20.0 | - |' in fresh
+    assert 'stale' not in fresh and '| RandomInit | 0 | - | 20.0 | - |' in fresh
     assert fresh.endswith('<!-- /results -->\nend\n')
 
 
