@@ -138,3 +138,22 @@ def test_optional_decoders_missing_give_one_line(monkeypatch):
     with pytest.raises(ValueError, match=r"'torchcodec' does not load"):
         decoders.resolve_decoder('torchcodec')
     assert decoders.resolve_decoder('auto') == 'seek'
+
+
+def test_whole_reader_decodes_a_video_once_for_count_and_read(video: str, tmp_path,
+                                                              monkeypatch) -> None:
+    """'whole' keeps the frames that num_frames decoded for the read that follows; a read of
+    another video decodes that one."""
+    other = str(write_video(tmp_path / 'other.avi', SPECS[1]))
+    calls = []
+    real = decoders.decode_video
+    monkeypatch.setattr(decoders, 'decode_video', lambda path: calls.append(path) or real(path))
+    reader = FrameReader('whole')
+    indices = np.array([0, 5, 47])
+    assert reader.num_frames(video) == 48
+    np.testing.assert_array_equal(reader.read(video, indices), real(video)[indices])
+    assert calls == [video]
+    np.testing.assert_array_equal(reader.read(other, indices), real(other)[indices])
+    assert calls == [video, other]
+    reader.read(video, indices)  # the kept frames were handed out once: decoded again
+    assert calls == [video, other, video]

@@ -69,25 +69,29 @@ class FrameReader:
     Args:
         decoder: One of :data:`DECODERS`.
         max_indices: Videos whose packet index is kept (LRU), so that ``num_frames`` followed by
-            ``read`` probes a video once.
+            ``read`` probes a video once. With 'whole', the frames of the last video that
+            ``num_frames`` decoded are kept for the ``read`` that follows (one decode, not two).
     """
 
     def __init__(self, decoder: str = 'auto', max_indices: int = 4096) -> None:
         self.decoder = resolve_decoder(decoder)
         self.max_indices = max_indices
         self._indices: OrderedDict[str, Any] = OrderedDict()
+        self._whole: tuple[str, np.ndarray] | None = None  # 'whole': (path, frames) of the last
 
     def num_frames(self, path: str) -> int:
         """Frame count of ``path`` (VideoDecodeError when it cannot be read)."""
         if self.decoder == 'whole':
-            return len(decode_video(path))
+            self._whole = (path, decode_video(path))
+            return len(self._whole[1])
         return self._meta(path)[0]
 
     def read(self, path: str, indices: np.ndarray) -> np.ndarray:
         """uint8 (len(indices), H, W, 3) RGB frames ``indices`` of ``path``."""
         indices = np.asarray(indices, dtype=np.int64)
         if self.decoder == 'whole':
-            frames = decode_video(path)
+            kept, self._whole = self._whole, None
+            frames = kept[1] if kept is not None and kept[0] == path else decode_video(path)
             if len(indices) and indices.max() >= len(frames):
                 raise VideoDecodeError(path, f'frame {indices.max()} of {len(frames)} missing')
             return frames[indices]
@@ -136,4 +140,5 @@ class FrameReader:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state['_indices'] = OrderedDict()  # open readers do not pickle; indices are cheap
+        state['_whole'] = None  # a decoded video is not worth sending to a worker
         return state
