@@ -32,3 +32,33 @@ def test_speedup_and_report() -> None:
                      'synthmotion': [{'log': 'data wait 1.0 % of step time'}]})
     assert '| seek | k | cvrl | 1 | 7.0 | 60.00 |' in md and '3.50x clips/s' in md
     assert 'data wait 1.0 % of step time' in md
+
+
+def test_conv_breakdown_times_every_distinct_convolution() -> None:
+    """The step's per-convolution table: shapes captured on the real batch, repeated shapes
+    counted, FLOPs as the forward's, no input gradient for the first convolution."""
+    import torch
+    from torch import nn
+
+    from benchmark.throughput.step import breakdown_lines, conv_breakdown
+
+    class Tiny(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Conv3d(3, 4, 3, padding=1)
+            self.body = nn.Conv3d(4, 4, 3, padding=1)
+
+        def data_preprocessor(self, batch, training):
+            return dict(inputs=batch['inputs'])
+
+        def forward(self, inputs, mode='loss'):
+            x = self.body(self.body(self.stem(inputs)))  # body runs twice: one row, count 2
+            return dict(loss=x.mean())
+
+    rows = conv_breakdown(Tiny(), dict(inputs=torch.randn(2, 3, 4, 8, 8)), repeats=1)
+    assert [r['count'] for r in rows] == [1, 2]
+    assert rows[0]['grad_input_ms'] is None and rows[1]['grad_input_ms'] > 0
+    assert rows[1]['gflop'] == 2 * (2 * 4 * 4 * 8 * 8) * (4 * 27) / 1e9
+    assert rows[0]['conv'] == '3->4 k3x3x3 s111 on 4x8x8'
+    lines = breakdown_lines(rows)
+    assert len(lines) == 2 + len(rows) + 1 and lines[-1].startswith('| all')

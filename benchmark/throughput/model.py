@@ -92,13 +92,14 @@ def build_loader(loader_cfg: Any) -> Any:
 
 
 def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, decoder: str,
-                          steps: int = 6, workers: int = 1, cache_dir: str | None = None
-                          ) -> dict[str, Any]:
+                          steps: int = 6, workers: int = 1, cache_dir: str | None = None,
+                          transform: str | None = None) -> dict[str, Any]:
     """Train ``method`` of the SynthMotion suite for ``steps`` steps (after 2 warm-up steps)
     reading its real data through ``workers`` loader workers, decoding with ``decoder`` or, for
     ``decoder='cache'``, from the decode-once frame cache in ``cache_dir``; returns the step
     rate, the fraction of step time spent waiting for data, and the step time on one batch
-    reused (no loader at all) for comparison."""
+    reused (no loader at all) for comparison. ``transform`` replaces the type of the method's
+    clip transform (e.g. 'DeviceClipAugment': the photometric half then runs in the step)."""
     from benchmark.pretrain import build_model, init_weights_quietly
     cfg = suite_method_config(suite_path, method, data_root)
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
@@ -107,6 +108,8 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     else:
         loader_cfg.dataset.update(cache_dir=None, decoder=decoder)
     loader_cfg.update(num_workers=workers, persistent_workers=workers > 0)
+    if transform is not None:
+        loader_cfg.dataset.transform.type = transform
     loader = build_loader(loader_cfg)
     model = build_model(cfg)
     init_weights_quietly(model)
@@ -144,6 +147,7 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
         step(batch)
     alone = (time.perf_counter() - t0) / steps
     return {'method': cfg.method_name, 'decoder': decoder, 'workers': workers, 'steps': steps,
+            'transform': loader_cfg.dataset.transform.type,
             's_per_step': round(total / steps, 3), 'clips_per_s': round(clips / total, 1),
             's_per_step_without_loader': round(alone, 3),
             'data_wait_fraction': round(wait / total, 4)}
