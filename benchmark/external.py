@@ -84,19 +84,31 @@ def _eval_checkpoint(suite: Suite, checkpoint: Path, fmt: str, name: str | None,
     cfg = checkpoint_config(suite, checkpoint, fmt, name, method_cfg_options)
     model = load_checkpoint_model(cfg, checkpoint, fmt)
     failures = []
-    for seed in seeds or suite.seeds:
-        work = run_work_dir(suite, cfg, seed, work_root)
-        weights = work / 'final_weights.pth'
-        if not weights.is_file():
-            atomic_write_json(work / 'pretrain_stats.json', dict(
-                budget=dict(unit='external checkpoint'), matched=False, iters=0,
-                train_tflops=None, epochs=None, clips_seen=None, wall_s=None, device_s=None,
-                external=dict(cfg.weights_from)))
-            pt.save_weights(model, weights, cfg.model.to_dict())
-        try:
-            run_method_seed(suite, cfg, str(checkpoint), seed, out, Path(work_root),
-                            use_cache=use_cache)
-        except Exception as exc:  # reported like a suite's failing method
-            failures.append(f'{name} seed {seed}: {type(exc).__name__}: {exc}')
-            console.line(f'FAILED {failures[-1]}')
+    seeds = seeds or suite.seeds
+    with console.suite_progress(len(seeds), f'eval {name}') as progress:
+        for seed in seeds:
+            failures += _eval_seed(suite, cfg, model, checkpoint, name, seed, out, work_root,
+                                   use_cache)
+            progress.advance(f'{name} seed {seed}')
     return rebuild_leaderboard(out, suite.name), failures
+
+
+def _eval_seed(suite: Suite, cfg: Config, model, checkpoint: Path, name: str, seed: int,
+               out: Path, work_root: Path, use_cache: bool) -> list[str]:
+    """One seed's records of an external checkpoint; returns its failure line, if any."""
+    work = run_work_dir(suite, cfg, seed, work_root)
+    weights = work / 'final_weights.pth'
+    if not weights.is_file():
+        atomic_write_json(work / 'pretrain_stats.json', dict(
+            budget=dict(unit='external checkpoint'), matched=False, iters=0,
+            train_tflops=None, epochs=None, clips_seen=None, wall_s=None, device_s=None,
+            external=dict(cfg.weights_from)))
+        pt.save_weights(model, weights, cfg.model.to_dict())
+    try:
+        run_method_seed(suite, cfg, str(checkpoint), seed, out, Path(work_root),
+                        use_cache=use_cache)
+    except Exception as exc:  # reported like a suite's failing method
+        failure = f'{name} seed {seed}: {type(exc).__name__}: {exc}'
+        console.line(f'FAILED {failure}')
+        return [failure]
+    return []

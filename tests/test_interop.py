@@ -108,12 +108,14 @@ def _eval(path, tiny_data, tmp_path, fmt, name):
 
 
 def test_eval_of_torchvision_and_mmaction2_checkpoints_gives_leaderboard_rows(tiny_data,
-                                                                               tmp_path):
+                                                                               tmp_path, capsys):
     tv = tmp_path / 'r3d_18.pth'
     torch.save(_r3d18().state_dict(), tv)
     _, weights = _saved_method(tmp_path)
     exported, _ = export_checkpoint(weights, 'mmaction2', out=tmp_path / 'export')
     assert _eval(tv, tiny_data, tmp_path, 'torchvision', 'r3d18-tv') == 0
+    # progress over the seeds, as a suite run shows it (plain lines when not on a terminal)
+    assert '[1/1] r3d18-tv seed 0 done' in capsys.readouterr().out
     assert _eval(exported, tiny_data, tmp_path, 'mmaction2', 'exported-mm') == 0
     board = read_json(tmp_path / 'out' / 'leaderboard.json')
     rows = {(r['method'], r['protocol']) for r in board['rows']}
