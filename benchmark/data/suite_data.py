@@ -43,8 +43,7 @@ for _version in (400, 600, 700):
     DEFAULT_SPLITS[f'kinetics{_version}'] = DEFAULT_SPLITS['kinetics']
 #: Keys of a data dict that belong to the harness, not to the reader.
 HARNESS_KEYS = ('type', 'root', 'splits', 'lists_dir', 'version', 'cache_dir',
-               'cache_short_side', 'pretrain_data',
-                'pretrain_root', 'lists', 'source_root')
+                'cache_short_side', 'pretrain_data', 'pretrain_root', 'lists', 'source_root')
 SUITE_SPLITS = ('pretrain', 'train', 'test')
 
 
