@@ -9,6 +9,9 @@
 Untrained baselines (RandomInit) spend no compute, so they are not points on the x-axis: each
 panel draws them as a horizontal band (their 95 % confidence interval, or mean ± std where a
 leaderboard has no interval), the level a method has to leave to have learnt anything.
+:func:`take_off` reads off where each method leaves it: the smallest budget from which every point
+is significantly above RandomInit, as the leaderboard of each budget marks it (so RandomInit is
+run at every scale: it costs an evaluation, no training).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from typing import Any
 from tabulate import tabulate
 
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.leaderboard_stats import is_baseline
 from benchmark.table_helpers import metric_sort_key, protocol_sort_key
 
 
@@ -42,15 +46,57 @@ def curve_points(results: Path, scales: list[float]) -> list[dict[str, Any]]:
             raise FileNotFoundError(f'{board_path} not found: the suite has not been run at '
                                     f'{scale:g} x its budget (vssl-bench run SUITE '
                                     f'--budget-scale {scale:g})')
-        for row in read_json(board_path)['rows']:
+        rows = read_json(board_path)['rows']
+        untrained = {(r['protocol'], r['metric']): r['mean'] for r in rows
+                     if (r.get('compute') or {}).get('untrained') and is_baseline(r['method'])}
+        for row in rows:
             compute = row.get('compute') or {}
             if not headline(row['metric']) or compute.get('untrained'):
                 continue
+            base = untrained.get((row['protocol'], row['metric']))
             points.append(dict(scale=scale, method=row['method'], protocol=row['protocol'],
                                metric=row['metric'], train_tflops=compute.get('train_tflops'),
                                mean=row['mean'], std=row['std'], n=row['n'],
+                               delta_vs_random_init=(None if base is None
+                                                     else round(row['mean'] - base, 4)),
+                               sig_vs_random_init=row.get('sig_vs_random_init'),
                                **_interval(row)))
     return points
+
+
+def take_off(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where each method leaves the untrained level, per (method, protocol, headline metric):
+    the smallest budget scale from which every point is significantly above RandomInit (the
+    leaderboard of that scale marks it so and its mean is higher), with its TFLOPs; None where
+    the largest scale is not (``plateau_until``: the largest scale that is not)."""
+    lines: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for p in points:
+        lines.setdefault((p['method'], p['protocol'], p['metric']), []).append(p)
+    out = []
+    for (method, protocol, metric), line in lines.items():
+        line.sort(key=lambda p: p['scale'])
+        above = [bool(p['sig_vs_random_init']) and (p['delta_vs_random_init'] or 0.0) > 0
+                 for p in line]
+        first = next((i for i in range(len(line)) if all(above[i:])), len(line))
+        reached = first < len(line)
+        out.append(dict(method=method, protocol=protocol, metric=metric,
+                        scale=line[first]['scale'] if reached else None,
+                        train_tflops=line[first]['train_tflops'] if reached else None,
+                        plateau_until=line[first - 1]['scale'] if first > 0 else None,
+                        scales=[p['scale'] for p in line]))
+    return out
+
+
+def take_off_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown of :func:`take_off`: one row per method, one column per panel."""
+    panels = _panels(rows)
+    cells = {(r['method'], r['protocol'], r['metric']): (
+        f'{r["scale"]:g}x ({r["train_tflops"]:.1f} TFLOPs)' if r['scale'] is not None
+        else f'not by {max(r["scales"]):g}x') for r in rows}
+    methods = list(dict.fromkeys(r['method'] for r in rows))
+    table = [[m] + [cells.get((m, p, k), '—') for p, k in panels] for m in methods]
+    return tabulate(table, headers=['method'] + [f'{p} {k}' for p, k in panels],
+                    tablefmt='github', disable_numparse=True)
 
 
 def _interval(row: dict[str, Any]) -> dict[str, float]:
@@ -84,13 +130,15 @@ def _panels(points: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def curve_table(points: list[dict[str, Any]]) -> str:
     """Markdown: one row per (method, scale), one column per panel, cells mean ± std over seeds
-    ('(1 seed)' where a point has a single seed)."""
+    ('(1 seed)' where a point has a single seed), † where the leaderboard of that budget does
+    not tell the point from RandomInit."""
     panels = _panels(points)
     rows: dict[tuple[str, float], dict] = {}
     for p in points:
         row = rows.setdefault((p['method'], p['scale']), {'tflops': p['train_tflops']})
-        row[p['protocol'], p['metric']] = (f'{p["mean"]:.1f} ± {p["std"]:.1f}' if p['n'] > 1
-                                           else f'{p["mean"]:.1f} (1 seed)')
+        row[p['protocol'], p['metric']] = (
+            (f'{p["mean"]:.1f} ± {p["std"]:.1f}' if p['n'] > 1 else f'{p["mean"]:.1f} (1 seed)')
+            + (' †' if p.get('sig_vs_random_init') is False else ''))
     methods = list(dict.fromkeys(p['method'] for p in points))
     table = [[method, f'{scale:g}', f'{row["tflops"]:.2f}' if row['tflops'] is not None else '—']
              + [row.get(panel, '—') for panel in panels]
@@ -180,12 +228,18 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
     fig.savefig(tmp, dpi=110, metadata={'Software': None})
     plt.close(fig)
     tmp.replace(png)
+    take_offs = take_off(points)
     atomic_write_json(results / 'budget_curve.json', {'suite': suite, 'scales': sorted(scales),
-                                                      'points': points, 'bands': bands})
+                                                      'points': points, 'bands': bands,
+                                                      'take_off': take_offs})
     bands_md = (f'\n\nUntrained baselines (no compute; mean [low, high]: the 95 % '
                 f'confidence interval, or ± std without one; a band on every panel):\n\n{bands_table(bands)}' if bands else '')
     atomic_write_text(results / 'budget_curve.md',
-                      f'# Budget curve: {suite}\n\nAccuracy (mean ± std over seeds, percent) at '
-                      f'fractions of the suite\'s budget; train TFLOPs = pretraining compute '
-                      f'consumed (mean over seeds).\n\n{curve_table(points)}{bands_md}\n')
+                      f'# Budget curve: {suite}\n\nAccuracy (mean ± std over seeds, percent; '
+                      f'†: not distinguishable from RandomInit at that budget) at fractions of '
+                      f'the suite\'s budget; train TFLOPs = pretraining compute consumed (mean '
+                      f'over seeds).\n\n{curve_table(points)}{bands_md}\n\n'
+                      f'Take-off: the smallest budget from which every point is significantly above '
+                      f'RandomInit (95 % interval of the difference, as the leaderboard of each '
+                      f'budget marks it):\n\n{take_off_table(take_offs)}\n')
     return png

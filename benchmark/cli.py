@@ -136,7 +136,22 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         print(f'error: no run records under {results / "runs"}: run a suite first '
               '(vssl-bench run configs/suites/synthmotion.py)', file=sys.stderr)
         return 2
-    print(format_table(rebuild_leaderboard(results)))
+    if not args.budget_scale:
+        print(format_table(rebuild_leaderboard(results)))
+        return 0
+    from benchmark.budget_curve import scale_dir, write_budget_curve
+    from benchmark.io import read_json
+    for scale in args.budget_scale:
+        if not (scale_dir(results, scale) / 'runs').is_dir():
+            print(f'error: no run records under {scale_dir(results, scale) / "runs"}: run the '
+                  f'suite at {scale:g} x its budget first (vssl-bench run SUITE --budget-scale '
+                  f'{scale:g})', file=sys.stderr)
+            return 2
+        rebuild_leaderboard(scale_dir(results, scale))
+    suite = read_json(scale_dir(results, max(args.budget_scale)) / 'leaderboard.json')['suite']
+    png = write_budget_curve(results, args.budget_scale, suite)
+    print((png.parent / 'budget_curve.md').read_text())
+    print(f'budget curve: {png}')
     return 0
 
 
@@ -278,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')
     board.add_argument('results_dir')
+    board.add_argument('--budget-scale', type=_scales, default=None, metavar='F[,F...]',
+                       help='rebuild the leaderboard of each of these budget scales (results_dir '
+                       'for 1, results_dir/budget_scale/x<F> for the others) and redraw '
+                       'results_dir/budget_curve.png')
     board.set_defaults(func=cmd_leaderboard)
 
     check = sub.add_parser('check', help='compare results with a reference accuracy file; exit 1 '

@@ -4,7 +4,9 @@ Every number the README states about results sits between ``<!-- results:SUITE -
 ``<!-- /results -->`` markers and is rendered here from ``results/SUITE/leaderboard.json``:
 a headline table (95 % intervals and significance marks as in the leaderboard) and one verdict
 line per method that names only the differences from RandomInit that the leaderboard marks as
-significant. ``python -m benchmark.readme_results --check`` fails when the README and the
+significant. A budget curve sits between ``<!-- budget:SUITE -->`` and ``<!-- /budget -->``,
+rendered from ``results/SUITE/budget_curve.json`` (its points and where each method leaves the
+untrained level, see :func:`benchmark.budget_curve.take_off`). ``python -m benchmark.readme_results --check`` fails when the README and the
 committed files disagree (tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
 """
 from __future__ import annotations
@@ -21,8 +23,10 @@ HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
             ('finetune', 'top1', 'finetune top-1'))
 BASELINE = 'RandomInit'
-BLOCK = re.compile(r'(<!-- results:(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /results -->)',
-                   re.S)
+BLOCK = re.compile(r'(<!-- (?P<kind>results|budget):(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)'
+                   r'(<!-- /(?P=kind) -->)', re.S)
+#: (protocol, metric, column title) of the budget-curve table: the frozen-feature headlines.
+CURVE = HEADLINE[:3]
 
 
 def _cell(row: dict[str, Any] | None) -> str:
@@ -75,12 +79,56 @@ def render(board: dict[str, Any], results_path: str) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def render_curve(curve: dict[str, Any], results_path: str) -> str:
+    """Markdown of a budget curve (``budget_curve.json``): the frozen-feature headlines of every
+    (method, budget) and, per method, the budget from which it is significantly above RandomInit."""
+    points = {(p['method'], p['scale'], p['protocol'], p['metric']): p for p in curve['points']}
+    methods = list(dict.fromkeys(p['method'] for p in curve['points']))
+    lines = ['| method | budget | TFLOPs | seeds | ' + ' | '.join(t for _, _, t in CURVE) + ' |',
+             '|---' * (len(CURVE) + 4) + '|']
+    for method in methods:
+        for scale in sorted({p['scale'] for p in curve['points'] if p['method'] == method}):
+            cells = [points.get((method, scale, p, m)) for p, m, _ in CURVE]
+            first = next(c for c in cells if c is not None)
+            lines.append(f'| {method} | {scale:g}x | {first["train_tflops"]:.1f} | {first["n"]} | '
+                         + ' | '.join(_point(c) for c in cells) + ' |')
+    lines += ['', 'Percent [95 % interval]; † not distinguishable from RandomInit at that budget '
+              f'(from `{results_path}`). Untrained level (RandomInit, all budgets): '
+              + ', '.join(f'{t} {b["mean"]:.1f} [{b["low"]:.1f}, {b["high"]:.1f}]'
+                          for p, m, t in CURVE for b in curve['bands']
+                          if (b['protocol'], b['metric']) == (p, m)) + '.', '']
+    take_off = {(t['method'], t['protocol'], t['metric']): t for t in curve['take_off']}
+    for method in methods:
+        parts = []
+        for protocol, metric, title in CURVE:
+            t = take_off.get((method, protocol, metric))
+            if t is None:
+                continue
+            parts.append(f'{title} from {t["scale"]:g}x ({t["train_tflops"]:.1f} TFLOPs)'
+                         if t['scale'] is not None else
+                         f'{title} not by {max(t["scales"]):g}x')
+        lines.append(f'- **{method}** leaves the untrained level on ' + ', '.join(parts) + '.')
+    return '\n'.join(lines) + '\n'
+
+
+def _point(point: dict[str, Any] | None) -> str:
+    if point is None:
+        return '-'
+    mark = ' †' if point.get('sig_vs_random_init') is False else ''
+    return f'{point["mean"]:.1f} [{point["low"]:.1f}, {point["high"]:.1f}]{mark}'
+
+
 def rewrite(readme: str, root: Path) -> str:
-    """``readme`` with every results block rendered afresh from ``root/results/SUITE``."""
+    """``readme`` with every block rendered afresh from ``root/results/SUITE``: a results block
+    from its ``leaderboard.json``, a budget block from its ``budget_curve.json``."""
     def block(match: re.Match) -> str:
-        path = f'results/{match["suite"]}/leaderboard.json'
-        board = json.loads((root / path).read_text())
-        return match.group(1) + render(board, path) + match.group(4)
+        if match['kind'] == 'budget':
+            path = f'results/{match["suite"]}/budget_curve.json'
+            body = render_curve(json.loads((root / path).read_text()), path)
+        else:
+            path = f'results/{match["suite"]}/leaderboard.json'
+            body = render(json.loads((root / path).read_text()), path)
+        return match.group(1) + body + match.group(5)
     return BLOCK.sub(block, readme)
 
 

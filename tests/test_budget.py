@@ -198,18 +198,27 @@ def test_budget_curve_from_scaled_results(tmp_path):
                     compute=dict(train_tflops=tflops, untrained=untrained), **ci)
 
     for scale in (0.5, 1.0):
-        rows = [row('CVRL', 'linear', 'top1', 20 + 10 * scale, 4 * scale),
+        rows = [row('CVRL', 'linear', 'top1', 20 + 10 * scale, 4 * scale,
+                    sig_vs_random_init=True),
                 row('CVRL', 'linear', 'top5', 60.0, 4 * scale),
-                row('CVRL', 'retrieval', 'R@1', 30 * scale, 4 * scale),
+                # R@1: on the plateau at 0.5x (not distinguishable), above at 1x
+                row('CVRL', 'retrieval', 'R@1', 30 * scale, 4 * scale,
+                    sig_vs_random_init=scale == 1.0),
                 row('RandomInit', 'linear', 'top1', 9.0, 0.0, untrained=True,
-                    ci_low=7.0, ci_high=11.5)]
+                    ci_low=7.0, ci_high=11.5),
+                row('RandomInit', 'retrieval', 'R@1', 14.0, 0.0, untrained=True)]
         atomic_write_json(scale_dir(tmp_path, scale) / 'leaderboard.json',
                           dict(suite='s', rows=rows))
     assert scale_dir(tmp_path, 1.0) == tmp_path
     png = write_budget_curve(tmp_path, [1.0, 0.5], 's')
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     table = (tmp_path / 'budget_curve.md').read_text()
-    assert '| CVRL     | 0.5            | 2.00           | 25.0 ± 1.0    | 15.0 ± 1.0' in table
+    assert '| CVRL     | 0.5            | 2.00           | 25.0 ± 1.0    | 15.0 ± 1.0 †' in table
+    # take-off: linear from the smallest budget, R@1 only at 1x (4 TFLOPs)
+    take_off = {(t['metric'], t['scale'], t['train_tflops'], t['plateau_until'])
+                for t in read_json(tmp_path / 'budget_curve.json')['take_off']}
+    assert take_off == {('top1', 0.5, 2.0, None), ('R@1', 1.0, 4.0, 0.5)}
+    assert '| CVRL     | 0.5x (2.0 TFLOPs) | 1x (4.0 TFLOPs) |' in table
     assert 'top5' not in table  # not a headline
     # the untrained baseline is not a point but a band (its interval) on every panel
     points = curve_points(tmp_path, [1.0, 0.5])
@@ -217,9 +226,11 @@ def test_budget_curve_from_scaled_results(tmp_path):
     assert {(p['low'], p['high']) for p in points if p['scale'] == 1.0
             and p['metric'] == 'top1'} == {(29.0, 31.0)}  # no CI in the rows: mean ± std
     assert '| RandomInit  | 9.0 [7.0, 11.5]' in table
+    assert {(p['scale'], p['delta_vs_random_init']) for p in points
+            if p['metric'] == 'R@1'} == {(0.5, 1.0), (1.0, 16.0)}
     bands = read_json(tmp_path / 'budget_curve.json')['bands']
     assert [(b['method'], b['low'], b['high'], b['interval']) for b in bands] == [
-        ('RandomInit', 7.0, 11.5, '95% CI')]
+        ('RandomInit', 7.0, 11.5, '95% CI'), ('RandomInit', 13.0, 15.0, '± std')]
     # one x tick per scale, at the compute spent there (untrained methods are not points)
     assert compute_ticks(curve_points(tmp_path, [1.0, 0.5])) == [(2.0, '2'), (4.0, '4')]
     with pytest.raises(FileNotFoundError, match='--budget-scale 0.25'):

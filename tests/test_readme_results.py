@@ -1,4 +1,5 @@
 """The README's result statements are rendered from the committed leaderboards, and agree."""
+import json
 from pathlib import Path
 
 from benchmark.readme_results import main, render, rewrite
@@ -44,3 +45,29 @@ def test_rewrite_replaces_only_the_blocks(tmp_path):
 def test_readme_agrees_with_committed_leaderboards():
     assert '<!-- results:' in (ROOT / 'README.md').read_text()
     assert main(['--readme', str(ROOT / 'README.md'), '--check']) == 0
+
+
+def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_path):
+    def point(scale, metric, protocol, mean, sig):
+        return dict(scale=scale, method='CVRL', protocol=protocol, metric=metric,
+                    train_tflops=30.0 * scale, mean=mean, std=0.0, n=1, low=mean - 2,
+                    high=mean + 2, sig_vs_random_init=sig)
+    curve = dict(points=[point(0.5, 'top1', 'linear', 22.0, False),
+                         point(1.0, 'top1', 'linear', 45.0, True),
+                         point(0.5, 'R@1', 'retrieval', 20.0, False),
+                         point(1.0, 'R@1', 'retrieval', 24.0, False)],
+                 bands=[dict(method='RandomInit', protocol='linear', metric='top1', mean=20.0,
+                             low=18.0, high=22.0)],
+                 take_off=[dict(method='CVRL', protocol='linear', metric='top1', scale=1.0,
+                                train_tflops=30.0, scales=[0.5, 1.0]),
+                           dict(method='CVRL', protocol='retrieval', metric='R@1', scale=None,
+                                train_tflops=None, scales=[0.5, 1.0])])
+    (tmp_path / 'results/c').mkdir(parents=True)
+    (tmp_path / 'results/c/budget_curve.json').write_text(json.dumps(curve))
+    text = rewrite('<!-- budget:c -->\nold\n<!-- /budget -->\n', tmp_path)
+    assert '| CVRL | 0.5x | 15.0 | 1 | 22.0 [20.0, 24.0] † | - | 20.0 [18.0, 22.0] † |' in text
+    assert '| CVRL | 1x | 30.0 | 1 | 45.0 [43.0, 47.0] | - | 24.0 [22.0, 26.0] † |' in text
+    assert 'Untrained level (RandomInit, all budgets): linear top-1 20.0 [18.0, 22.0].' in text
+    assert ('- **CVRL** leaves the untrained level on linear top-1 from 1x (30.0 TFLOPs), '
+            'R@1 not by 1x.') in text
+    assert 'old' not in text and text.endswith('<!-- /budget -->\n')

@@ -139,6 +139,24 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert 'run a suite first' in capsys.readouterr().err
 
 
+def test_leaderboard_command_redraws_a_budget_curve(first_run, tmp_path, capsys):
+    base, _ = first_run
+    results = tmp_path / 'results'
+    shutil.copytree(base / 'results', results)
+    assert main(['leaderboard', str(results), '--budget-scale', '0.5,1']) == 2
+    assert 'budget_scale/x0.5/runs' in capsys.readouterr().err  # that scale was never run
+    shutil.copytree(base / 'results', results / 'budget_scale' / 'x0.5')
+    assert main(['leaderboard', str(results), '--budget-scale', '0.5,1']) == 0
+    assert 'budget curve:' in capsys.readouterr().out
+    for scale_results in (results, results / 'budget_scale' / 'x0.5'):
+        assert read_json(scale_results / 'leaderboard.json')['suite'] == 'tiny'
+    curve = read_json(results / 'budget_curve.json')
+    assert curve['scales'] == [0.5, 1.0] and (results / 'budget_curve.png').is_file()
+    assert {t['method'] for t in curve['take_off']} == {
+        r['method'] for r in read_json(results / 'leaderboard.json')['rows']
+        if not r['compute'].get('untrained')}
+
+
 def test_leaderboard_command_rebuilds_the_same_files(first_run, capsys):
     base, _ = first_run
     files = [base / 'results' / name for name in ('leaderboard.json', 'leaderboard.md')]
