@@ -44,14 +44,16 @@ def render(board: dict[str, Any], results_path: str) -> str:
     """Markdown of one suite's headline table and verdicts (see module doc)."""
     rows = {(r['method'], r['protocol'], r['metric']): r for r in board['rows']}
     methods = list(dict.fromkeys(r['method'] for r in board['rows']))
-    lines = ['| method | seeds | TFLOPs | ' + ' | '.join(t for _, _, t in HEADLINE) + ' |',
-             '|---' * (len(HEADLINE) + 3) + '|']
+    # the headline columns the suite has (frozen-feature suites have no fine-tuning)
+    columns = [(p, m, t) for p, m, t in HEADLINE if any(k[1:] == (p, m) for k in rows)]
+    lines = ['| method | seeds | TFLOPs | ' + ' | '.join(t for _, _, t in columns) + ' |',
+             '|---' * (len(columns) + 3) + '|']
     for method in methods:
         first = next(r for r in board['rows'] if r['method'] == method)
         tflops = (first.get('compute') or {}).get('train_tflops')
         lines.append(f'| {method} | {",".join(map(str, first.get("seeds", [])))} | '
                      f'{"-" if not tflops else f"{tflops:.1f}"} | ' + ' | '.join(
-                         _cell(rows.get((method, p, m))) for p, m, _ in HEADLINE) + ' |')
+                         _cell(rows.get((method, p, m))) for p, m, _ in columns) + ' |')
     lines += ['', f'Percent; mean over each method\'s seeds [95 % interval]; †: not '
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
               f'column (from `{results_path}`).', '']
@@ -59,7 +61,7 @@ def render(board: dict[str, Any], results_path: str) -> str:
         if method == BASELINE:
             continue
         above, below, unclear = [], [], []
-        for protocol, metric, title in HEADLINE:
+        for protocol, metric, title in columns:
             row, base = rows.get((method, protocol, metric)), rows.get((BASELINE, protocol, metric))
             if row is None or base is None:
                 continue
