@@ -6,8 +6,9 @@ a headline table (95 % intervals and significance marks as in the leaderboard) a
 line per method that names only the differences from RandomInit that the leaderboard marks as
 significant. A budget curve sits between ``<!-- budget:SUITE -->`` and ``<!-- /budget -->``,
 rendered from ``results/SUITE/budget_curve.json`` (its points and where each method leaves the
-untrained level, see :func:`benchmark.budget_curve.take_off`). ``python -m benchmark.readme_results --check`` fails when the README and the
-committed files disagree (tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
+untrained level, see :func:`benchmark.budget_curve.take_off`). ``python -m
+benchmark.readme_results --check`` fails when the README and the committed files disagree
+(tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
 """
 from __future__ import annotations
 
