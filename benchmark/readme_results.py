@@ -95,11 +95,12 @@ def render_curve(curve: dict[str, Any], results_path: str) -> str:
             first = next(c for c in cells if c is not None)
             lines.append(f'| {method} | {scale:g}x | {first["train_tflops"]:.1f} | {first["n"]} | '
                          + ' | '.join(_point(c) for c in cells) + ' |')
+    bands = ', '.join(f'{t} {b["mean"]:.1f} [{b["low"]:.1f}, {b["high"]:.1f}]'
+                      for p, m, t in CURVE for b in curve['bands']
+                      if (b['protocol'], b['metric']) == (p, m))
     lines += ['', 'Percent [95 % interval]; † not distinguishable from RandomInit at that budget '
-              f'(from `{results_path}`). Untrained level (RandomInit, all budgets): '
-              + ', '.join(f'{t} {b["mean"]:.1f} [{b["low"]:.1f}, {b["high"]:.1f}]'
-                          for p, m, t in CURVE for b in curve['bands']
-                          if (b['protocol'], b['metric']) == (p, m)) + '.', '']
+              f'(from `{results_path}`).'
+              + (f' Untrained level (RandomInit, all budgets): {bands}.' if bands else ''), '']
     take_off = {(t['method'], t['protocol'], t['metric']): t for t in curve['take_off']}
     for method in methods:
         parts = []
