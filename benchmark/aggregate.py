@@ -97,6 +97,16 @@ def aggregate(records: Iterable[dict[str, Any]],
     ``p_vs_best``), bootstrapped from the records' ``per_video`` outcomes when every seed has
     them (see :mod:`benchmark.hits`).
     """
+    rows, outcomes = collect(records, method_order)
+    annotate(rows, outcomes, bootstrap, baseline)
+    return rows
+
+
+def collect(records: Iterable[dict[str, Any]], method_order: Sequence[str] | None = None
+            ) -> tuple[list[dict[str, Any]], dict[tuple[str, str, str], np.ndarray]]:
+    """:func:`aggregate`'s rows before their interval and significance keys, and the per-video
+    outcomes they are bootstrapped from: (method, protocol, metric) -> (seeds, videos) array,
+    for the rows whose every seed has them."""
     records = list(records)
     compute = compute_summary(records)
     values: dict[tuple[str, str, str], dict[int, float]] = {}
@@ -140,8 +150,7 @@ def aggregate(records: Iterable[dict[str, Any]],
                 warnings.warn(f'{method}/{protocol} {metric}: per-video outcomes of different '
                               f'lengths over seeds {seeds}; interval over seeds only',
                               stacklevel=2)
-    annotate(rows, outcomes, bootstrap, baseline)
-    return rows
+    return rows, outcomes
 
 
 def _outcomes(record: dict[str, Any], metric: str, value: float) -> np.ndarray | None:

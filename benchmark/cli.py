@@ -58,6 +58,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         failures += [f'budget x{scale:g}: {f}' if args.budget_scale else f for f in failed]
         if board is not None:
             print(headline_table(board, scale_dir(out, scale)))
+            if board.get('ablation_verdicts'):
+                print((scale_dir(out, scale) / 'ablation.md').read_text())
     if args.budget_scale and board is not None:
         png = write_budget_curve(out, args.budget_scale, suite.name)
         print((png.parent / 'budget_curve.md').read_text())

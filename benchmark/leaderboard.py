@@ -14,6 +14,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from benchmark.ablation import table as ablation_table
+from benchmark.ablation import verdicts
 from benchmark.aggregate import aggregate, load_records, records_provenance
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
 from benchmark.leaderboard_formats import write_formats
@@ -126,7 +128,9 @@ def write_leaderboard(results_dir: str | Path, suite: str,
 
     Only records of ``suite`` are used (records of another suite are skipped with a warning).
     ``leaderboard.json`` = ``{"suite", "rows", "provenance", **extra}``; both files are written
-    atomically and contain nothing time-dependent. Returns the JSON dict.
+    atomically and contain nothing time-dependent. Returns the JSON dict. An ``ablation`` in
+    ``extra`` (the suite's, :mod:`benchmark.ablation_spec`) adds ``ablation_verdicts``
+    (:func:`benchmark.ablation.verdicts` on the headline columns) and ``ablation.md``.
     """
     records = []
     for record in load_records(results_dir):
@@ -139,6 +143,11 @@ def write_leaderboard(results_dir: str | Path, suite: str,
     leaderboard = {'suite': suite, 'rows': aggregate(records, method_order),
                    'provenance': records_provenance(records), **(extra or {})}
     _check_finite(leaderboard['rows'])
+    if leaderboard.get('ablation'):
+        leaderboard['ablation_verdicts'] = verdicts(records, leaderboard['ablation'], HEADLINE)
+        atomic_write_text(Path(results_dir, 'ablation.md'),
+                          f'# {suite}: the papers\' ablation directions\n\n'
+                          + ablation_table(leaderboard['ablation_verdicts']))
     atomic_write_json(Path(results_dir, 'leaderboard.json'), leaderboard)
     atomic_write_text(Path(results_dir, 'leaderboard.md'), format_table(leaderboard))
     write_formats(results_dir, leaderboard)  # leaderboard.csv and leaderboard.tex
@@ -155,7 +164,8 @@ def rebuild_leaderboard(results_dir: str | Path, suite: str | None = None) -> di
     if previous.is_file():
         old = read_json(previous)
         suite = suite or old.get('suite')
-        extra = {k: v for k, v in old.items() if k not in ('suite', 'rows', 'provenance')}
+        extra = {k: v for k, v in old.items()
+                 if k not in ('suite', 'rows', 'provenance', 'ablation_verdicts')}
         order = list(dict.fromkeys(row['method'] for row in old.get('rows', [])))
     return write_leaderboard(results, suite or results.name, method_order=order, extra=extra)
 

@@ -39,6 +39,22 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
+def replicate_means(rows: list[dict[str, Any]],
+                    outcomes: dict[tuple[str, str, str], np.ndarray],
+                    bootstrap: HierarchicalBootstrap) -> dict[tuple[str, str, str],
+                                                               tuple[np.ndarray, int]]:
+    """(method, protocol, metric) -> (bootstrap replicates of the row's mean in percent, number
+    of test videos), for the rows with per-video outcomes; each method draws its seeds from its
+    own stream, every row the same videos (:class:`HierarchicalBootstrap`)."""
+    replicates = {}
+    for row in rows:
+        key = (row['method'], row['protocol'], row['metric'])
+        if key in outcomes:
+            means = 100.0 * bootstrap.means(outcomes[key], stream=row['method'])
+            replicates[key] = means, outcomes[key].shape[1]
+    return replicates
+
+
 def annotate(rows: list[dict[str, Any]], outcomes: dict[tuple[str, str, str], np.ndarray],
              bootstrap: HierarchicalBootstrap | None = None, baseline: str = BASELINE) -> None:
     """Add the interval and significance keys (module doc) to ``rows`` in place.
@@ -46,14 +62,11 @@ def annotate(rows: list[dict[str, Any]], outcomes: dict[tuple[str, str, str], np
     outcomes: (method, protocol, metric) -> (n, M) per-video outcomes in [0, 1], one row per seed
         of the row's ``seeds``; rows missing here fall back to the seed means.
     """
-    bootstrap = bootstrap or HierarchicalBootstrap()
-    replicates = {}
+    replicates = replicate_means(rows, outcomes, bootstrap or HierarchicalBootstrap())
     for row in rows:
         key = (row['method'], row['protocol'], row['metric'])
-        if key in outcomes:
-            means = 100.0 * bootstrap.means(outcomes[key], stream=row['method'])
-            replicates[key] = means, outcomes[key].shape[1]
-            ci, method = percentile_interval(means, LEVEL), 'bootstrap'
+        if key in replicates:
+            ci, method = percentile_interval(replicates[key][0], LEVEL), 'bootstrap'
         else:
             ci = t_interval(np.array(row['values']), LEVEL)
             method = None if ci is None else 't'
@@ -67,17 +80,16 @@ def annotate(rows: list[dict[str, Any]], outcomes: dict[tuple[str, str, str], np
         base = next((r for r in column if is_baseline(r['method'], baseline)), None)
         for row in column:
             for name, ref in (('random_init', base), ('best', best)):
-                diff = None if ref is None or ref is row else _difference(row, ref, replicates)
+                diff = None if ref is None or ref is row else difference(row, ref, replicates)
                 row[f'sig_vs_{name}'] = None if diff is None else not diff.contains(0.0)
                 row[f'p_vs_{name}'] = None if diff is None else _rounded(diff.p)
 
 
-def _difference(row: dict[str, Any], ref: dict[str, Any],
-                replicates: dict[tuple[str, str, str], tuple[np.ndarray, int]]
-                ) -> Interval | None:
-    """Interval of ``row``'s mean minus ``ref``'s (module doc), or None if it cannot be told.
-
-    replicates: key -> (bootstrap means, number of test videos)."""
+def difference(row: dict[str, Any], ref: dict[str, Any],
+               replicates: dict[tuple[str, str, str], tuple[np.ndarray, int]]
+               ) -> Interval | None:
+    """95 % interval (and p-value) of ``row``'s mean minus ``ref``'s, or None if it cannot be
+    told (module doc). replicates: as :func:`replicate_means` returns."""
     a = replicates.get((row['method'], row['protocol'], row['metric']))
     b = replicates.get((ref['method'], ref['protocol'], ref['metric']))
     if a is not None and b is not None and a[1] == b[1]:

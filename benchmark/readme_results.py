@@ -6,7 +6,10 @@ a headline table (95 % intervals and significance marks as in the leaderboard) a
 line per method that names only the differences from RandomInit that the leaderboard marks as
 significant. A budget curve sits between ``<!-- budget:SUITE -->`` and ``<!-- /budget -->``,
 rendered from ``results/SUITE/budget_curve.json`` (its points and where each method leaves the
-untrained level, see :func:`benchmark.budget_curve.take_off`). ``python -m
+untrained level, see :func:`benchmark.budget_curve.take_off`). An ablation suite's verdicts on
+the papers' directions sit between ``<!-- ablation:SUITE -->`` and ``<!-- /ablation -->``,
+rendered from the ``ablation_verdicts`` of its ``leaderboard.json`` (:mod:`benchmark.ablation`),
+with the number of seeds each variant holds. ``python -m
 benchmark.readme_results --check`` fails when the README and the committed files disagree
 (tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
 """
@@ -19,12 +22,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmark.ablation import table as ablation_table
+
 #: (protocol, metric, column title) of the headline table and verdicts.
 HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
             ('finetune', 'top1', 'finetune top-1'))
 BASELINE = 'RandomInit'
-BLOCK = re.compile(r'(<!-- (?P<kind>results|budget):(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)'
+BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation):(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)'
                    r'(<!-- /(?P=kind) -->)', re.S)
 #: (protocol, metric, column title) of the budget-curve table: the frozen-feature headlines.
 CURVE = HEADLINE[:3]
@@ -122,11 +127,29 @@ def _point(point: dict[str, Any] | None) -> str:
     return f'{point["mean"]:.1f} [{point["low"]:.1f}, {point["high"]:.1f}]{mark}'
 
 
+def render_ablation(board: dict[str, Any], results_path: str) -> str:
+    """Markdown of an ablation suite's verdicts (:func:`benchmark.ablation.table`) and the seeds
+    behind each of its rows."""
+    entries = board.get('ablation_verdicts')
+    if not entries:
+        raise ValueError(f'{results_path} holds no ablation_verdicts: run the ablation suite '
+                         '(its config declares ablation=dict(...)) or rebuild its leaderboard')
+    seeds: dict[str, list[int]] = {}
+    for row in board['rows']:
+        seeds.setdefault(row['method'], row['seeds'])
+    counts = ', '.join(f'{m} {len(s)}' for m, s in seeds.items())
+    return (ablation_table(entries) + f'\nSeeds per row: {counts}. Generated from '
+            f'`{results_path}` by `python -m benchmark.readme_results --write`.\n')
+
+
 def rewrite(readme: str, root: Path) -> str:
     """``readme`` with every block rendered afresh from ``root/results/SUITE``: a results block
     from its ``leaderboard.json``, a budget block from its ``budget_curve.json``."""
     def block(match: re.Match) -> str:
-        if match['kind'] == 'budget':
+        if match['kind'] == 'ablation':
+            path = f'results/{match["suite"]}/leaderboard.json'
+            body = render_ablation(json.loads((root / path).read_text()), path)
+        elif match['kind'] == 'budget':
             path = f'results/{match["suite"]}/budget_curve.json'
             body = render_curve(json.loads((root / path).read_text()), path)
         else:

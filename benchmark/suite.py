@@ -28,6 +28,7 @@ from mmengine.logging import MMLogger, print_log
 
 from benchmark import backbone_policy, checkpoints, console, lock, orphans
 from benchmark import pretrain as pt
+from benchmark.ablation_spec import check_names
 from benchmark.components import load_plugins
 from benchmark.data import suite_data
 from benchmark.data.synthmotion import generate
@@ -228,6 +229,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     if repeated:
         raise pt.ConfigError(f'suite {suite.path} lists {repeated} more than once: give each '
                              "variant its own name (dict(config=..., name='CVRL-uniform', ...))")
+    check_names(suite.ablation, names, where=f'suite {suite.path}')
     if methods:
         unknown = sorted(set(methods) - set(names))
         if unknown:
@@ -255,6 +257,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     board = write_leaderboard(out, suite.name, method_order=names,
                               extra=dict(backbone=backbone,
                                          pretrain=suite.pretrain, evaluation=suite.evaluation,
+                                         **({'ablation': suite.ablation} if suite.ablation else {}),
                                          **({'data': suite.data['lists']}
                                             if 'lists' in suite.data else {})))
     return board, failures

@@ -10,6 +10,7 @@ from pathlib import Path
 from mmengine.config import Config
 
 from benchmark import backbone_policy
+from benchmark.ablation_spec import check_spec
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.data import suite_data
@@ -35,6 +36,8 @@ class Suite:
     backbone: dict | None = None
     #: Named overrides of ``backbone``, each with its own RandomInit row.
     backbone_variants: dict = field(default_factory=dict)
+    #: What the paper found for each variant of an ablation suite (:mod:`benchmark.ablation_spec`).
+    ablation: dict | None = None
 
     @classmethod
     def load(cls, path: str | Path, data_root: str | None = None,
@@ -84,7 +87,8 @@ class Suite:
                    evaluation=cfg.evaluation.to_dict(),
                    method_overrides=method_overrides.to_dict(), backbone=backbone,
                    backbone_variants=variants.to_dict() if hasattr(variants, 'to_dict')
-                   else dict(variants))
+                   else dict(variants),
+                   ablation=check_spec(cfg.get('ablation'), where=f'suite {path}'))
 
     @property
     def budget(self) -> Budget:

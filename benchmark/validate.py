@@ -13,6 +13,7 @@ from pathlib import Path
 from mmengine.config import Config
 
 from benchmark import pretrain as pt
+from benchmark.ablation_spec import check_names
 from benchmark.data import suite_data
 from benchmark.io import read_json
 from benchmark.protocols import build_protocol
@@ -241,6 +242,7 @@ def check_run(suite, *, methods: list[str] | None, seeds: list[int] | None,
         if unknown:
             raise ConfigError(f'--methods {",".join(unknown)}: not in suite {suite.name}; its '
                               f'methods are {", ".join(known)}')
+    check_names(suite.ablation, method_names(suite), where=f'suite {suite.path}')
     if seeds is not None:
         if not seeds:
             raise ConfigError('--seeds is empty: give seeds, e.g. --seeds 0,1,2')

@@ -14,6 +14,10 @@ METHOD = ROOT / 'configs/methods/cvrl_r3d18w16_8x2_synthmotion.py'
 # must contain). A suite of None runs the tiny suite itself.
 SUITE_CASES = {
     'no seeds': ('seeds = []', [], 'no seeds'),
+    'malformed ablation': ("ablation = dict(reference='CVRL')", [], 'ablation must be'),
+    'ablation of an unknown method': (
+        "ablation = dict(reference='CVRL', claims=[dict(variant='CVRL-x', expect='below', "
+        "paper='p')])", [], "ablation names ['CVRL-x']"),
     'no methods': ('methods = []', [], 'no methods'),
     'negative seed in suite': ('seeds = [-3]', [], '-3'),
     'unknown data type': ("data = dict(type='webvid')", [], 'webvid'),
