@@ -76,13 +76,11 @@ def render(board: dict[str, Any], results_path: str) -> str:
                 (above if diff > 0 else below).append(f'{title} {diff:+.1f}')
             else:
                 unclear.append(title)
-        parts = []
-        if above:
-            parts.append('significantly above ' + BASELINE + ' on ' + ', '.join(above))
-        if below:
-            parts.append('significantly below it on ' + ', '.join(below))
-        if unclear:
-            parts.append('not distinguishable from it on ' + ', '.join(unclear))
+        parts = []  # the baseline is named once, in the first part, then 'it'
+        for words, items in (('significantly above', above), ('significantly below', below),
+                             ('not distinguishable from', unclear)):
+            if items:
+                parts.append(f'{words} {"it" if parts else BASELINE} on ' + ', '.join(items))
         lines.append(f'- **{method}**: ' + ('; '.join(parts) or 'no comparison') + '.')
     return '\n'.join(lines) + '\n'
 

@@ -28,7 +28,7 @@ def test_verdicts_name_only_significant_differences():
     assert '| Bad | 0 | 30.0 | 10.0 [7.0, 13.0] | - |' in text
     assert ('- **CVRL**: significantly above RandomInit on linear top-1 +20.0; not '
             'distinguishable from it on R@1.') in text
-    assert '- **Bad**: significantly below it on linear top-1 -20.0.' in text
+    assert '- **Bad**: significantly below RandomInit on linear top-1 -20.0.' in text
     assert '**RandomInit**' not in text
 
 
