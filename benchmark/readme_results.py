@@ -9,7 +9,9 @@ rendered from ``results/SUITE/budget_curve.json`` (its points and where each met
 untrained level, see :func:`benchmark.budget_curve.take_off`). An ablation suite's verdicts on
 the papers' directions sit between ``<!-- ablation:SUITE -->`` and ``<!-- /ablation -->``,
 rendered from the ``ablation_verdicts`` of its ``leaderboard.json`` (:mod:`benchmark.ablation`),
-with the number of seeds each variant holds. ``python -m
+with the number of seeds each variant holds; whether a suite meets the project's accuracy
+targets between ``<!-- targets:SUITE -->`` and ``<!-- /targets -->``
+(:mod:`benchmark.readme_targets`). ``python -m
 benchmark.readme_results --check`` fails when the README and the committed files disagree
 (tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
 """
@@ -23,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.ablation import table as ablation_table
+from benchmark.readme_targets import render_targets
 
 #: (protocol, metric, column title) of the headline table and verdicts.
 HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
             ('finetune', 'top1', 'finetune top-1'))
 BASELINE = 'RandomInit'
-BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation):(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)'
+BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets):(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)'
                    r'(<!-- /(?P=kind) -->)', re.S)
 #: (protocol, metric, column title) of the budget-curve table: the frozen-feature headlines.
 CURVE = HEADLINE[:3]
@@ -141,12 +144,14 @@ def render_ablation(board: dict[str, Any], results_path: str) -> str:
 
 
 def rewrite(readme: str, root: Path) -> str:
-    """``readme`` with every block rendered afresh from ``root/results/SUITE``: a results block
-    from its ``leaderboard.json``, a budget block from its ``budget_curve.json``."""
+    """``readme`` with every block rendered afresh from ``root/results/SUITE``: a results,
+    ablation or targets block from its ``leaderboard.json``, a budget block from its
+    ``budget_curve.json``."""
     def block(match: re.Match) -> str:
-        if match['kind'] == 'ablation':
+        if match['kind'] in ('ablation', 'targets'):
             path = f'results/{match["suite"]}/leaderboard.json'
-            body = render_ablation(json.loads((root / path).read_text()), path)
+            render_board = render_ablation if match['kind'] == 'ablation' else render_targets
+            body = render_board(json.loads((root / path).read_text()), path)
         elif match['kind'] == 'budget':
             path = f'results/{match["suite"]}/budget_curve.json'
             body = render_curve(json.loads((root / path).read_text()), path)

@@ -73,3 +73,28 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
     assert ('- **CVRL** leaves the untrained level on linear top-1 from 1x (30.0 TFLOPs), '
             'R@1 not by 1x.') in text
     assert 'old' not in text and text.endswith('<!-- /budget -->\n')
+
+
+def test_targets_need_the_gain_and_its_significance():
+    from benchmark.readme_targets import check, render_targets
+    board = dict(suite='synthmotion', rows=[
+        _row('RandomInit', 'linear', 'top1', 30.0, 25.0, 35.0, None),
+        _row('RandomInit', 'retrieval', 'R@1', 35.0, 30.0, 40.0, None),
+        _row('CVRL', 'linear', 'top1', 46.0, 41.0, 51.0, True),      # +16, significant: met
+        _row('CVRL', 'retrieval', 'R@1', 47.0, 40.0, 54.0, False),   # +12, not significant
+        _row('TCLR', 'linear', 'top1', 44.0, 39.0, 49.0, True),      # +14: short of 15
+        _row('Supervised', 'linear', 'top1', 85.0, 80.0, 90.0, True)])  # at least 85: met
+    targets = [dict(method='CVRL', protocol='linear', metric='top1', gain=15.0),
+               dict(method='CVRL', protocol='retrieval', metric='R@1', gain=10.0),
+               dict(method='TCLR', protocol='linear', metric='top1', gain=15.0),
+               dict(method='TCLR', protocol='retrieval', metric='R@1', gain=10.0),
+               dict(method='Supervised', protocol='linear', metric='top1', at_least=85.0)]
+    out = check(board, targets)
+    assert [t['met'] for t in out] == [True, False, False, False, True]
+    assert out[0]['measured'] == 16.0 and out[1]['significant'] is False
+    assert out[3]['measured'] is None  # TCLR has no R@1 row
+    text = render_targets(board, 'results/synthmotion/leaderboard.json')
+    assert '| CVRL | linear top-1 | ≥ RandomInit + 15 | +16.0 | yes | **yes** |' in text
+    assert '| CVRL | R@1 | ≥ RandomInit + 10 | +12.0 | no | no |' in text
+    assert '| TCLR | R@1 | ≥ RandomInit + 10 | - | - | no |' in text
+    assert '| Supervised | linear top-1 | ≥ 85 | 85.0 | n/a | **yes** |' in text
