@@ -10,8 +10,8 @@ from pathlib import Path
 from mmengine.config import Config
 
 from benchmark import backbone_policy
-from benchmark.ablation_spec import check_spec
 from benchmark import pretrain as pt
+from benchmark.ablation_spec import check_spec
 from benchmark.budget import Budget
 from benchmark.data import suite_data
 
