@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,9 @@ def _cell(row: dict[str, Any] | None) -> str:
     return text + (f' {marks}' if marks else '')
 
 
-def render(board: dict[str, Any], results_path: str) -> str:
-    """Markdown of one suite's headline table and verdicts (see module doc)."""
+def render(board: dict[str, Any], results_path: str, runs_root: Path | None = None) -> str:
+    """Markdown of one suite's headline table and verdicts (see module doc); with ``runs_root``
+    (the suite's ``runs/`` folder) the time its checkpoints' pretraining took."""
     rows = {(r['method'], r['protocol'], r['metric']): r for r in board['rows']}
     methods = list(dict.fromkeys(r['method'] for r in board['rows']))
     # the headline columns the suite has (frozen-feature suites have no fine-tuning)
@@ -65,7 +67,7 @@ def render(board: dict[str, Any], results_path: str) -> str:
                          _cell(rows.get((method, p, m))) for p, m, _ in columns) + ' |')
     lines += ['', f'Percent; mean over each method\'s seeds [95 % interval]; †: not '
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
-              f'column (from `{results_path}`).', '']
+              f'column (from `{results_path}`).' + _time_sentence(runs_root), '']
     for method in methods:
         if method == BASELINE:
             continue
@@ -86,6 +88,25 @@ def render(board: dict[str, Any], results_path: str) -> str:
                 parts.append(f'{words} {"it" if parts else BASELINE} on ' + ', '.join(items))
         lines.append(f'- **{method}**: ' + ('; '.join(parts) or 'no comparison') + '.')
     return '\n'.join(lines) + '\n'
+
+
+def _time_sentence(runs_root: Path | None) -> str:
+    """' Its checkpoints' pretraining: ...' from the records' wall seconds under ``runs_root``
+    (one per trained (method, seed)), or '' when nothing there was trained."""
+    walls: dict[tuple[str, int], float] = {}
+    for path in sorted(runs_root.glob('*/seed*/*.json')) if runs_root else []:
+        record = json.loads(path.read_text())
+        stats = record.get('pretrain') or {}
+        if stats.get('wall_s') and not stats.get('untrained'):
+            walls[record['method'], int(record['seed'])] = float(stats['wall_s'])
+    if not walls:
+        return ''
+    minutes = sorted(w / 60.0 for w in walls.values())
+    return (f' Its checkpoints\' pretraining: {len(walls)} trained (method, seed) runs, median '
+            f'{statistics.median(minutes):.1f} minutes each by the records\' wall seconds '
+            f'(from {minutes[0]:.1f} to {minutes[-1]:.1f}; {sum(minutes) / 60.0:.1f} h in all; wall '
+            'seconds count any other work that shared the CPU and any pause; the records\' '
+            'provenance names the machine).')
 
 
 def render_curve(curve: dict[str, Any], results_path: str) -> str:
@@ -157,7 +178,8 @@ def rewrite(readme: str, root: Path) -> str:
             body = render_curve(json.loads((root / path).read_text()), path)
         else:
             path = f'results/{match["suite"]}/leaderboard.json'
-            body = render(json.loads((root / path).read_text()), path)
+            body = render(json.loads((root / path).read_text()), path,
+                          root / f'results/{match["suite"]}/runs')
         return match.group(1) + body + match.group(5)
     return BLOCK.sub(block, readme)
 

@@ -98,3 +98,21 @@ def test_targets_need_the_gain_and_its_significance():
     assert '| CVRL | R@1 | ≥ RandomInit + 10 | +12.0 | no | no |' in text
     assert '| TCLR | R@1 | ≥ RandomInit + 10 | - | - | no |' in text
     assert '| Supervised | linear top-1 | ≥ 85 | 85.0 | n/a | **yes** |' in text
+
+
+def test_time_sentence_from_the_records(tmp_path):
+    from benchmark.readme_results import _time_sentence
+    for method, seed, wall in (('CVRL', 0, 600.0), ('CVRL', 1, 1200.0), ('TCLR', 0, 300.0)):
+        for protocol in ('linear', 'knn'):  # one run, several records: counted once
+            path = tmp_path / f'runs/{method}/seed{seed}/{protocol}.json'
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(dict(method=method, seed=seed,
+                                            pretrain=dict(wall_s=wall, untrained=False))))
+    path = tmp_path / 'runs/RandomInit/seed0/linear.json'
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(dict(method='RandomInit', seed=0,
+                                    pretrain=dict(wall_s=0.0, untrained=True))))
+    text = _time_sentence(tmp_path / 'runs')
+    assert '3 trained (method, seed) runs, median 10.0 minutes each' in text
+    assert '(from 5.0 to 20.0; 0.6 h in all;' in text
+    assert _time_sentence(tmp_path / 'nothing') == ''
