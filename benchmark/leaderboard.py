@@ -83,7 +83,8 @@ def format_table(leaderboard: dict[str, Any]) -> str:
     the training TFLOPs and steps the method consumed (mean over seeds), then one column per
     (protocol, metric) in row order, cells ``mean ±h`` with one decimal (h: half-width of the
     95 % interval) and the significance marks (:func:`legend_lines`). Then the legend, the
-    budget, a table of everything consumed, and a provenance footer. Ends with a newline.
+    budget, the ablation verdicts of an ablation suite, a table of everything consumed, and a
+    provenance footer. Ends with a newline.
     """
     rows = leaderboard['rows']
     methods = list(dict.fromkeys(r['method'] for r in rows))
@@ -116,6 +117,9 @@ def format_table(leaderboard: dict[str, Any]) -> str:
                  if table else '(no results)')
     if table:
         lines += ['', *legend_lines()]
+        if leaderboard.get('ablation_verdicts'):
+            lines += ['', '## The papers\' ablation directions', '',
+                      ablation_table(leaderboard['ablation_verdicts']).rstrip('\n')]
         lines += ['', '## Compute consumed (mean over seeds)', '', compute_table(leaderboard)]
     lines += ['', 'Provenance:', *(f'- {line}' for line in provenance_lines(leaderboard))]
     return '\n'.join(lines) + '\n'

@@ -101,6 +101,8 @@ def test_leaderboard_carries_the_verdicts_and_keeps_them_on_rebuild(tmp_path):
     md = (tmp_path / 'ablation.md').read_text()
     assert '| Worse | below | -50.0 [' in md and '**holds**' in md
     assert '- Worse: the paper finds Worse below Full' in md
+    board_md = (tmp_path / 'leaderboard.md').read_text()
+    assert "## The papers' ablation directions" in board_md and '| Worse | below |' in board_md
     # A new record arrives (Missing is run): rebuilding recomputes the verdicts.
     atomic_write_json(tmp_path / 'runs/Missing/seed0/linear.json', record('Missing', 0, 5))
     rebuilt = rebuild_leaderboard(tmp_path)
