@@ -116,3 +116,20 @@ def test_time_sentence_from_the_records(tmp_path):
     assert '3 trained (method, seed) runs, median 10.0 minutes each' in text
     assert '(from 5.0 to 20.0; 0.6 h in all;' in text
     assert _time_sentence(tmp_path / 'nothing') == ''
+
+
+def test_shared_runs_equal_across_committed_suites():
+    """The README says the ablation suites' full methods (and the default suite's rows) equal
+    the standard suite's runs of the same method config, seed and budget: check the committed
+    records, metric for metric and video for video."""
+    standard = ROOT / 'results/synthmotion_standard/runs'
+    compared = 0
+    for suite in ('synthmotion', 'cvrl_ablations', 'tclr_ablations'):
+        for path in sorted((ROOT / 'results' / suite / 'runs').glob('*/seed*/*.json')):
+            twin = standard / path.relative_to(ROOT / 'results' / suite / 'runs')
+            if not twin.is_file():
+                continue  # a variant, or a seed the standard suite does not share
+            a, b = json.loads(path.read_text()), json.loads(twin.read_text())
+            assert (a['metrics'], a.get('per_video')) == (b['metrics'], b.get('per_video')), path
+            compared += 1
+    assert compared >= 3 * 2 + 4 * 5  # ablations: RandomInit and the full method; default suite
