@@ -28,10 +28,11 @@ from benchmark.stats import HierarchicalBootstrap
 def verdicts(records: Iterable[dict[str, Any]], spec: dict[str, Any],
              columns: Sequence[tuple[str, str, str]],
              bootstrap: HierarchicalBootstrap | None = None) -> list[dict[str, Any]]:
-    """One entry per claim of ``spec`` (:func:`benchmark.ablation_spec.check_spec`): ``{variant, reference, expect,
-    paper, verdict, cells}``, ``cells`` one per column (title, protocol, metric) that the
-    records hold: ``{column, protocol, metric, variant_mean, reference_mean, diff, ci_low,
-    ci_high, p, verdict}`` (module doc; numbers in percent points, None where n/a)."""
+    """One entry per claim of ``spec`` (:func:`benchmark.ablation_spec.check_spec`):
+    ``{variant, reference, expect, paper, verdict, cells}``, ``cells`` one per column (title,
+    protocol, metric) that the records hold: ``{column, protocol, metric, variant_mean,
+    reference_mean, diff, ci_low, ci_high, p, verdict}`` (module doc; numbers in percent points,
+    None where n/a)."""
     rows, outcomes = collect(records)
     replicates = replicate_means(rows, outcomes, bootstrap or HierarchicalBootstrap())
     by_key = {(r['method'], r['protocol'], r['metric']): r for r in rows}

@@ -33,8 +33,8 @@ HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
             ('finetune', 'top1', 'finetune top-1'))
 BASELINE = 'RandomInit'
-BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets):(?P<suite>[\w.-]+) -->\n)(?P<body>.*?)'
-                   r'(<!-- /(?P=kind) -->)', re.S)
+BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets):(?P<suite>[\w.-]+) -->\n)'
+                   r'(?P<body>.*?)(<!-- /(?P=kind) -->)', re.S)
 #: (protocol, metric, column title) of the budget-curve table: the frozen-feature headlines.
 CURVE = HEADLINE[:3]
 
@@ -104,8 +104,8 @@ def _time_sentence(runs_root: Path | None) -> str:
     minutes = sorted(w / 60.0 for w in walls.values())
     return (f' Its checkpoints\' pretraining: {len(walls)} trained (method, seed) runs, median '
             f'{statistics.median(minutes):.1f} minutes each by the records\' wall seconds '
-            f'(from {minutes[0]:.1f} to {minutes[-1]:.1f}; {sum(minutes) / 60.0:.1f} h in all; wall '
-            'seconds count any other work that shared the CPU and any pause; the records\' '
+            f'(from {minutes[0]:.1f} to {minutes[-1]:.1f}; {sum(minutes) / 60.0:.1f} h in all; '
+            'wall seconds count any other work that shared the CPU and any pause; the records\' '
             'provenance names the machine).')
 
 

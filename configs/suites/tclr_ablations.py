@@ -2,7 +2,8 @@
 # local-local term, without the global-local term, and instance contrast alone (IC global + IC
 # local). Every variant spends the suites' shared SynthMotion budget (30 TFLOPs, as the standard
 # suite); RandomInit is the floor. `ablation` says what the paper found; the leaderboard gets a
-# verdict per variant and headline column (benchmark/ablation.py, results/tclr_ablations/ablation.md).
+# verdict per variant and headline column (benchmark/ablation.py,
+# results/tclr_ablations/ablation.md).
 _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'tclr_ablations'
