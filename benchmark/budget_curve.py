@@ -38,7 +38,7 @@ def headline(metric: str) -> bool:
 
 def curve_points(results: Path, scales: list[float]) -> list[dict[str, Any]]:
     """One point per (scale, method, protocol, headline metric) that has results:
-    ``{scale, method, protocol, metric, train_tflops, mean, std, n}``."""
+    ``{scale, method, protocol, metric, train_tflops, mean, std, n, seeds}``."""
     points = []
     for scale in sorted(scales):
         board_path = scale_dir(results, scale) / 'leaderboard.json'
@@ -57,6 +57,7 @@ def curve_points(results: Path, scales: list[float]) -> list[dict[str, Any]]:
             points.append(dict(scale=scale, method=row['method'], protocol=row['protocol'],
                                metric=row['metric'], train_tflops=compute.get('train_tflops'),
                                mean=row['mean'], std=row['std'], n=row['n'],
+                               seeds=row.get('seeds'),
                                delta_vs_random_init=(None if base is None
                                                      else round(row['mean'] - base, 4)),
                                sig_vs_random_init=row.get('sig_vs_random_init'),
@@ -130,14 +131,15 @@ def _panels(points: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def curve_table(points: list[dict[str, Any]]) -> str:
     """Markdown: one row per (method, scale), one column per panel, cells mean ± std over seeds
-    ('(1 seed)' where a point has a single seed), † where the leaderboard of that budget does
-    not tell the point from RandomInit."""
+    ('(seed 1)' where a point has a single seed, named where the leaderboard says which), †
+    where the leaderboard of that budget does not tell the point from RandomInit."""
     panels = _panels(points)
     rows: dict[tuple[str, float], dict] = {}
     for p in points:
         row = rows.setdefault((p['method'], p['scale']), {'tflops': p['train_tflops']})
         row[p['protocol'], p['metric']] = (
-            (f'{p["mean"]:.1f} ± {p["std"]:.1f}' if p['n'] > 1 else f'{p["mean"]:.1f} (1 seed)')
+            (f'{p["mean"]:.1f} ± {p["std"]:.1f}' if p['n'] > 1
+             else f'{p["mean"]:.1f} ({single_seed(p)})')
             + (' †' if p.get('sig_vs_random_init') is False else ''))
     methods = list(dict.fromkeys(p['method'] for p in points))
     table = [[method, f'{scale:g}', f'{row["tflops"]:.2f}' if row['tflops'] is not None else '—']
@@ -147,6 +149,18 @@ def curve_table(points: list[dict[str, Any]]) -> str:
              if m == method]
     headers = ['method', 'budget scale', 'train TFLOPs'] + [f'{p} {m}' for p, m in panels]
     return tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
+
+
+def single_seed(point: dict[str, Any]) -> str:
+    """'seed 1' for a point made from seed 1 alone; '1 seed' where the point does not say."""
+    seeds = point.get('seeds') or []
+    return f'seed {seeds[0]}' if len(seeds) == 1 else '1 seed'
+
+
+def seed_list(point: dict[str, Any]) -> str:
+    """The point's seeds as '0,1,2' (its count where it does not name them)."""
+    seeds = point.get('seeds')
+    return ','.join(str(s) for s in seeds) if seeds else str(point['n'])
 
 
 def compute_ticks(points: list[dict[str, Any]]) -> list[tuple[float, str]]:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.ablation import table as ablation_table
+from benchmark.budget_curve import seed_list
 from benchmark.readme_targets import render_targets
 
 #: (protocol, metric, column title) of the headline table and verdicts.
@@ -120,7 +121,8 @@ def render_curve(curve: dict[str, Any], results_path: str) -> str:
         for scale in sorted({p['scale'] for p in curve['points'] if p['method'] == method}):
             cells = [points.get((method, scale, p, m)) for p, m, _ in CURVE]
             first = next(c for c in cells if c is not None)
-            lines.append(f'| {method} | {scale:g}x | {first["train_tflops"]:.1f} | {first["n"]} | '
+            lines.append(f'| {method} | {scale:g}x | {first["train_tflops"]:.1f} | '
+                         f'{seed_list(first)} | '
                          + ' | '.join(_point(c) for c in cells) + ' |')
     bands = ', '.join(f'{t} {b["mean"]:.1f} [{b["low"]:.1f}, {b["high"]:.1f}]'
                       for p, m, t in CURVE for b in curve['bands']

@@ -189,7 +189,8 @@ def test_scaled_suite_scales_the_budget(tiny_suite):
 
 
 def test_budget_curve_from_scaled_results(tmp_path):
-    from benchmark.budget_curve import compute_ticks, curve_points, scale_dir, write_budget_curve
+    from benchmark.budget_curve import (compute_ticks, curve_points, curve_table, scale_dir,
+                                        write_budget_curve)
     from benchmark.io import atomic_write_json, read_json
 
     def row(method, protocol, metric, mean, tflops, untrained=False, **ci):
@@ -235,6 +236,10 @@ def test_budget_curve_from_scaled_results(tmp_path):
     assert compute_ticks(curve_points(tmp_path, [1.0, 0.5])) == [(2.0, '2'), (4.0, '4')]
     with pytest.raises(FileNotFoundError, match='--budget-scale 0.25'):
         write_budget_curve(tmp_path, [0.25, 1.0], 's')
+    # a point made from one seed says which (records of older curves may not: '1 seed')
+    single = dict(points[0], n=1, seeds=[1], std=0.0)
+    assert f'{single["mean"]:.1f} (seed 1)' in curve_table([single])
+    assert f'{single["mean"]:.1f} (1 seed)' in curve_table([dict(single, seeds=None)])
 
 
 def test_step_budget_schedule_warms_up_then_decays(monkeypatch):

@@ -53,7 +53,7 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
     def point(scale, metric, protocol, mean, sig):
         return dict(scale=scale, method='CVRL', protocol=protocol, metric=metric,
                     train_tflops=30.0 * scale, mean=mean, std=0.0, n=1, low=mean - 2,
-                    high=mean + 2, sig_vs_random_init=sig)
+                    high=mean + 2, sig_vs_random_init=sig, seeds=[2])
     curve = dict(points=[point(0.5, 'top1', 'linear', 22.0, False),
                          point(1.0, 'top1', 'linear', 45.0, True),
                          point(0.5, 'R@1', 'retrieval', 20.0, False),
@@ -67,8 +67,9 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
     (tmp_path / 'results/c').mkdir(parents=True)
     (tmp_path / 'results/c/budget_curve.json').write_text(json.dumps(curve))
     text = rewrite('<!-- budget:c -->\nold\n<!-- /budget -->\n', tmp_path)
-    assert '| CVRL | 0.5x | 15.0 | 1 | 22.0 [20.0, 24.0] † | - | 20.0 [18.0, 22.0] † |' in text
-    assert '| CVRL | 1x | 30.0 | 1 | 45.0 [43.0, 47.0] | - | 24.0 [22.0, 26.0] † |' in text
+    # the seeds column names the seeds each point was made from
+    assert '| CVRL | 0.5x | 15.0 | 2 | 22.0 [20.0, 24.0] † | - | 20.0 [18.0, 22.0] † |' in text
+    assert '| CVRL | 1x | 30.0 | 2 | 45.0 [43.0, 47.0] | - | 24.0 [22.0, 26.0] † |' in text
     assert 'Untrained level (RandomInit, all budgets): linear top-1 20.0 [18.0, 22.0].' in text
     assert ('- **CVRL** leaves the untrained level on linear top-1 from 1x (30.0 TFLOPs), '
             'R@1 not by 1x.') in text
