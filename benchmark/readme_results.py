@@ -68,7 +68,8 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
                          _cell(rows.get((method, p, m))) for p, m, _ in columns) + ' |')
     lines += ['', f'Percent; mean over each method\'s seeds [95 % interval]; †: not '
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
-              f'column (from `{results_path}`).' + _time_sentence(runs_root), '']
+              f'column (from `{results_path}`).'
+              + _time_sentence([runs_root] if runs_root else []), '']
     for method in methods:
         if method == BASELINE:
             continue
@@ -91,28 +92,32 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
     return '\n'.join(lines) + '\n'
 
 
-def _time_sentence(runs_root: Path | None) -> str:
-    """' Its checkpoints' pretraining: ...' from the records' wall seconds under ``runs_root``
-    (one per trained (method, seed)), or '' when nothing there was trained."""
-    walls: dict[tuple[str, int], float] = {}
-    for path in sorted(runs_root.glob('*/seed*/*.json')) if runs_root else []:
-        record = json.loads(path.read_text())
-        stats = record.get('pretrain') or {}
-        if stats.get('wall_s') and not stats.get('untrained'):
-            walls[record['method'], int(record['seed'])] = float(stats['wall_s'])
+def _time_sentence(runs_roots: list[Path], what: str = "Its checkpoints' pretraining") -> str:
+    """' <what>: ...' from the records' wall seconds under the ``runs_roots`` (one per trained
+    (folder, method, seed)), or '' when nothing there was trained."""
+    walls: dict[tuple[Path, str, int], float] = {}
+    for root in runs_roots:
+        for path in sorted(root.glob('*/seed*/*.json')):
+            record = json.loads(path.read_text())
+            stats = record.get('pretrain') or {}
+            if stats.get('wall_s') and not stats.get('untrained'):
+                walls[root, record['method'], int(record['seed'])] = float(stats['wall_s'])
     if not walls:
         return ''
     minutes = sorted(w / 60.0 for w in walls.values())
-    return (f' Its checkpoints\' pretraining: {len(walls)} trained (method, seed) runs, median '
+    return (f' {what}: {len(walls)} trained (method, seed) runs, median '
             f'{statistics.median(minutes):.1f} minutes each by the records\' wall seconds '
             f'(from {minutes[0]:.1f} to {minutes[-1]:.1f}; {sum(minutes) / 60.0:.1f} h in all; '
             'wall seconds count any other work that shared the CPU and any pause; the records\' '
             'provenance names the machine).')
 
 
-def render_curve(curve: dict[str, Any], results_path: str) -> str:
+def render_curve(curve: dict[str, Any], results_path: str,
+                 scaled_runs: list[Path] | None = None) -> str:
     """Markdown of a budget curve (``budget_curve.json``): the frozen-feature headlines of every
-    (method, budget) and, per method, the budget from which it is significantly above RandomInit."""
+    (method, budget) and, per method, the budget from which it is significantly above RandomInit;
+    with ``scaled_runs`` (the run folders of the budgets other than 1x, whose weights the curve
+    trained itself) the time those pretrainings took by their records."""
     points = {(p['method'], p['scale'], p['protocol'], p['metric']): p for p in curve['points']}
     methods = list(dict.fromkeys(p['method'] for p in curve['points']))
     lines = ['| method | budget | TFLOPs | seeds | ' + ' | '.join(t for _, _, t in CURVE) + ' |',
@@ -129,7 +134,9 @@ def render_curve(curve: dict[str, Any], results_path: str) -> str:
                       if (b['protocol'], b['metric']) == (p, m))
     lines += ['', 'Percent [95 % interval]; † not distinguishable from RandomInit at that budget '
               f'(from `{results_path}`).'
-              + (f' Untrained level (RandomInit, all budgets): {bands}.' if bands else ''), '']
+              + (f' Untrained level (RandomInit, all budgets): {bands}.' if bands else '')
+              + _time_sentence(scaled_runs or [], 'Its pretrainings at budgets other than 1x (1x '
+                               'is the standard suite\'s weights)'), '']
     take_off = {(t['method'], t['protocol'], t['metric']): t for t in curve['take_off']}
     for method in methods:
         parts = []
@@ -177,7 +184,8 @@ def rewrite(readme: str, root: Path) -> str:
             body = render_board(json.loads((root / path).read_text()), path)
         elif match['kind'] == 'budget':
             path = f'results/{match["suite"]}/budget_curve.json'
-            body = render_curve(json.loads((root / path).read_text()), path)
+            body = render_curve(json.loads((root / path).read_text()), path, sorted(
+                (root / f'results/{match["suite"]}/budget_scale').glob('x*/runs')))
         else:
             path = f'results/{match["suite"]}/leaderboard.json'
             body = render(json.loads((root / path).read_text()), path,

@@ -66,7 +66,15 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
                                 train_tflops=None, scales=[0.5, 1.0])])
     (tmp_path / 'results/c').mkdir(parents=True)
     (tmp_path / 'results/c/budget_curve.json').write_text(json.dumps(curve))
+    # the time of the pretrainings the curve made itself, from their records (untrained skipped)
+    for method, wall, untrained in (('CVRL', 600.0, None), ('RandomInit', 0.0, True)):
+        run = tmp_path / f'results/c/budget_scale/x0.5/runs/{method}/seed2'
+        run.mkdir(parents=True)
+        (run / 'linear.json').write_text(json.dumps(dict(
+            method=method, seed=2, pretrain=dict(wall_s=wall, untrained=untrained))))
     text = rewrite('<!-- budget:c -->\nold\n<!-- /budget -->\n', tmp_path)
+    assert ('budgets other than 1x (1x is the standard suite\'s weights): 1 trained (method, seed) '
+            'runs, median 10.0 minutes each') in text
     # the seeds column names the seeds each point was made from
     assert '| CVRL | 0.5x | 15.0 | 2 | 22.0 [20.0, 24.0] † | - | 20.0 [18.0, 22.0] † |' in text
     assert '| CVRL | 1x | 30.0 | 2 | 45.0 [43.0, 47.0] | - | 24.0 [22.0, 26.0] † |' in text
@@ -113,10 +121,10 @@ def test_time_sentence_from_the_records(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(dict(method='RandomInit', seed=0,
                                     pretrain=dict(wall_s=0.0, untrained=True))))
-    text = _time_sentence(tmp_path / 'runs')
+    text = _time_sentence([tmp_path / 'runs'])
     assert '3 trained (method, seed) runs, median 10.0 minutes each' in text
     assert '(from 5.0 to 20.0; 0.6 h in all;' in text
-    assert _time_sentence(tmp_path / 'nothing') == ''
+    assert _time_sentence([tmp_path / 'nothing']) == ''
 
 
 def test_shared_runs_equal_across_committed_suites():
