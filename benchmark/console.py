@@ -47,8 +47,9 @@ def line(text: str) -> None:
         print(text, flush=True)
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+def duration(seconds: float) -> str:
+    """'4m55s', '1h02m03s' (negative counts as 0)."""
+    seconds = int(round(max(seconds, 0.0)))
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     return f'{hours}h{minutes:02d}m{secs:02d}s' if hours else f'{minutes}m{secs:02d}s'
@@ -74,8 +75,8 @@ class SuiteProgress:
         if self.bar.disable:
             elapsed = time.perf_counter() - self.start
             eta = elapsed / self.done * (self.total - self.done)
-            line(f'[{self.done}/{self.total}] {what} done; elapsed {_duration(elapsed)}, '
-                 f'ETA {_duration(eta)}')
+            line(f'[{self.done}/{self.total}] {what} done; elapsed {duration(elapsed)}, '
+                 f'ETA {duration(eta)}')
 
 
 @contextmanager

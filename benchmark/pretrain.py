@@ -20,6 +20,7 @@ from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, s
 from benchmark.io import atomic_write_json, tmp_suffix
 from benchmark.plugins import import_custom_modules
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build
+from benchmark.step_progress import StepProgressHook
 from methods.base import registered_methods
 
 #: Keys that belong to the harness, not to a method config: the suite's budget decides how long
@@ -60,12 +61,14 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
 def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int | None,
                warmup_ratio: float = 0.05, log_interval: int = 20, launcher: str = 'none',
                checkpoints: int = 4, device_seconds: float | None = None,
-               checkpoint_interval: int = 200, resume: bool = True) -> Config:
+               checkpoint_interval: int = 200, resume: bool = True,
+               progress_label: str | None = None) -> Config:
     """Everything mmengine's Runner needs: the method's model, data and optimiser plus the harness's
     schedule, hooks, seed and work_dir. ``checkpoints`` resumable checkpoints are saved per run
     (every ``checkpoint_interval`` steps when ``max_iters`` is None, i.e. a device_seconds
     budget of ``device_seconds``; 0: none, e.g. for seconds-long fine-tuning runs, which also
-    pass ``resume=False``)."""
+    pass ``resume=False``). With ``progress_label`` the console shows a progress line with an
+    ETA every minute (:class:`benchmark.step_progress.StepProgressHook`)."""
     cfg = copy.deepcopy(method_cfg)
     timed = max_iters is None
     if timed and device_seconds is None:
@@ -95,7 +98,9 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
         # ResumeRngHook: a resumed run continues from the uninterrupted run's random state.
         custom_hooks=[dict(type='BudgetHook', device_seconds=device_seconds,
                            max_iters=max_iters, warmup_ratio=warmup_ratio),
-                      dict(type='ResumeRngHook')],
+                      dict(type='ResumeRngHook')]
+        + ([dict(type=StepProgressHook.__name__, label=progress_label, max_iters=max_iters,
+                 device_seconds=device_seconds)] if progress_label else []),
         log_processor=dict(by_epoch=False, window_size=log_interval),
         val_cfg=None, val_dataloader=None, val_evaluator=None,
         test_cfg=None, test_dataloader=None, test_evaluator=None,
@@ -195,14 +200,15 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
     flops, clips, batch, videos = probe_step(method_cfg, seed)
     max_iters = derive_steps(budget, flops_per_step=flops, world_size=world, batch_size=batch,
                              num_videos=videos)
-    print_log(f'{method_cfg.get("method_name", method_cfg.model.type)}: '
+    print_log(f'{method_name(method_cfg)}: '
               f'{flops / 1e9:.2f} GFLOPs per step on each of {world} rank(s), budget '
               f'{budget.describe()} -> '
               f'{max_iters if max_iters is not None else "time-limited"} steps', logger='current')
     cfg = runner_cfg(method_cfg, work_dir=work_dir, seed=seed, max_iters=max_iters,
                      warmup_ratio=warmup_ratio, log_interval=log_interval, launcher=launcher,
                      device_seconds=budget.value if budget.unit == 'device_seconds' else None,
-                     checkpoint_interval=checkpoint_interval)
+                     checkpoint_interval=checkpoint_interval,
+                     progress_label=f'{method_name(method_cfg)} seed {seed}')
     if get_rank() == 0:  # the pointer names a complete checkpoint, or training starts afresh
         checkpoints.prepare_resume(Path(work_dir))
     barrier()
@@ -225,6 +231,11 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
         # videos of the pretraining split left out (undecodable; counted by the frame cache)
         num_failed=int(getattr(runner.train_dataloader.dataset, 'num_failed', 0)))
     return unwrap(runner.model), stats
+
+
+def method_name(method_cfg: Config) -> str:
+    """The name a method config's rows carry: its ``method_name``, else its model type."""
+    return method_cfg.get('method_name', method_cfg.model.type)
 
 
 def init_untrained(method_cfg: Config, seed: int) -> torch.nn.Module:

@@ -89,3 +89,26 @@ def test_headline_table_is_compact():
     assert header == ['method', 'linear', 'semisup', '10%', 'TFLOPs']
     assert '40.0†' in text and 'top5' not in text and '50.0' not in text
     assert 'results/s/leaderboard.md' in text
+
+
+def test_progress_line_during_pretraining(tiny_data, tmp_path, capfd, monkeypatch):
+    from benchmark import step_progress
+    monkeypatch.setattr(step_progress, 'EVERY_S', 0.0)  # a line after every step
+    assert _run(tiny_data, tmp_path) == 0
+    out, err = capfd.readouterr()
+    steps = [line for line in (out + err).splitlines() if line.startswith('CVRL seed 0: step ')]
+    total = int(steps[-1].split('/')[1].split()[0])
+    assert len(steps) == total >= 2, steps  # one line per step, the last at total/total
+    assert steps[-1].startswith(f'CVRL seed 0: step {total}/{total} (100 %), loss ')
+    assert ', ETA 0m00s' in steps[-1] and ', ETA ' in steps[0]
+    assert not any(line.startswith('RandomInit seed 0: step') for line in (out + err).splitlines())
+
+
+def test_progress_text_known_answers():
+    from benchmark.step_progress import progress_text
+    # 20 steps in 60 s, 60 left: 3 s a step -> 3 minutes
+    assert progress_text('CVRL seed 0', 40, 100, 60.0, 20, 9.5554) == (
+        'CVRL seed 0: step 40/100 (40 %), loss 9.555, 1m00s elapsed, ETA 3m00s')
+    # a device-seconds budget: no step count, the ETA is the budget's seconds left
+    assert progress_text('TCLR seed 1', 7, None, 30.0, 7, None, 25.0, 3625.0) == (
+        'TCLR seed 1: step 7, 0m30s elapsed, device 25/3625 s, ETA 1h00m00s')
