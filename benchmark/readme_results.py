@@ -139,15 +139,23 @@ def render_curve(curve: dict[str, Any], results_path: str,
                                'is the standard suite\'s weights)'), '']
     take_off = {(t['method'], t['protocol'], t['metric']): t for t in curve['take_off']}
     for method in methods:
-        parts = []
+        left, stayed = [], {}  # stayed: the largest budget tried -> titles still at the level
         for protocol, metric, title in CURVE:
             t = take_off.get((method, protocol, metric))
             if t is None:
                 continue
-            parts.append(f'{title} from {t["scale"]:g}x ({t["train_tflops"]:.1f} TFLOPs)'
-                         if t['scale'] is not None else
-                         f'{title} not by {max(t["scales"]):g}x')
-        lines.append(f'- **{method}** leaves the untrained level on ' + ', '.join(parts) + '.')
+            if t['scale'] is not None:
+                left.append(f'{title} from {t["scale"]:g}x ({t["train_tflops"]:.1f} TFLOPs)')
+            else:
+                stayed.setdefault(max(t['scales']), []).append(title)
+        not_left = '; '.join(f'{", ".join(titles)} not by {scale:g}x'
+                             for scale, titles in stayed.items())
+        if left:
+            text = 'leaves the untrained level on ' + ', '.join(left) + (
+                f'; {not_left}' if not_left else '')
+        else:
+            text = 'does not leave the untrained level: ' + not_left
+        lines.append(f'- **{method}** {text}.')
     return '\n'.join(lines) + '\n'
 
 

@@ -79,8 +79,15 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
     assert '| CVRL | 0.5x | 15.0 | 2 | 22.0 [20.0, 24.0] † | - | 20.0 [18.0, 22.0] † |' in text
     assert '| CVRL | 1x | 30.0 | 2 | 45.0 [43.0, 47.0] | - | 24.0 [22.0, 26.0] † |' in text
     assert 'Untrained level (RandomInit, all budgets): linear top-1 20.0 [18.0, 22.0].' in text
-    assert ('- **CVRL** leaves the untrained level on linear top-1 from 1x (30.0 TFLOPs), '
+    assert ('- **CVRL** leaves the untrained level on linear top-1 from 1x (30.0 TFLOPs); '
             'R@1 not by 1x.') in text
+    # a method that leaves it on no column says so
+    stuck = dict(curve, take_off=[dict(t, scale=None, train_tflops=None)
+                                  for t in curve['take_off']])
+    (tmp_path / 'results/c/budget_curve.json').write_text(json.dumps(stuck))
+    text = rewrite('<!-- budget:c -->\nold\n<!-- /budget -->\n', tmp_path)
+    assert ('- **CVRL** does not leave the untrained level: linear top-1, R@1 not by 1x.'
+            in text)
     assert 'old' not in text and text.endswith('<!-- /budget -->\n')
 
 
