@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import torch
 from mmaction.registry import HOOKS
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
@@ -62,10 +63,10 @@ class StepProgressHook(Hook):
         if get_rank() != 0 or now - self._last < self.every_s:
             return
         self._last = now
-        loss = (outputs or {}).get('loss')
+        loss = (outputs or {}).get('loss')  # a tensor in mmengine's parsed log variables
+        if isinstance(loss, torch.Tensor):
+            loss = loss.detach().item()
         done = runner.iter + 1
         console.line(progress_text(
             self.label, done, self.max_iters, now - self._start, done - self._first_iter,
-            None if loss is None else float(getattr(loss, 'detach', lambda: loss)()),
-            BudgetHook.spent(runner),
-            self.device_seconds))
+            None if loss is None else float(loss), BudgetHook.spent(runner), self.device_seconds))
