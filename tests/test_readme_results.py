@@ -135,12 +135,12 @@ def test_time_sentence_from_the_records(tmp_path):
 
 
 def test_shared_runs_equal_across_committed_suites():
-    """The README says the ablation suites' full methods (and the default suite's rows) equal
-    the standard suite's runs of the same method config, seed and budget: check the committed
-    records, metric for metric and video for video."""
+    """The README says the ablation suites' full methods (and the default suite's rows, and the
+    budget curve's 1x points) equal the standard suite's runs of the same method config, seed
+    and budget: check the committed records, metric for metric and video for video."""
     standard = ROOT / 'results/synthmotion_standard/runs'
     compared = 0
-    for suite in ('synthmotion', 'cvrl_ablations', 'tclr_ablations'):
+    for suite in ('synthmotion', 'cvrl_ablations', 'tclr_ablations', 'synthmotion_budget'):
         for path in sorted((ROOT / 'results' / suite / 'runs').glob('*/seed*/*.json')):
             twin = standard / path.relative_to(ROOT / 'results' / suite / 'runs')
             if not twin.is_file():
@@ -148,4 +148,5 @@ def test_shared_runs_equal_across_committed_suites():
             a, b = json.loads(path.read_text()), json.loads(twin.read_text())
             assert (a['metrics'], a.get('per_video')) == (b['metrics'], b.get('per_video')), path
             compared += 1
-    assert compared >= 3 * 2 + 4 * 5  # ablations: RandomInit and the full method; default suite
+    # ablations: RandomInit and the full method; default suite; budget curve at 1x
+    assert compared >= 3 * 2 + 4 * 5 + 3 * 6
