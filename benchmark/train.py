@@ -45,7 +45,7 @@ def train_method(config: str | Path, budget: dict | None = None, work_dir: str |
     if cfg_options:
         cfg.merge_from_dict(copy.deepcopy(cfg_options))
     pt.check_method_config(cfg, str(path))
-    name = cfg.get('method_name', cfg.model.type)
+    name = pt.method_name(cfg)
     if 'train_dataloader' not in cfg:
         raise pt.ConfigError(f'{path} has no train_dataloader: {name} is not trained')
     dataset = cfg.train_dataloader.dataset
