@@ -163,6 +163,17 @@ def seed_list(point: dict[str, Any]) -> str:
     return ','.join(str(s) for s in seeds) if seeds else str(point['n'])
 
 
+def legend_label(method: str, points: list[dict[str, Any]]) -> str:
+    """The method's name in the curve's legend, with its seeds where all of its points come from
+    the same ones: 'TCLR (seed 0)', 'CVRL (seeds 0,1,2)'; the name alone otherwise."""
+    own = [p for p in points if p['method'] == method]
+    seeds = {seed_list(p) for p in own}
+    if len(seeds) != 1 or not own[0].get('seeds'):
+        return method
+    named = own[0]['seeds']
+    return f'{method} (seed {named[0]})' if len(named) == 1 else f'{method} (seeds {seeds.pop()})'
+
+
 def compute_ticks(points: list[dict[str, Any]]) -> list[tuple[float, str]]:
     """x-axis ticks of the curve: one per budget scale, at the median TFLOPs the methods
     consumed there, labelled with 3 significant digits (a log axis over a short range would
@@ -217,7 +228,8 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
             ax.errorbar([p['train_tflops'] for p in line], [p['mean'] for p in line],
                         yerr=[[p['mean'] - p['low'] for p in line],
                               [p['high'] - p['mean'] for p in line]],
-                        marker='o', capsize=3, label=method, color=colours(i % 10))
+                        marker='o', capsize=3, label=legend_label(method, points),
+                        color=colours(i % 10))
         for band in (b for b in bands if (b['protocol'], b['metric']) == (protocol, metric)):
             ax.axhspan(band['low'], band['high'], color='0.6', alpha=0.25, lw=0,
                        label=f'{band["method"]} (untrained, {band["interval"]})')

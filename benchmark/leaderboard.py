@@ -160,8 +160,9 @@ def write_leaderboard(results_dir: str | Path, suite: str,
 
 def rebuild_leaderboard(results_dir: str | Path, suite: str | None = None) -> dict[str, Any]:
     """Rewrite the leaderboard of ``results_dir`` from its run records, keeping the suite's name,
-    settings and method order from its previous ``leaderboard.json`` (methods new to it, e.g. an
-    evaluated checkpoint, come last)."""
+    settings and method order from its previous ``leaderboard.json``: the suite's own order
+    (``method_order``, written by a suite run) where it has one, else its rows' order (methods
+    new to it, e.g. an evaluated checkpoint, come last)."""
     results = Path(results_dir)
     previous = results / 'leaderboard.json'
     extra, order = {}, None
@@ -170,7 +171,8 @@ def rebuild_leaderboard(results_dir: str | Path, suite: str | None = None) -> di
         suite = suite or old.get('suite')
         extra = {k: v for k, v in old.items()
                  if k not in ('suite', 'rows', 'provenance', 'ablation_verdicts')}
-        order = list(dict.fromkeys(row['method'] for row in old.get('rows', [])))
+        order = old.get('method_order') or list(dict.fromkeys(row['method']
+                                                              for row in old.get('rows', [])))
     return write_leaderboard(results, suite or results.name, method_order=order, extra=extra)
 
 

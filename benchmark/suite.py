@@ -255,7 +255,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     if get_rank() != 0:
         return None, failures
     board = write_leaderboard(out, suite.name, method_order=names,
-                              extra=dict(backbone=backbone,
+                              extra=dict(method_order=names, backbone=backbone,
                                          pretrain=suite.pretrain, evaluation=suite.evaluation,
                                          **({'ablation': suite.ablation} if suite.ablation else {}),
                                          **({'data': suite.data['lists']}

@@ -240,6 +240,12 @@ def test_budget_curve_from_scaled_results(tmp_path):
     single = dict(points[0], n=1, seeds=[1], std=0.0)
     assert f'{single["mean"]:.1f} (seed 1)' in curve_table([single])
     assert f'{single["mean"]:.1f} (1 seed)' in curve_table([dict(single, seeds=None)])
+    # the PNG's legend names a method's seeds where all its points share them
+    from benchmark.budget_curve import legend_label
+    assert legend_label('CVRL', points) == 'CVRL (seeds 0,1)'
+    assert legend_label('CVRL', [single, dict(single, scale=0.5)]) == 'CVRL (seed 1)'
+    assert legend_label('CVRL', [single, points[1]]) == 'CVRL'  # seeds differ between points
+    assert legend_label('CVRL', [dict(single, seeds=None)]) == 'CVRL'
 
 
 def test_step_budget_schedule_warms_up_then_decays(monkeypatch):

@@ -80,6 +80,26 @@ def test_aggregate_order(tmp_path):
     assert [r['method'] for r in reordered][:2] == ['random_init', 'random_init']
 
 
+def test_rebuild_keeps_the_suite_order_when_methods_arrive_late(tmp_path):
+    # A suite run with only random_init done so far writes the suite's order; cvrl's records
+    # arrive later (another run, or copied in) and the rebuilt board still follows the suite.
+    from benchmark.leaderboard import rebuild_leaderboard
+    atomic_write_json(tmp_path / 'runs/random_init/seed0/linear.json',
+                      record('random_init', 0, 'linear', {'top1': 10.0, 'top5': 40.0}))
+    order = ['cvrl', 'random_init']
+    write_leaderboard(tmp_path, 'smoke', method_order=order, extra=dict(method_order=order))
+    write_records(tmp_path)
+    rebuilt = rebuild_leaderboard(tmp_path)
+    assert list(dict.fromkeys(r['method'] for r in rebuilt['rows'])) == order
+    # a board without the suite's order keeps its rows' order, new methods last
+    board = read_json(tmp_path / 'leaderboard.json')
+    del board['method_order']
+    board['rows'] = [r for r in board['rows'] if r['method'] == 'random_init']
+    atomic_write_json(tmp_path / 'leaderboard.json', board)
+    rows = rebuild_leaderboard(tmp_path)['rows']
+    assert list(dict.fromkeys(r['method'] for r in rows)) == ['random_init', 'cvrl']
+
+
 def test_write_leaderboard_files_deterministic(tmp_path):
     write_records(tmp_path)
     board = write_leaderboard(tmp_path, 'smoke', extra={'note': 'test'})

@@ -42,3 +42,19 @@ def test_changed_source_makes_it_dirty_from_any_folder(repo):
 
 def test_outside_a_checkout_is_unknown(tmp_path):
     assert git_revision(tmp_path) == 'unknown'
+
+
+def test_cpu_name_reads_the_model_and_the_instruction_set(tmp_path, monkeypatch):
+    import platform
+
+    import torch
+
+    from benchmark.provenance import cpu_name
+    monkeypatch.setattr(torch.backends.cpu, 'get_cpu_capability', lambda: 'AVX512')
+    info = tmp_path / 'cpuinfo'
+    info.write_text('processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14\n'
+                    'flags\t\t: fpu avx2\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 9R14\n')
+    assert cpu_name(info) == 'AMD EPYC 9R14 (AVX512)'
+    # no cpuinfo (macOS, Windows): the platform's name
+    monkeypatch.setattr(platform, 'processor', lambda: 'arm')
+    assert cpu_name(tmp_path / 'missing') == 'arm (AVX512)'

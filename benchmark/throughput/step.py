@@ -20,6 +20,8 @@ import torch
 
 from benchmark.budget import step_flops
 from benchmark.io import atomic_write_text
+from benchmark.precision import native_bfloat16, precision_name
+from benchmark.provenance import cpu_name
 from benchmark.throughput.model import build_loader, suite_method_config, synthmotion_data_wait
 
 
@@ -39,12 +41,15 @@ def _model(cfg: Any, channels_last: bool) -> torch.nn.Module:
     return model.train()
 
 
-def _stepper(model: torch.nn.Module, batch: dict) -> Callable[[], None]:
+def _stepper(model: torch.nn.Module, batch: dict, bf16: bool = False) -> Callable[[], None]:
+    """One training step on ``batch``; ``bf16``: the forward under bfloat16 autocast, as the
+    configs' AutocastOptimWrapper runs it where bfloat16 is native."""
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
     def step() -> None:
         data = model.data_preprocessor(batch, True)
-        loss, _ = model.parse_losses(model(**data, mode='loss'))
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+            loss, _ = model.parse_losses(model(**data, mode='loss'))
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -161,12 +166,16 @@ def main(argv: list[str] | None = None) -> int:
                    help='steps of each training-loop variant (0 skips that table)')
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     cfg, batch = _setup(args.suite, args.method, args.data_root)
-    variants = {'default (channels_last_3d)': True, 'contiguous (NCDHW)': False}
+    # (channels_last, bfloat16 autocast); bfloat16 only where it is native (emulated it is
+    # tens of times slower, benchmark/precision.py)
+    variants = {'channels_last_3d, float32': (True, False), 'contiguous (NCDHW), float32': (False, False)}
+    if native_bfloat16('cpu'):
+        variants['channels_last_3d, bfloat16 autocast'] = (True, True)
     steps, flops = {}, {}
-    for name, channels_last in variants.items():
+    for name, (channels_last, bf16) in variants.items():
         model = _model(cfg, channels_last)
         flops[name] = step_flops(model, batch)
-        steps[name] = _stepper(model, batch)
+        steps[name] = _stepper(model, batch, bf16)
         steps[name]()  # warm-up
     base = next(iter(variants))
     if len(set(flops.values())) != 1:
@@ -183,9 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     lines = ['# SynthMotion training step: profile and variants at equal FLOPs', '',
              f'`python -m benchmark.throughput.step {" ".join(argv or sys.argv[1:])}`: '
              f'{cfg.method_name}, {clips} clips per step, {flops[base] / 1e9:.1f} GFLOPs per '
-             f'step (counted, equal for every variant), float32, {torch.get_num_threads()} '
-             f'threads, {args.rounds} rounds; median step time.', '',
-             '| variant | s/step | clips/s | GFLOP/s | vs default |', '|---|---|---|---|---|']
+             f'step (counted, equal for every variant), {torch.get_num_threads()} threads, '
+             f'{args.rounds} rounds; median step time. This CPU: {cpu_name()}; bfloat16 '
+             f'{"native" if native_bfloat16("cpu") else "not native (not measured)"}, so the '
+             f'harness trains in {precision_name()} here.', '',
+             '| variant | s/step | clips/s | GFLOP/s | vs first |', '|---|---|---|---|---|']
     median = {n: sorted(t)[len(t) // 2] for n, t in times.items()}
     for name in names:
         lines.append(f'| {name} | {median[name]:.3f} | {clips / median[name]:.1f} | '
