@@ -216,7 +216,11 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
     methods = list(dict.fromkeys(p['method'] for p in points))
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    # room under the panels for the legend (5 entries a row: methods, then the band)
+    legend_rows = -(-(len(methods) + bool(bands)) // 5)
+    legend_h = 0.3 * legend_rows + 0.2
+    height = 3.4 * rows + legend_h
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height), squeeze=False)
     colours = plt.get_cmap('tab10')
     for ax, (protocol, metric) in zip(axes.flat, panels):
         for i, method in enumerate(methods):
@@ -248,7 +252,7 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
     intervals = sorted({p['interval'] for p in points})
     fig.suptitle(f'{suite}: accuracy against matched training compute '
                  f'(mean, bars {" / ".join(intervals)})')
-    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    fig.tight_layout(rect=(0, legend_h / height, 1, 1 - 0.3 / height))
     png = results / 'budget_curve.png'
     tmp = png.with_name('budget_curve.tmp.png')
     fig.savefig(tmp, dpi=110, metadata={'Software': None})
