@@ -11,7 +11,9 @@ the papers' directions sit between ``<!-- ablation:SUITE -->`` and ``<!-- /ablat
 rendered from the ``ablation_verdicts`` of its ``leaderboard.json`` (:mod:`benchmark.ablation`),
 with the number of seeds each variant holds; whether a suite meets the project's accuracy
 targets between ``<!-- targets:SUITE -->`` and ``<!-- /targets -->``
-(:mod:`benchmark.readme_targets`). ``python -m
+(:mod:`benchmark.readme_targets`); where two results folders of one suite (another machine,
+precision or seeds) reach the same verdicts between ``<!-- agreement:A,B -->`` and
+``<!-- /agreement -->``. ``python -m
 benchmark.readme_results --check`` fails when the README and the committed files disagree
 (tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
 """
@@ -34,7 +36,8 @@ HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
             ('finetune', 'top1', 'finetune top-1'))
 BASELINE = 'RandomInit'
-BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets):(?P<suite>[\w.-]+) -->\n)'
+BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets|agreement):'
+                   r'(?P<suite>[\w.,-]+) -->\n)'
                    r'(?P<body>.*?)(<!-- /(?P=kind) -->)', re.S)
 #: (protocol, metric, column title) of the budget-curve table: the frozen-feature headlines.
 CURVE = HEADLINE[:3]
@@ -49,6 +52,19 @@ def _cell(row: dict[str, Any] | None) -> str:
     marks = ('†' if row.get('sig_vs_random_init') is False else '') + (
         '‡' if row.get('sig_vs_best') is False else '')
     return text + (f' {marks}' if marks else '')
+
+
+def verdict(rows: dict[tuple, dict[str, Any]], method: str, protocol: str,
+            metric: str) -> tuple[str, float] | None:
+    """('above' | 'below' | 'unclear', mean - RandomInit's mean) of one leaderboard cell, by
+    the leaderboard's significance mark; None without the cell or RandomInit's."""
+    row, base = rows.get((method, protocol, metric)), rows.get((BASELINE, protocol, metric))
+    if row is None or base is None:
+        return None
+    diff = row['mean'] - base['mean']
+    if not row.get('sig_vs_random_init'):
+        return 'unclear', diff
+    return ('above' if diff > 0 else 'below'), diff
 
 
 def render(board: dict[str, Any], results_path: str, runs_root: Path | None = None) -> str:
@@ -75,14 +91,12 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
             continue
         above, below, unclear = [], [], []
         for protocol, metric, title in columns:
-            row, base = rows.get((method, protocol, metric)), rows.get((BASELINE, protocol, metric))
-            if row is None or base is None:
+            found = verdict(rows, method, protocol, metric)
+            if found is None:
                 continue
-            diff = row['mean'] - base['mean']
-            if row.get('sig_vs_random_init'):
-                (above if diff > 0 else below).append(f'{title} {diff:+.1f}')
-            else:
-                unclear.append(title)
+            side, diff = found
+            {'above': above, 'below': below}.get(side, unclear).append(
+                title if side == 'unclear' else f'{title} {diff:+.1f}')
         parts = []  # the baseline is named once, in the first part, then 'it'
         for words, items in (('significantly above', above), ('significantly below', below),
                              ('not distinguishable from', unclear)):
@@ -181,12 +195,67 @@ def render_ablation(board: dict[str, Any], results_path: str) -> str:
             f'`{results_path}` by `python -m benchmark.readme_results --write`.\n')
 
 
+def render_agreement(boards: dict[str, dict[str, Any]]) -> str:
+    """Markdown: where two leaderboards of the same suite (another machine, precision or set of
+    seeds) reach the same verdicts against RandomInit. ``boards``: results path -> board. A
+    table of each method's difference from RandomInit per headline column in both (†: not
+    significant), then the comparisons significant in the same direction in both, in one only,
+    and in opposite directions."""
+    (path_a, a), (path_b, b) = boards.items()
+    rows_a = {(r['method'], r['protocol'], r['metric']): r for r in a['rows']}
+    rows_b = {(r['method'], r['protocol'], r['metric']): r for r in b['rows']}
+    methods = [m for m in dict.fromkeys(r['method'] for r in a['rows'])
+               if m != BASELINE and any(k[0] == m for k in rows_b)]
+    columns = [(p, m, t) for p, m, t in HEADLINE
+               if any(k[1:] == (p, m) for k in rows_a) and any(k[1:] == (p, m) for k in rows_b)]
+    name_a, name_b = (Path(p).parent.name for p in boards)
+    lines = ['| method | ' + ' | '.join(t for _, _, t in columns) + ' |',
+             '|---' * (len(columns) + 1) + '|']
+    groups: dict[str, list[str]] = {'both': [], name_a: [], name_b: [], 'opposite': []}
+    for method in methods:
+        cells = []
+        for protocol, metric, title in columns:
+            va, vb = verdict(rows_a, method, protocol, metric), verdict(rows_b, method, protocol,
+                                                                         metric)
+            if va is None or vb is None:
+                cells.append('-')
+                continue
+            cells.append(' / '.join(f'{d:+.1f}' + (' †' if v == 'unclear' else '')
+                                    for v, d in (va, vb)))
+            item = f'{method} {title}'
+            if va[0] == vb[0] != 'unclear':
+                groups['both'].append(f'{item} ({va[0]})')
+            elif 'unclear' not in (va[0], vb[0]):
+                groups['opposite'].append(item)
+            elif va[0] != 'unclear':
+                groups[name_a].append(f'{item} ({va[0]})')
+            elif vb[0] != 'unclear':
+                groups[name_b].append(f'{item} ({vb[0]})')
+        lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
+    total = len(methods) * len(columns)
+    lines += ['', f'Difference from {BASELINE} in points, `{path_a}` / `{path_b}`; †: not '
+              f'distinguishable from {BASELINE} on that board.', '',
+              f'- Significant in the same direction on both: {len(groups["both"])} of {total} '
+              f'comparisons' + (': ' + ', '.join(groups['both']) if groups['both'] else '') + '.',
+              *(f'- Significant on {name} only: ' + ', '.join(groups[name]) + '.'
+                for name in (name_a, name_b) if groups[name]),
+              f'- Significant on both in opposite directions: '
+              + (', '.join(groups['opposite']) or 'none') + '.']
+    return '\n'.join(lines) + '\n'
+
+
 def rewrite(readme: str, root: Path) -> str:
     """``readme`` with every block rendered afresh from ``root/results/SUITE``: a results,
     ablation or targets block from its ``leaderboard.json``, a budget block from its
     ``budget_curve.json``."""
     def block(match: re.Match) -> str:
-        if match['kind'] in ('ablation', 'targets'):
+        if match['kind'] == 'agreement':
+            paths = [f'results/{name}/leaderboard.json' for name in match['suite'].split(',')]
+            if len(paths) != 2:
+                raise ValueError(f'an agreement block names two results folders, not '
+                                 f'{match["suite"]!r}: <!-- agreement:A,B -->')
+            body = render_agreement({p: json.loads((root / p).read_text()) for p in paths})
+        elif match['kind'] in ('ablation', 'targets'):
             path = f'results/{match["suite"]}/leaderboard.json'
             render_board = render_ablation if match['kind'] == 'ablation' else render_targets
             body = render_board(json.loads((root / path).read_text()), path)

@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmark.readme_results import main, render, rewrite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +152,33 @@ def test_shared_runs_equal_across_committed_suites():
             compared += 1
     # ablations: RandomInit and the full method; default suite; budget curve at 1x
     assert compared >= 3 * 2 + 4 * 5 + 3 * 6
+
+
+def test_agreement_block_sorts_each_comparison_by_both_boards(tmp_path):
+    def board(cvrl_linear_sig, cvrl_r1, cvrl_r1_sig):
+        return dict(suite='s', rows=[
+            _row('RandomInit', 'linear', 'top1', 30.0, 25.0, 35.0, None),
+            _row('RandomInit', 'retrieval', 'R@1', 35.0, 30.0, 40.0, None),
+            _row('CVRL', 'linear', 'top1', 46.0, 41.0, 51.0, cvrl_linear_sig),
+            _row('CVRL', 'retrieval', 'R@1', cvrl_r1, cvrl_r1 - 3, cvrl_r1 + 3, cvrl_r1_sig)])
+    # linear: significant on both (above); R@1: above on a, below on b (opposite)
+    for name, b in (('a', board(True, 45.0, True)), ('b', board(True, 25.0, True))):
+        (tmp_path / f'results/{name}').mkdir(parents=True)
+        (tmp_path / f'results/{name}/leaderboard.json').write_text(json.dumps(b))
+    text = rewrite('<!-- agreement:a,b -->\nold\n<!-- /agreement -->\n', tmp_path)
+    assert '| CVRL | +16.0 / +16.0 | +10.0 / -10.0 |' in text
+    assert ('- Significant in the same direction on both: 1 of 2 comparisons: CVRL linear '
+            'top-1 (above).') in text
+    assert '- Significant on both in opposite directions: CVRL R@1.' in text
+    assert 'only:' not in text and 'old' not in text
+    # linear not significant on b: a only; R@1 not significant on a: b only
+    (tmp_path / 'results/b/leaderboard.json').write_text(json.dumps(board(False, 25.0, True)))
+    (tmp_path / 'results/a/leaderboard.json').write_text(json.dumps(board(True, 45.0, False)))
+    text = rewrite('<!-- agreement:a,b -->\n<!-- /agreement -->\n', tmp_path)
+    assert '| CVRL | +16.0 / +16.0 † | +10.0 † / -10.0 |' in text
+    assert '- Significant in the same direction on both: 0 of 2 comparisons.' in text
+    assert '- Significant on a only: CVRL linear top-1 (above).' in text
+    assert '- Significant on b only: CVRL R@1 (below).' in text
+    assert '- Significant on both in opposite directions: none.' in text
+    with pytest.raises(ValueError, match='names two results folders'):
+        rewrite('<!-- agreement:a -->\n<!-- /agreement -->\n', tmp_path)
