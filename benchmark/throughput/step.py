@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg, batch = _setup(args.suite, args.method, args.data_root)
     # (channels_last, bfloat16 autocast); bfloat16 only where it is native (emulated it is
     # tens of times slower, benchmark/precision.py)
-    variants = {'channels_last_3d, float32': (True, False), 'contiguous (NCDHW), float32': (False, False)}
+    variants = {'channels_last_3d, float32': (True, False),
+                'contiguous (NCDHW), float32': (False, False)}
     if native_bfloat16('cpu'):
         variants['channels_last_3d, bfloat16 autocast'] = (True, True)
     steps, flops = {}, {}
@@ -202,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f'| {name} | {median[name]:.3f} | {clips / median[name]:.1f} | '
                      f'{flops[name] / median[name] / 1e9:.1f} | '
                      f'{median[base] / median[name]:.2f}x |')
-    lines += ['', '## Where the default step spends its CPU time', '', '```',
+    lines += ['', '## Where the first variant\'s step spends its CPU time', '', '```',
               profile(steps[base]), '```', '',
-              '## Each convolution of the default step, timed alone', '',
+              '## Each convolution of the first variant\'s step, timed alone', '',
               'Forward, input gradient and weight gradient of every distinct 3D convolution '
               '(channels_last_3d, the step\'s real shapes), each the mean of 3 calls after a '
               'warm-up call; GFLOP/s counts a gradient at the forward\'s FLOPs.', '', *breakdown_lines(conv_breakdown(
