@@ -233,8 +233,11 @@ def render_agreement(boards: dict[str, dict[str, Any]]) -> str:
                 groups[name_b].append(f'{item} ({vb[0]})')
         lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
     total = len(methods) * len(columns)
-    lines += ['', f'Difference from {BASELINE} in points, `{path_a}` / `{path_b}`; †: not '
-              f'distinguishable from {BASELINE} on that board.', '',
+    seeds = [','.join(map(str, sorted({s for r in board['rows'] for s in r.get('seeds', [])})))
+             for board in (a, b)]
+    lines += ['', f'Difference from {BASELINE} in points, `{path_a}` (seeds {seeds[0]}) / '
+              f'`{path_b}` (seeds {seeds[1]}); †: not distinguishable from {BASELINE} on that '
+              'board.', '',
               f'- Significant in the same direction on both: {len(groups["both"])} of {total} '
               f'comparisons' + (': ' + ', '.join(groups['both']) if groups['both'] else '') + '.',
               *(f'- Significant on {name} only: ' + ', '.join(groups[name]) + '.'

@@ -139,19 +139,26 @@ def test_time_sentence_from_the_records(tmp_path):
 def test_shared_runs_equal_across_committed_suites():
     """The README says the ablation suites' full methods (and the default suite's rows, and the
     budget curve's 1x points) equal the standard suite's runs of the same method config, seed
-    and budget: check the committed records, metric for metric and video for video."""
-    standard = ROOT / 'results/synthmotion_standard/runs'
-    compared = 0
-    for suite in ('synthmotion', 'cvrl_ablations', 'tclr_ablations', 'synthmotion_budget'):
-        for path in sorted((ROOT / 'results' / suite / 'runs').glob('*/seed*/*.json')):
-            twin = standard / path.relative_to(ROOT / 'results' / suite / 'runs')
-            if not twin.is_file():
-                continue  # a variant, or a seed the standard suite does not share
-            a, b = json.loads(path.read_text()), json.loads(twin.read_text())
-            assert (a['metrics'], a.get('per_video')) == (b['metrics'], b.get('per_video')), path
-            compared += 1
-    # ablations: RandomInit and the full method; default suite; budget curve at 1x
-    assert compared >= 3 * 2 + 4 * 5 + 3 * 6
+    and budget, and the bfloat16 make bench run the bfloat16 standard suite's: check the
+    committed records, metric for metric and video for video."""
+    def compare(standard_name: str, others: tuple[str, ...]) -> int:
+        standard, compared = ROOT / 'results' / standard_name / 'runs', 0
+        for suite in others:
+            for path in sorted((ROOT / 'results' / suite / 'runs').glob('*/seed*/*.json')):
+                twin = standard / path.relative_to(ROOT / 'results' / suite / 'runs')
+                if not twin.is_file():
+                    continue  # a variant, or a seed the standard suite does not share
+                a, b = json.loads(path.read_text()), json.loads(twin.read_text())
+                assert (a['metrics'], a.get('per_video')) == (b['metrics'],
+                                                              b.get('per_video')), path
+                compared += 1
+        return compared
+    # float32 (AVX2 machine): ablations' RandomInit and full method; default suite; budget
+    # curve at 1x
+    assert compare('synthmotion_standard', ('synthmotion', 'cvrl_ablations', 'tclr_ablations',
+                                            'synthmotion_budget')) >= 3 * 2 + 4 * 5 + 3 * 6
+    # bfloat16 (AVX512-BF16 machine): make bench's run and the standard suite's seed 0
+    assert compare('synthmotion_standard_bf16', ('synthmotion_bf16',)) == 4 * 5
 
 
 def test_agreement_block_sorts_each_comparison_by_both_boards(tmp_path):
@@ -167,6 +174,7 @@ def test_agreement_block_sorts_each_comparison_by_both_boards(tmp_path):
         (tmp_path / f'results/{name}/leaderboard.json').write_text(json.dumps(b))
     text = rewrite('<!-- agreement:a,b -->\nold\n<!-- /agreement -->\n', tmp_path)
     assert '| CVRL | +16.0 / +16.0 | +10.0 / -10.0 |' in text
+    assert '`results/a/leaderboard.json` (seeds 0) / `results/b/leaderboard.json` (seeds 0)' in text
     assert ('- Significant in the same direction on both: 1 of 2 comparisons: CVRL linear '
             'top-1 (above).') in text
     assert '- Significant on both in opposite directions: CVRL R@1.' in text
