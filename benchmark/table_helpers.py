@@ -147,6 +147,12 @@ def provenance_lines(leaderboard: dict[str, Any]) -> list[str]:
     for key in ('device', 'precision', 'python'):
         if prov.get(key):
             lines.append(f'{key}: {joined(prov[key])}')
+    if len(prov.get('precision', [])) > 1:
+        # bfloat16 autocast is used only where native (benchmark/precision.py), so a folder
+        # filled from two machines can hold both; the same seed then differs as seeds do
+        lines.append(f'WARNING: these records mix precisions ({joined(prov["precision"])}): '
+                     'the same run gives different numbers in each; compare rows made with one '
+                     '(each record\'s provenance says which)')
     if prov.get('packages'):
         lines.append('packages: ' + ', '.join(
             f'{k} {joined(v)}' for k, v in prov['packages'].items()))

@@ -100,6 +100,24 @@ def test_rebuild_keeps_the_suite_order_when_methods_arrive_late(tmp_path):
     assert list(dict.fromkeys(r['method'] for r in rows)) == ['random_init', 'cvrl']
 
 
+def test_records_of_two_precisions_are_flagged(tmp_path):
+    write_records(tmp_path)
+    for path in (tmp_path / 'runs').glob('*/seed*/*.json'):  # all float32
+        rec = read_json(path)
+        rec['provenance'] = dict(rec['provenance'], precision='float32')
+        atomic_write_json(path, rec)
+    write_leaderboard(tmp_path, 'smoke')
+    md = (tmp_path / 'leaderboard.md').read_text()
+    assert '- precision: float32' in md and 'WARNING' not in md
+    # one more record made where bfloat16 is native
+    rec = record('random_init', 1, 'linear', {'top1': 11.0, 'top5': 41.0})
+    rec['provenance'] = dict(rec['provenance'], precision='bfloat16')
+    atomic_write_json(tmp_path / 'runs/random_init/seed1/linear.json', rec)
+    write_leaderboard(tmp_path, 'smoke')
+    assert ('WARNING: these records mix precisions (bfloat16/float32)'
+            in (tmp_path / 'leaderboard.md').read_text())
+
+
 def test_write_leaderboard_files_deterministic(tmp_path):
     write_records(tmp_path)
     board = write_leaderboard(tmp_path, 'smoke', extra={'note': 'test'})
