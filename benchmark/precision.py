@@ -11,6 +11,7 @@ instead and says so once; the precision actually used is part of every record's 
 """
 from __future__ import annotations
 
+import os
 import warnings
 from functools import lru_cache
 
@@ -32,10 +33,22 @@ def native_bfloat16(device_type: str) -> bool:
     return True  # other accelerators (mps, xpu, ...): trust the config
 
 
+#: Set to 1 to train and fine-tune in float32 even where bfloat16 is native (``make ci`` does:
+#: its reference, results/reference/, was made in float32). Not part of the run hash: give such
+#: runs their own --work-dir.
+FLOAT32_ENV = 'VSSL_FLOAT32'
+
+
+def float32_forced() -> bool:
+    return os.environ.get(FLOAT32_ENV, '') not in ('', '0')
+
+
 def effective_dtype(requested: str | None, device_type: str) -> str | None:
     """The autocast dtype to use for ``requested`` ('bfloat16', 'float16' or None = float32) on
-    ``device_type``: bfloat16 falls back to None (float32) where it is not native, with one
-    warning per device type."""
+    ``device_type``: None (float32) whenever ``VSSL_FLOAT32`` is set; bfloat16 falls back to None
+    where it is not native, with one warning per device type."""
+    if float32_forced():
+        return None
     if requested != 'bfloat16' or native_bfloat16(device_type):
         return requested
     if device_type not in _warned:
@@ -51,4 +64,4 @@ def precision_name() -> str:
     """'bfloat16' or 'float32': what a config's bfloat16 autocast becomes on this process's
     compute device (the first CUDA device if any, else the CPU)."""
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    return 'bfloat16' if native_bfloat16(device) else 'float32'
+    return 'bfloat16' if native_bfloat16(device) and not float32_forced() else 'float32'
