@@ -6,17 +6,23 @@ records under ``RESULTS_DIR/runs``) with the reference and prints reference, now
 tolerance and verdict per cell. Exit status: 0 when every reference cell is present and none
 fell below its reference by more than its tolerance, 1 otherwise, 2 for unusable input.
 
-``vssl-bench check RESULTS_DIR [RESULTS_DIR ...] --write-reference [--k K] [--floor F]``
-creates or replaces the reference from one or several results directories of the same suite
-(e.g. the same suite run twice, or with other seeds): the per-seed values of a cell are
-pooled over all directories, so the spread measured covers seeds and run-to-run noise.
+``vssl-bench check SOURCE [SOURCE ...] --write-reference [--k K] [--floor F]``
+creates or replaces the reference from one or several sources of the same suite, each a
+results directory (e.g. the same suite run twice, or with other seeds) or an existing reference
+file (its stored per-seed values, e.g. those measured on another machine): the per-seed values
+of a cell are pooled over all sources, so the spread measured covers seeds, run-to-run noise
+and, when the sources come from several machines, the differences between their kernels. Each
+source's git revisions, device (CPU model and instruction set, or GPU) and precision are kept
+in ``sources``; the check prints a note when the results come from a device or precision that
+no source was measured on, since the tolerances then do not cover it.
 
 Reference file (JSON, sorted keys, no timestamps; written atomically)::
 
     {"format": "vssl-bench-reference/1", "suite": "synthmotion",
      "tolerance_rule": {"k": 2.0, "floor": 1.0, "units": "percentage points",
                         "rule": "tolerance = max(k * std, floor)"},
-     "sources": [{"results_dir": "results/synthmotion", "git": [...]}],
+     "sources": [{"results_dir": "results/synthmotion", "git": [...],
+                  "device": ["cpu: AMD EPYC (AVX512), 2 threads"], "precision": ["float32"]}],
      "cells": [{"method": "CVRL", "protocol": "linear", "metric": "top1",
                 "mean": 53.0, "std": 3.6, "n": 3, "values": [50.0, 52.0, 57.0],
                 "tolerance": 7.2}]}
@@ -96,29 +102,50 @@ def tolerance(std: float, k: float, floor: float) -> float:
     return max(k * std, floor)
 
 
-def build_reference(results_dirs: Sequence[str | Path], k: float = DEFAULT_K,
+def load_source(source: str | Path) -> tuple[str, dict[Key, list[float]], list[dict[str, Any]]]:
+    """(suite, per-seed values per cell, source entries) of one ``--write-reference`` source.
+
+    A file is read as a reference (its cells' stored ``values`` and its own ``sources``); a
+    directory as results (:func:`load_results`), described by its path, git revisions, device
+    and precision.
+    """
+    path = Path(source)
+    if path.is_file():
+        ref = load_reference(path)
+        values = {(str(c['method']), str(c['protocol']), str(c['metric'])):
+                  [float(v) for v in (c.get('values') or [c['mean']])] for c in ref['cells']}
+        return str(ref['suite']), values, [dict(s) for s in ref.get('sources', [])]
+    suite, rows, prov = load_results(path)
+    values = {}
+    for row in rows:
+        key = (str(row['method']), str(row['protocol']), str(row['metric']))
+        values.setdefault(key, []).extend(float(v) for v in (row.get('values') or [row['mean']]))
+    return suite, values, [{'results_dir': str(source), 'suite': suite,
+                            'git': prov.get('git', []), 'device': prov.get('device', []),
+                            'precision': prov.get('precision', [])}]
+
+
+def build_reference(sources: Sequence[str | Path], k: float = DEFAULT_K,
                     floor: float = DEFAULT_FLOOR) -> dict[str, Any]:
-    """Reference dict from one or more results directories of one suite (see module doc)."""
-    if not results_dirs:
+    """Reference dict from one or more results directories or reference files of one suite
+    (see module doc)."""
+    if not sources:
         raise ValueError('build_reference needs at least one results directory')
     if not (k >= 0 and floor >= 0 and math.isfinite(k) and math.isfinite(floor)):
         raise ValueError(f'k and floor must be finite and >= 0, got k={k}, floor={floor}')
     pooled: dict[Key, list[float]] = {}
-    suites, sources = [], []
-    for results_dir in results_dirs:
-        suite, rows, prov = load_results(results_dir)
+    suites, entries = [], []
+    for source in sources:
+        suite, values, described = load_source(source)
         suites.append(suite)
-        sources.append({'results_dir': str(results_dir), 'suite': suite,
-                        'git': prov.get('git', [])})
-        for row in rows:
-            key = (str(row['method']), str(row['protocol']), str(row['metric']))
-            values = row.get('values') or [row['mean']]
-            pooled.setdefault(key, []).extend(float(v) for v in values)
+        entries.extend(described)
+        for key, vals in values.items():
+            pooled.setdefault(key, []).extend(vals)
     if len(set(suites)) > 1:
-        raise ValueError(f'Results directories {list(map(str, results_dirs))} hold different '
-                         f'suites {suites}; a reference covers one suite')
+        raise ValueError(f'Sources {list(map(str, sources))} hold different suites {suites}; '
+                         f'a reference covers one suite')
     cells = []
-    for (method, protocol, metric), values in pooled.items():  # first directory's row order
+    for (method, protocol, metric), values in pooled.items():  # first source's row order
         vals = np.array(values, dtype=np.float64)
         if not np.isfinite(vals).all():
             raise ValueError(f'Non-finite {metric} of {method}/{protocol} in the results: '
@@ -130,7 +157,28 @@ def build_reference(results_dirs: Sequence[str | Path], k: float = DEFAULT_K,
     return {'format': FORMAT, 'suite': suites[0],
             'tolerance_rule': {'k': k, 'floor': floor, 'units': 'percentage points',
                                'rule': RULE},
-            'sources': sources, 'cells': cells}
+            'sources': entries, 'cells': cells}
+
+
+def unmeasured_machine(reference: dict[str, Any], provenance: dict[str, Any]) -> str | None:
+    """A note when the results' device or precision is not among the reference sources' (the
+    tolerances then do not cover that machine), else None. Sources that did not record a
+    device or precision (references written before they were kept) are listed as such."""
+    notes = []
+    for field in ('device', 'precision'):
+        now = sorted(set(provenance.get(field) or []))
+        seen = {str(v) for s in reference.get('sources', []) for v in (s.get(field) or [])}
+        unrecorded = sum(not s.get(field) for s in reference.get('sources', []))
+        if now and not set(now) <= seen:
+            known = ', '.join(sorted(seen)) or 'none recorded'
+            if unrecorded:
+                known += f'; {unrecorded} source(s) did not record it'
+            notes.append(f'{field} {", ".join(now)} (reference: {known})')
+    if not notes:
+        return None
+    return ('note: these results come from a ' + ' and '.join(notes) + '; the tolerances '
+            'measure the spread of the reference sources only. If this machine is where the '
+            'check will run, pool its runs into the reference (results/reference/README.md).')
 
 
 def load_reference(path: str | Path) -> dict[str, Any]:
@@ -200,7 +248,7 @@ def run_check(results_dirs: Sequence[str], reference: str | None = None,
     """The ``vssl-bench check`` command; returns the exit status (see module doc)."""
     if write_reference:
         if reference is None:
-            reference = str(default_reference(load_results(results_dirs[0])[0]))
+            reference = str(default_reference(load_source(results_dirs[0])[0]))
         old = None  # k and floor of the reference being replaced, kept by default
         if Path(reference).is_file():
             try:
@@ -212,7 +260,7 @@ def run_check(results_dirs: Sequence[str], reference: str | None = None,
         ref = build_reference(results_dirs, k=k, floor=floor)
         atomic_write_json(reference, ref)
         print(f'Wrote reference {reference}: {len(ref["cells"])} cells of suite '
-              f'{ref["suite"]!r} from {len(results_dirs)} results dir(s); {RULE} with k={k}, '
+              f'{ref["suite"]!r} from {len(results_dirs)} source(s); {RULE} with k={k}, '
               f'floor={floor} percentage points')
         return 0
     if len(results_dirs) != 1:
@@ -222,7 +270,7 @@ def run_check(results_dirs: Sequence[str], reference: str | None = None,
         raise ValueError('--k and --floor apply to --write-reference; the check uses the '
                          "reference file's own k and floor")
     results_dir = results_dirs[0]
-    suite, rows, _ = load_results(results_dir)
+    suite, rows, prov = load_results(results_dir)
     reference = reference or str(default_reference(suite))
     ref = load_reference(reference)
     if ref['suite'] != suite:
@@ -233,6 +281,9 @@ def run_check(results_dirs: Sequence[str], reference: str | None = None,
     print(f'Check of {results_dir} (suite {suite!r}) against {reference}; {RULE} with '
           f'k={ref["tolerance_rule"]["k"]}, floor={ref["tolerance_rule"]["floor"]} points')
     print(format_report(verdicts))
+    note = unmeasured_machine(ref, prov)
+    if note:
+        print(note)
     counts = {name: sum(v['verdict'] == name for v in verdicts)
               for name in ('ok', 'improved', 'new', 'REGRESSION', 'missing')}
     print(', '.join(f'{n} {name}' for name, n in counts.items()))
@@ -242,7 +293,8 @@ def run_check(results_dirs: Sequence[str], reference: str | None = None,
                                                 '--write-reference'])
         print(f'{counts["improved"]} cell(s) improved beyond tolerance. If the improvement is '
               f'intended, update the reference with:\n  {cmd}\n(list further results '
-              f'dirs of the suite after the first to measure the spread over them too)')
+              f'dirs of the suite, or the reference file itself, after the first to pool '
+              f'their values too)')
     failed = counts['REGRESSION'] + counts['missing']
     if failed:
         print(f'FAILED: {counts["REGRESSION"]} regression(s), {counts["missing"]} missing '

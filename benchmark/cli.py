@@ -304,11 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser('check', help='compare results with a reference accuracy file; exit 1 '
                            'on a regression beyond tolerance or a missing cell')
     check.add_argument('results_dirs', nargs='+', metavar='RESULTS_DIR',
-                       help='results directory (several only with --write-reference)')
+                       help='results directory; with --write-reference several, and '
+                       'reference files whose per-seed values are pooled too')
     check.add_argument('--reference', default=None,
                        help='reference JSON (default results/reference/<suite>.json)')
     check.add_argument('--write-reference', action='store_true',
-                       help='create/replace the reference from the results dir(s) instead')
+                       help='create/replace the reference from the sources instead')
     check.add_argument('--k', type=float, default=None,
                        help='with --write-reference: tolerance = max(k * std, floor); default 2')
     check.add_argument('--floor', type=float, default=None,

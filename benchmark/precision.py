@@ -34,8 +34,8 @@ def native_bfloat16(device_type: str) -> bool:
 
 
 #: Set to 1 to train and fine-tune in float32 even where bfloat16 is native (``make ci`` does:
-#: its reference, results/reference/, was made in float32). Not part of the run hash: give such
-#: runs their own --work-dir.
+#: its reference, results/reference/, was made in float32). The precision it leads to is part of
+#: the run hash (benchmark/run_records.py), so such runs never reuse bfloat16 weights.
 FLOAT32_ENV = 'VSSL_FLOAT32'
 
 

@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from benchmark.io import atomic_write_json, read_json
+from benchmark.precision import precision_name
 from benchmark.provenance import stable_hash
 from benchmark.suite_config import Suite
 
@@ -25,10 +26,14 @@ def generated_data_version(data: dict) -> dict:
 
 def pretrain_hash(suite: Suite, cfg: Config) -> str:
     """Identity of a (method, suite) pretraining: the method config, the suite's pretraining and
-    data sections, and the generated data set's version. Names the work dir: weights are reused
-    only under the same hash, and a change of the evaluation alone keeps them."""
+    data sections, the generated data set's version, and the precision this process trains in
+    (:func:`benchmark.precision.precision_name`: bfloat16 where native, float32 elsewhere or
+    under ``VSSL_FLOAT32``). Names the work dir: weights are reused only under the same hash,
+    so weights trained in bfloat16 are never taken for a float32 run in the same work dir (or
+    the reverse), and a change of the evaluation alone keeps them."""
     return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain, data=suite.data,
-                            generated=generated_data_version(suite.data)))
+                            generated=generated_data_version(suite.data),
+                            precision=precision_name()))
 
 
 def run_config_hash(suite: Suite, cfg: Config) -> str:
@@ -36,7 +41,8 @@ def run_config_hash(suite: Suite, cfg: Config) -> str:
     evaluation. Written into every record; a record is current only under the same hash."""
     return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain,
                             evaluation=suite.evaluation, data=suite.data,
-                            generated=generated_data_version(suite.data)))
+                            generated=generated_data_version(suite.data),
+                            precision=precision_name()))
 
 
 def record_is_current(path: Path, config_hash: str, protocol) -> bool:

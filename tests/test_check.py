@@ -25,9 +25,11 @@ BASE = [row('CVRL', 'linear', 'top1', [50.0, 52.0, 57.0]),
         row('random_init', 'linear', 'top1', [10.0])]
 
 
-def write_board(path, rows, suite='smoke'):
-    atomic_write_json(path / 'leaderboard.json', {'suite': suite, 'rows': rows,
-                                                  'provenance': {'git': ['abc']}})
+def write_board(path, rows, suite='smoke', device='cpu: A (AVX2), 2 threads',
+                precision='float32'):
+    atomic_write_json(path / 'leaderboard.json', {
+        'suite': suite, 'rows': rows,
+        'provenance': {'git': ['abc'], 'device': [device], 'precision': [precision]}})
     return path
 
 
@@ -133,3 +135,36 @@ def test_results_from_run_records(tmp_path):
     assert suite == 'smoke' and len(rows) == 7
     verdicts = compare(build_reference([tmp_path]), rows)
     assert {v['verdict'] for v in verdicts} == {'ok'}
+
+
+def test_reference_pools_an_existing_reference_with_new_results(tmp_path, ref, capsys):
+    # The reference of BASE (machine A) pooled with a run of machine B: values appended in
+    # source order, both machines named in the sources, the tolerance from the pooled spread.
+    write_board(tmp_path / 'b', [row('CVRL', 'linear', 'top1', [45.0]),
+                                 row('random_init', 'linear', 'top1', [12.0])],
+                device='cpu: B (AVX512), 2 threads')
+    assert main(['check', str(ref), str(tmp_path / 'b'), '--reference', str(ref),
+                 '--write-reference']) == 0
+    data = read_json(ref)
+    cvrl, rand = data['cells']
+    assert cvrl['values'] == [50.0, 52.0, 57.0, 45.0] and cvrl['mean'] == pytest.approx(51.0)
+    assert cvrl['tolerance'] == pytest.approx(2 * math.sqrt(74 / 3))  # ddof=1
+    assert rand['values'] == [10.0, 12.0] and rand['tolerance'] == pytest.approx(2 * math.sqrt(2))
+    assert [s['device'] for s in data['sources']] == [['cpu: A (AVX2), 2 threads'],
+                                                      ['cpu: B (AVX512), 2 threads']]
+    assert [s['results_dir'] for s in data['sources']] == [str(tmp_path / 'base'),
+                                                           str(tmp_path / 'b')]
+    capsys.readouterr()
+    # Machine B's run now passes (45 >= 51 - 9.93); before pooling it was a regression.
+    assert check(tmp_path / 'b', ref) == 0
+    assert 'note:' not in capsys.readouterr().out
+
+
+def test_check_notes_a_machine_the_reference_was_not_measured_on(tmp_path, ref, capsys):
+    write_board(tmp_path / 'c', BASE, device='cpu: C (AMX), 2 threads', precision='bfloat16')
+    assert check(tmp_path / 'c', ref) == 0
+    out = capsys.readouterr().out
+    assert ('note: these results come from a device cpu: C (AMX), 2 threads (reference: '
+            'cpu: A (AVX2), 2 threads) and precision bfloat16 (reference: float32)') in out
+    assert check(tmp_path / 'base', ref) == 0
+    assert 'note:' not in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """A suite's frame-cache choice reaches every dataset it builds: pretraining, feature extraction,
 fine-tuning and its test predictions, and the failed-video count; real data sets get no
-native-size cache unless asked; suites that do not set a short side keep their hashes."""
+native-size cache unless asked; suites that do not set a short side keep their hashes; the
+precision a run trains in is part of its identity."""
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,20 @@ def test_suite_runs_from_the_short_side_cache(tiny_data, tmp_path):
     assert linear['evaluation']['num_train'] == 36 and linear['evaluation']['num_test'] == 24
     assert finetune['evaluation']['num_failed'] == dict(train=0, test=0)
     assert linear['pretrain']['num_failed'] == 0 and linear['pretrain']['iters'] > 1
+
+
+def test_precision_is_part_of_the_run_identity(tiny_data, monkeypatch):
+    # Where bfloat16 is native, VSSL_FLOAT32 changes the precision and so the work dir and the
+    # records' hash: float32 runs never reuse bfloat16 weights in the same --work-dir.
+    from benchmark import precision
+    suite = _load(tiny_data)
+    cfg = _method(suite, 'CVRL')
+    monkeypatch.setattr(precision.torch.cuda, 'is_available', lambda: False)
+    hashes = {}
+    for native in (True, False):
+        monkeypatch.setattr(precision, 'native_bfloat16', lambda device_type, n=native: n)
+        for forced in ('', '1'):
+            monkeypatch.setenv(precision.FLOAT32_ENV, forced)
+            hashes[native, forced] = (pretrain_hash(suite, cfg), run_config_hash(suite, cfg))
+    assert hashes[True, ''] != hashes[True, '1']
+    assert hashes[True, '1'] == hashes[False, ''] == hashes[False, '1']  # float32 all three
