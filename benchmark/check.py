@@ -130,7 +130,8 @@ def build_reference(sources: Sequence[str | Path], k: float = DEFAULT_K,
     """Reference dict from one or more results directories or reference files of one suite
     (see module doc)."""
     if not sources:
-        raise ValueError('build_reference needs at least one results directory')
+        raise ValueError('build_reference needs at least one results directory or reference '
+                         'file')
     if not (k >= 0 and floor >= 0 and math.isfinite(k) and math.isfinite(floor)):
         raise ValueError(f'k and floor must be finite and >= 0, got k={k}, floor={floor}')
     pooled: dict[Key, list[float]] = {}

@@ -7,7 +7,7 @@ was measured ~90x slower than float32 and a whole training step ~30x (R3D-18 wid
 clips of 8x32x32: 34 s against 1.2 s). There the harness trains and fine-tunes in float32
 instead and says so once; the precision actually used is part of every record's provenance
 (``precision``). On a 2-core EPYC with AVX512-BF16 the same step under bfloat16 autocast is
-1.35x faster than in float32 (results/throughput/step.md).
+1.34x faster than in float32 (results/throughput/step.md).
 """
 from __future__ import annotations
 

@@ -62,3 +62,25 @@ def test_conv_breakdown_times_every_distinct_convolution() -> None:
     assert rows[0]['conv'] == '3->4 k3x3x3 s111 on 4x8x8'
     lines = breakdown_lines(rows)
     assert len(lines) == 2 + len(rows) + 1 and lines[-1].startswith('| all')
+
+
+@pytest.mark.parametrize('native, forced, wrapper, expected', [
+    (True, '', dict(type='AutocastOptimWrapper', dtype='bfloat16'), 'bfloat16'),
+    (True, '1', dict(type='AutocastOptimWrapper', dtype='bfloat16'), None),
+    (False, '', dict(type='AutocastOptimWrapper', dtype='bfloat16'), None),
+    (True, '', dict(type='AutocastOptimWrapper', dtype='bfloat16', enabled=False), None),
+    (True, '', dict(type='OptimWrapper'), None)])
+def test_harness_dtype_is_what_the_harness_trains_in(monkeypatch, native, forced, wrapper,
+                                                     expected) -> None:
+    """The training-loop table of the step benchmark runs the step as the harness does: the
+    config's bfloat16 autocast where it is native, float32 where emulated, forced or off."""
+    import torch
+    from mmengine.config import Config
+
+    from benchmark import precision
+    from benchmark.throughput.model import harness_dtype
+    monkeypatch.setattr(precision, 'native_bfloat16', lambda device_type: native)
+    monkeypatch.setattr(precision, '_warned', {'cpu'})  # the fallback's one warning: not here
+    monkeypatch.setenv(precision.FLOAT32_ENV, forced)
+    got = harness_dtype(Config(dict(optim_wrapper=wrapper)))
+    assert got == (getattr(torch, expected) if expected else None)

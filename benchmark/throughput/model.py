@@ -12,6 +12,7 @@ import torch
 from mmengine.config import Config
 
 from benchmark.budget import count_flops
+from benchmark.precision import effective_dtype
 
 # R3D-18 of the TCLR UCF101 configs (64 base channels), trained on 16 x 112 x 112 clips.
 R3D18_CONFIG = 'configs/_base_/backbone_r3d18_tclr.py'
@@ -68,6 +69,17 @@ def r3d18_throughput(batch_size: int = 4, steps: int = 3, device: str = 'cpu',
             'tflops': round(clips_per_s * flops / batch_size / 1e12, 3)}
 
 
+def harness_dtype(cfg: Config, device_type: str = 'cpu') -> torch.dtype | None:
+    """The autocast dtype the harness trains ``cfg`` in on ``device_type`` (None: float32): the
+    dtype of its AutocastOptimWrapper where that is native and VSSL_FLOAT32 is not set
+    (:func:`benchmark.precision.effective_dtype`), else None."""
+    wrapper = cfg.get('optim_wrapper') or {}
+    if wrapper.get('type') != 'AutocastOptimWrapper' or not wrapper.get('enabled', True):
+        return None
+    dtype = effective_dtype(wrapper.get('dtype', 'bfloat16'), device_type)
+    return getattr(torch, dtype) if dtype else None
+
+
 def suite_method_config(suite_path: str, method: str, data_root: str | None) -> Config:
     """The config of the suite's method whose config path contains ``method`` (e.g. 'cvrl'),
     as the suite runs it; generates the suite's data if missing."""
@@ -99,7 +111,9 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     ``decoder='cache'``, from the decode-once frame cache in ``cache_dir``; returns the step
     rate, the fraction of step time spent waiting for data, and the step time on one batch
     reused (no loader at all) for comparison. ``transform`` replaces the type of the method's
-    clip transform (e.g. 'DeviceClipAugment': the photometric half then runs in the step)."""
+    clip transform (e.g. 'DeviceClipAugment': the photometric half then runs in the step).
+    The step runs in the precision the harness trains ``method`` in here (:func:`harness_dtype`),
+    named in the result's ``precision``."""
     from benchmark.pretrain import build_model, init_weights_quietly
     cfg = suite_method_config(suite_path, method, data_root)
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
@@ -115,6 +129,8 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     init_weights_quietly(model)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    dtype = harness_dtype(cfg)
+
     def forever():  # the data set may hold fewer batches than the steps measured
         while True:
             yield from loader
@@ -123,7 +139,8 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
 
     def step(batch: dict) -> None:
         data = model.data_preprocessor(batch, True)
-        loss, _ = model.parse_losses(model(**data, mode='loss'))
+        with torch.autocast('cpu', dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            loss, _ = model.parse_losses(model(**data, mode='loss'))
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -148,6 +165,7 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     alone = (time.perf_counter() - t0) / steps
     return {'method': cfg.method_name, 'decoder': decoder, 'workers': workers, 'steps': steps,
             'transform': loader_cfg.dataset.transform.type,
+            'precision': str(dtype).split('.')[-1] if dtype else 'float32',
             's_per_step': round(total / steps, 3), 'clips_per_s': round(clips / total, 1),
             's_per_step_without_loader': round(alone, 3),
             'data_wait_fraction': round(wait / total, 4)}

@@ -22,7 +22,8 @@ from benchmark.budget import step_flops
 from benchmark.io import atomic_write_text
 from benchmark.precision import native_bfloat16, precision_name
 from benchmark.provenance import cpu_name
-from benchmark.throughput.model import build_loader, suite_method_config, synthmotion_data_wait
+from benchmark.throughput.model import (build_loader, harness_dtype, suite_method_config,
+                                       synthmotion_data_wait)
 
 
 def _setup(suite_path: str, method: str, data_root: str | None) -> tuple[Any, dict]:
@@ -139,10 +140,13 @@ def loop_lines(suite: str, method: str, data_root: str | None, steps: int) -> li
     with the step's threads even when the step never waits for data."""
     cfg = suite_method_config(suite, method, data_root)
     cache = cfg.train_dataloader.dataset.cache_dir
+    dtype = harness_dtype(cfg)
     lines = ['## The step in a training loop', '',
-             f'{steps} steps after 2 warm-up steps, batches from the frame cache; "alone": the '
-             'same step on one batch reused, no loader. DeviceClipAugment (opt-in) leaves the '
-             'photometric half of the augmentation to the step (batched).', '',
+             f'{steps} steps after 2 warm-up steps, batches from the frame cache, the step in '
+             f'{str(dtype).split(".")[-1] + " autocast" if dtype else "float32"} as the harness '
+             'trains it here (channels_last_3d); "alone": the same step on one batch reused, no '
+             'loader. DeviceClipAugment (opt-in) leaves the photometric half of the '
+             'augmentation to the step (batched).', '',
              '| clip transform | loader workers | s/step | clips/s | data wait | s/step alone |',
              '|---|---|---|---|---|---|']
     for transform in ('ClipAugment', 'DeviceClipAugment'):
