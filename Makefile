@@ -38,7 +38,8 @@ CI_OUT ?= ci_results
 CI_WORK ?= work_dirs/ci
 CI_REF_SEEDS ?= 0,1,2
 CI_REF_DIR ?= work_dirs/ci_reference
-# Tolerance = max(k * std over seeds (and machines), floor): see results/reference/README.md for the choice.
+# Tolerance = max(k * std over seeds and machines, floor): see results/reference/README.md
+# for the choice.
 CI_K ?= 3
 CI_FLOOR ?= 2
 # CI_REF_ADD=1: pool the new runs with the per-seed values already in the references (measured
