@@ -168,3 +168,18 @@ def test_check_notes_a_machine_the_reference_was_not_measured_on(tmp_path, ref, 
             'cpu: A (AVX2), 2 threads) and precision bfloat16 (reference: float32)') in out
     assert check(tmp_path / 'base', ref) == 0
     assert 'note:' not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('name', ['ci', 'ci_regression'])
+def test_committed_references_cover_every_source_they_pool(name):
+    """results/reference/README.md: every per-seed value a committed reference pools (each
+    machine's seeds) passes the check against it, so unchanged code on any of those machines
+    passes CI; and the sources say which machines those were."""
+    from pathlib import Path
+    ref = read_json(Path(__file__).resolve().parents[1] / 'results' / 'reference' / f'{name}.json')
+    k, floor = ref['tolerance_rule']['k'], ref['tolerance_rule']['floor']
+    assert (k, floor) == (3.0, 2.0)
+    for cell in ref['cells']:
+        assert cell['n'] == len(cell['values']) == 6
+        assert min(cell['values']) >= cell['mean'] - max(k * cell['std'], floor), cell
+    assert any('AVX512' in d for s in ref['sources'] for d in s.get('device', []))
