@@ -180,6 +180,6 @@ def test_committed_references_cover_every_source_they_pool(name):
     k, floor = ref['tolerance_rule']['k'], ref['tolerance_rule']['floor']
     assert (k, floor) == (3.0, 2.0)
     for cell in ref['cells']:
-        assert cell['n'] == len(cell['values']) == 6
+        assert cell['n'] == len(cell['values']) >= 6  # 3 seeds on each of 2 machines, or more
         assert min(cell['values']) >= cell['mean'] - max(k * cell['std'], floor), cell
     assert any('AVX512' in d for s in ref['sources'] for d in s.get('device', []))
