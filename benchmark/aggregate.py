@@ -19,7 +19,6 @@ import numpy as np
 from benchmark.hits import decode
 from benchmark.io import read_json
 from benchmark.leaderboard_stats import BASELINE, annotate
-from benchmark.stats import HierarchicalBootstrap
 from benchmark.table_helpers import method_sort_key, metric_sort_key, protocol_sort_key
 
 _REQUIRED_KEYS = ('method', 'seed', 'protocol', 'metrics')
@@ -83,7 +82,6 @@ def failed_videos(record: dict[str, Any]) -> int:
 
 def aggregate(records: Iterable[dict[str, Any]],
               method_order: Sequence[str] | None = None,
-              bootstrap: HierarchicalBootstrap | None = None,
               baseline: str = BASELINE) -> list[dict[str, Any]]:
     """One row per (method, protocol, metric) over seeds.
 
@@ -94,18 +92,18 @@ def aggregate(records: Iterable[dict[str, Any]],
     (with a warning); records are normally unique by path. Plus the 95 % interval and the
     significance keys of :func:`benchmark.leaderboard_stats.annotate` (``ci_low``, ``ci_high``,
     ``ci_method``, ``sig_vs_random_init``, ``p_vs_random_init``, ``sig_vs_best``,
-    ``p_vs_best``), bootstrapped from the records' ``per_video`` outcomes when every seed has
-    them (see :mod:`benchmark.hits`).
+    ``p_vs_best`` and their multiple-comparison corrected ``p_adj_*``), from the records'
+    ``per_video`` outcomes when every seed has them (see :mod:`benchmark.hits`).
     """
     rows, outcomes = collect(records, method_order)
-    annotate(rows, outcomes, bootstrap, baseline)
+    annotate(rows, outcomes, baseline)
     return rows
 
 
 def collect(records: Iterable[dict[str, Any]], method_order: Sequence[str] | None = None
             ) -> tuple[list[dict[str, Any]], dict[tuple[str, str, str], np.ndarray]]:
     """:func:`aggregate`'s rows before their interval and significance keys, and the per-video
-    outcomes they are bootstrapped from: (method, protocol, metric) -> (seeds, videos) array,
+    outcomes their intervals come from: (method, protocol, metric) -> (seeds, videos) array,
     for the rows whose every seed has them."""
     records = list(records)
     compute = compute_summary(records)

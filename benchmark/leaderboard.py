@@ -19,13 +19,20 @@ from benchmark.ablation import verdicts
 from benchmark.aggregate import aggregate, load_records, records_provenance
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
 from benchmark.leaderboard_formats import write_formats
-from benchmark.leaderboard_stats import BASELINE, LEVEL
+from benchmark.leaderboard_stats import BASELINE, CORRECTION, LEVEL
 from benchmark.table_helpers import (NOT_VS_BASELINE, NOT_VS_BEST, T_MARK, backbone_line,
                                      budget_line, cell, legend_lines, metric_sort_key, number,
+                                     one_seed_warning,
                                      protocol_sort_key, provenance_lines, significance_marks)
 
 __all__ = ['aggregate', 'format_table', 'headline_table', 'load_records', 'rebuild_leaderboard',
            'write_leaderboard']
+
+#: How the rows' intervals and marks were computed (leaderboard.json's ``statistics``).
+STATISTICS = dict(level=LEVEL, interval='t, Welch-Satterthwaite df, seed + test-video variance',
+                  test='difference of means, paired over test videos, seed + test-video variance',
+                  correction=CORRECTION,
+                  families=f'every comparison of the table with {BASELINE}; with the best')
 
 #: The terminal's compact view: (column title, protocol, metric).
 HEADLINE = (('linear', 'linear', 'top1'), ('kNN', 'knn', 'top1'), ('R@1', 'retrieval', 'R@1'),
@@ -69,7 +76,11 @@ def headline_table(leaderboard: dict[str, Any], results_dir: str | Path | None =
     text = tabulate(table, headers=['method'] + [c[0] for c in columns] + ['TFLOPs'],
                     tablefmt='simple', disable_numparse=True) if table else '(no results)'
     lines = [f'{leaderboard["suite"]}: mean over seeds, percent ({NOT_VS_BASELINE}: not '
-             f'distinguishable from {BASELINE}, {NOT_VS_BEST}: from the best)', text]
+             f'distinguishable from {BASELINE}, {NOT_VS_BEST}: from the best, after correction '
+             'for multiple comparisons)', text]
+    warning = one_seed_warning(rows)
+    if warning:
+        lines.append(warning)
     if results_dir is not None:
         lines.append(f'full tables (intervals, every metric, compute, provenance): '
                      f'{Path(results_dir) / "leaderboard.md"} (.csv, .tex, .json)')
@@ -113,6 +124,9 @@ def format_table(leaderboard: dict[str, Any]) -> str:
              f'({NOT_VS_BASELINE} {NOT_VS_BEST} {T_MARK}: see under the table). TFLOPs and '
              'steps: pretraining consumed (mean over seeds).', '', budget_line(leaderboard),
              backbone_line(leaderboard), '']
+    warning = one_seed_warning(rows)
+    if warning:
+        lines += [f'**{warning}**', '']
     lines.append(tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
                  if table else '(no results)')
     if table:
@@ -145,7 +159,8 @@ def write_leaderboard(results_dir: str | Path, suite: str,
             continue
         records.append(record)
     leaderboard = {'suite': suite, 'rows': aggregate(records, method_order),
-                   'provenance': records_provenance(records), **(extra or {})}
+                   'provenance': records_provenance(records), **(extra or {}),
+                   'statistics': STATISTICS}
     _check_finite(leaderboard['rows'])
     if leaderboard.get('ablation'):
         leaderboard['ablation_verdicts'] = verdicts(records, leaderboard['ablation'], HEADLINE)

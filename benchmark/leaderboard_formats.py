@@ -3,11 +3,12 @@
 Both take the leaderboard dict of :func:`benchmark.leaderboard.write_leaderboard`
 (``{"suite", "rows", "provenance", ...}``, rows ``{method, protocol, metric, mean, std, n, seeds,
 values, ci_low, ci_high, ci_method, sig_vs_random_init, sig_vs_best, p_vs_random_init,
-p_vs_best}``, metrics in percent; see :mod:`benchmark.leaderboard_stats`) and are deterministic:
+p_vs_best, p_adj_vs_random_init, p_adj_vs_best}``, metrics in percent; see :mod:`benchmark.leaderboard_stats`) and are deterministic:
 the same dict gives the same bytes.
 
 * ``leaderboard.csv``: header ``method,protocol,metric,mean,std,n,seeds,values,ci_low,ci_high,
-  ci_method,sig_vs_random_init,sig_vs_best,p_vs_random_init,p_vs_best`` then any further row
+  ci_method,sig_vs_random_init,sig_vs_best,p_vs_random_init,p_vs_best,p_adj_vs_random_init,
+  p_adj_vs_best`` then any further row
   keys (sorted), one line per (method, protocol, metric); floats written in full (shortest
   round-trip repr), booleans and missing values (None) as ``true``/``false``/``null``,
   ``seeds``/``values`` and other lists joined by ``;``; then the provenance as ``# key: value``
@@ -37,7 +38,7 @@ from benchmark.table_helpers import (half_width, legend_lines, metric_sort_key,
 
 CSV_COLUMNS = ('method', 'protocol', 'metric', 'mean', 'std', 'n', 'seeds', 'values', 'ci_low',
                'ci_high', 'ci_method', 'sig_vs_random_init', 'sig_vs_best', 'p_vs_random_init',
-               'p_vs_best')
+               'p_vs_best', 'p_adj_vs_random_init', 'p_adj_vs_best')
 _LATEX_SPECIALS = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#',
                    '_': r'\_', '{': r'\{', '}': r'\}', '~': r'\textasciitilde{}',
                    '^': r'\textasciicircum{}'}
@@ -72,9 +73,10 @@ def format_csv(leaderboard: dict[str, Any]) -> str:
         writer.writerow([_csv_value(row.get(k, '')) for k in (*CSV_COLUMNS, *extra)])
     out.write(''.join(f'# {line}\n' for line in
                       ['Mean and sample std (ddof=1; 0.0 for one seed) over seeds, in percent; '
-                       'ci_low/ci_high: 95 % interval of the mean (ci_method bootstrap or t); '
-                       'sig_vs_*: the difference with RandomInit / the best mean of the metric is '
-                       'significant (null: not comparable)',
+                       'ci_low/ci_high: 95 % interval of the mean (ci_method seeds+videos, videos or '
+                       't); p_vs_*: p-value of the difference with RandomInit / the best mean of '
+                       'the metric, p_adj_vs_*: corrected for multiple comparisons over the '
+                       'table; sig_vs_*: p_adj < 0.05 (null: not tested)',
                        *provenance_lines(leaderboard)]))
     return out.getvalue()
 

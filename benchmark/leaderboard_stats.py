@@ -3,15 +3,20 @@
 Every row of :func:`benchmark.leaderboard.aggregate` gets:
 
 * ``ci_low`` / ``ci_high``: the 95 % interval of its mean (percent), and ``ci_method``:
-  ``'bootstrap'`` (hierarchical bootstrap over seeds and test videos, when every seed's record
-  holds the per-video outcomes of the metric), ``'t'`` (t-interval over the seed means, for
-  records without them) or None (one seed without them: no interval, bounds None).
-* ``sig_vs_random_init`` / ``p_vs_random_init``: whether the 95 % interval of the difference of
-  means with the baseline (RandomInit) on the same metric excludes 0, and its p-value;
-  ``sig_vs_best`` / ``p_vs_best`` the same against the method with the highest mean on the metric
-  (the first in row order among ties). The difference is the paired bootstrap when both rows
-  have per-video outcomes of one test split, else Welch's t over seed means when both have 2+
-  seeds, else unknown (None). None too for the reference itself and when it is absent.
+  ``'seeds+videos'`` (run-to-run and test-video variance, Welch-Satterthwaite t; when every
+  seed's record holds the per-video outcomes of the metric), ``'videos'`` (the same with one
+  seed: test-video variance only, which says nothing of run-to-run variance), ``'t'``
+  (t-interval over the seed means, for records without per-video outcomes) or None (one seed
+  without them: no interval, bounds None).
+* ``p_vs_random_init``: the two-sided p-value of the difference of means with the baseline
+  (RandomInit) on the same metric (:func:`benchmark.stats.seed_video_difference`, paired over
+  the test videos; Welch's t over seed means without per-video outcomes); ``p_adj_vs_random_init``
+  that p-value corrected for multiple comparisons over every comparison of the table with the
+  baseline (every method and metric: one family); ``sig_vs_random_init``: adjusted p < 0.05.
+  ``p_vs_best`` / ``p_adj_vs_best`` / ``sig_vs_best`` the same against the method with the
+  highest mean on the metric (the first in row order among ties), a family of its own. All None
+  for the reference itself, when it is absent, and when either row has a single seed: one
+  training run per method cannot separate methods from run-to-run variance.
 """
 from __future__ import annotations
 
@@ -20,12 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.stats import (HierarchicalBootstrap, Interval, bootstrap_difference,
-                             percentile_interval, t_interval, welch_difference)
+from benchmark.stats import (Interval, adjust_pvalues, seed_video_difference,
+                             seed_video_interval, t_interval, welch_difference)
 
 #: The untrained baseline every method is compared with; matched ignoring case and ``_``/``-``.
 BASELINE = 'RandomInit'
 LEVEL = 0.95
+#: Multiple-comparison correction of every table (:func:`benchmark.stats.adjust_pvalues`).
+CORRECTION = 'bh'
+#: Names of the corrections in legends.
+CORRECTION_NAMES = {'holm': 'Holm', 'bh': 'Benjamini-Hochberg', 'none': 'no'}
 
 
 def is_baseline(method: str, baseline: str = BASELINE) -> bool:
@@ -39,59 +48,70 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
-def replicate_means(rows: list[dict[str, Any]],
-                    outcomes: dict[tuple[str, str, str], np.ndarray],
-                    bootstrap: HierarchicalBootstrap) -> dict[tuple[str, str, str],
-                                                               tuple[np.ndarray, int]]:
-    """(method, protocol, metric) -> (bootstrap replicates of the row's mean in percent, number
-    of test videos), for the rows with per-video outcomes; each method draws its seeds from its
-    own stream, every row the same videos (:class:`HierarchicalBootstrap`)."""
-    replicates = {}
-    for row in rows:
-        key = (row['method'], row['protocol'], row['metric'])
-        if key in outcomes:
-            means = 100.0 * bootstrap.means(outcomes[key], stream=row['method'])
-            replicates[key] = means, outcomes[key].shape[1]
-    return replicates
+def _percent(interval: Interval) -> Interval:
+    return Interval(100.0 * interval.low, 100.0 * interval.high, interval.p)
+
+
+def row_interval(row: dict[str, Any], outcomes: np.ndarray | None
+                 ) -> tuple[Interval | None, str | None]:
+    """The row's interval of its mean (percent) and its ``ci_method`` (module doc)."""
+    if outcomes is not None:
+        method = 'seeds+videos' if outcomes.shape[0] > 1 else 'videos'
+        return _percent(seed_video_interval(outcomes, LEVEL)), method
+    ci = t_interval(np.array(row['values']), LEVEL)
+    return ci, None if ci is None else 't'
 
 
 def annotate(rows: list[dict[str, Any]], outcomes: dict[tuple[str, str, str], np.ndarray],
-             bootstrap: HierarchicalBootstrap | None = None, baseline: str = BASELINE) -> None:
+             baseline: str = BASELINE, correction: str = CORRECTION) -> None:
     """Add the interval and significance keys (module doc) to ``rows`` in place.
 
     outcomes: (method, protocol, metric) -> (n, M) per-video outcomes in [0, 1], one row per seed
         of the row's ``seeds``; rows missing here fall back to the seed means.
+    correction: 'holm', 'bh' or 'none' (:func:`benchmark.stats.adjust_pvalues`).
     """
-    replicates = replicate_means(rows, outcomes, bootstrap or HierarchicalBootstrap())
     for row in rows:
-        key = (row['method'], row['protocol'], row['metric'])
-        if key in replicates:
-            ci, method = percentile_interval(replicates[key][0], LEVEL), 'bootstrap'
-        else:
-            ci = t_interval(np.array(row['values']), LEVEL)
-            method = None if ci is None else 't'
+        ci, method = row_interval(row, outcomes.get(_key(row)))
         row.update(ci_low=_rounded(ci and ci.low), ci_high=_rounded(ci and ci.high),
                    ci_method=method)
     columns: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         columns.setdefault((row['protocol'], row['metric']), []).append(row)
-    for column in columns.values():
-        best = max(column, key=lambda r: r['mean'])  # max keeps the first among ties
-        base = next((r for r in column if is_baseline(r['method'], baseline)), None)
-        for row in column:
-            for name, ref in (('random_init', base), ('best', best)):
-                diff = None if ref is None or ref is row else difference(row, ref, replicates)
-                row[f'sig_vs_{name}'] = None if diff is None else not diff.contains(0.0)
+    for name in ('random_init', 'best'):
+        tested = []
+        for column in columns.values():
+            if name == 'best':
+                ref = max(column, key=lambda r: r['mean'])  # max keeps the first among ties
+            else:
+                ref = next((r for r in column if is_baseline(r['method'], baseline)), None)
+            for row in column:
+                diff = None if ref is None or ref is row else difference(row, ref, outcomes)
                 row[f'p_vs_{name}'] = None if diff is None else _rounded(diff.p)
+                if diff is not None:
+                    tested.append((row, diff.p))
+                else:
+                    row[f'p_adj_vs_{name}'] = row[f'sig_vs_{name}'] = None
+        adjusted = adjust_pvalues([p for _, p in tested], correction)
+        for (row, _), p_adj in zip(tested, adjusted):
+            row[f'p_adj_vs_{name}'] = _rounded(p_adj)
+            row[f'sig_vs_{name}'] = bool(p_adj < 1.0 - LEVEL)
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row['method'], row['protocol'], row['metric']
 
 
 def difference(row: dict[str, Any], ref: dict[str, Any],
-               replicates: dict[tuple[str, str, str], tuple[np.ndarray, int]]
-               ) -> Interval | None:
-    """95 % interval (and p-value) of ``row``'s mean minus ``ref``'s, or None if it cannot be
-    told (module doc). replicates: as :func:`replicate_means` returns."""
-    a = replicates.get((row['method'], row['protocol'], row['metric']))
-    b = replicates.get((ref['method'], ref['protocol'], ref['metric']))
-    if a is not None and b is not None and a[1] == b[1]:
-        return bootstrap_difference(a[0], b[0], LEVEL)
+               outcomes: dict[tuple[str, str, str], np.ndarray]) -> Interval | None:
+    """95 % interval (percent points) and p-value of ``row``'s mean minus ``ref``'s, or None if
+    it cannot be told (module doc)."""
+    a, b = outcomes.get(_key(row)), outcomes.get(_key(ref))
+    if a is not None and b is not None and a.shape[1] == b.shape[1]:
+        diff = seed_video_difference(a, b, LEVEL)
+        return None if diff is None else _percent(diff)
     return welch_difference(np.array(row['values']), np.array(ref['values']), LEVEL)
+
+
+def one_seed_rows(rows: list[dict[str, Any]]) -> list[str]:
+    """Methods of ``rows`` with a single seed on some metric (their differences are untested)."""
+    return list(dict.fromkeys(r['method'] for r in rows if r['n'] < 2))

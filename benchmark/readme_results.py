@@ -30,6 +30,7 @@ from typing import Any
 from benchmark.ablation import table as ablation_table
 from benchmark.budget_curve import seed_list
 from benchmark.readme_targets import render_targets
+from benchmark.table_helpers import one_seed_warning
 
 #: (protocol, metric, column title) of the headline table and verdicts.
 HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
@@ -56,13 +57,16 @@ def _cell(row: dict[str, Any] | None) -> str:
 
 def verdict(rows: dict[tuple, dict[str, Any]], method: str, protocol: str,
             metric: str) -> tuple[str, float] | None:
-    """('above' | 'below' | 'unclear', mean - RandomInit's mean) of one leaderboard cell, by
-    the leaderboard's significance mark; None without the cell or RandomInit's."""
+    """('above' | 'below' | 'unclear' | 'untested', mean - RandomInit's mean) of one
+    leaderboard cell, by the leaderboard's significance mark ('untested': a single seed on
+    either side); None without the cell or RandomInit's."""
     row, base = rows.get((method, protocol, metric)), rows.get((BASELINE, protocol, metric))
     if row is None or base is None:
         return None
     diff = row['mean'] - base['mean']
-    if not row.get('sig_vs_random_init'):
+    if row.get('sig_vs_random_init') is None:
+        return 'untested', diff
+    if not row['sig_vs_random_init']:
         return 'unclear', diff
     return ('above' if diff > 0 else 'below'), diff
 
@@ -84,24 +88,28 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
                          _cell(rows.get((method, p, m))) for p, m, _ in columns) + ' |')
     lines += ['', f'Percent; mean over each method\'s seeds [95 % interval]; †: not '
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
-              f'column (from `{results_path}`).'
+              f'column, after correction for multiple comparisons (from `{results_path}`).'
               + _time_sentence([runs_root] if runs_root else []), '']
+    warning = one_seed_warning(board['rows'])
+    if warning:
+        lines += [warning, '']
     for method in methods:
         if method == BASELINE:
             continue
-        above, below, unclear = [], [], []
+        found = {}
         for protocol, metric, title in columns:
-            found = verdict(rows, method, protocol, metric)
-            if found is None:
-                continue
-            side, diff = found
-            {'above': above, 'below': below}.get(side, unclear).append(
-                title if side == 'unclear' else f'{title} {diff:+.1f}')
+            cell = verdict(rows, method, protocol, metric)
+            if cell is not None:
+                side, diff = cell
+                found.setdefault(side, []).append(
+                    title if side in ('unclear', 'untested') else f'{title} {diff:+.1f}')
         parts = []  # the baseline is named once, in the first part, then 'it'
-        for words, items in (('significantly above', above), ('significantly below', below),
-                             ('not distinguishable from', unclear)):
-            if items:
-                parts.append(f'{words} {"it" if parts else BASELINE} on ' + ', '.join(items))
+        for side, words in (('above', 'significantly above'), ('below', 'significantly below'),
+                            ('unclear', 'not distinguishable from'),
+                            ('untested', 'one seed, not tested against')):
+            if found.get(side):
+                parts.append(f'{words} {"it" if parts else BASELINE} on '
+                             + ', '.join(found[side]))
         lines.append(f'- **{method}**: ' + ('; '.join(parts) or 'no comparison') + '.')
     return '\n'.join(lines) + '\n'
 
@@ -154,11 +162,14 @@ def render_curve(curve: dict[str, Any], results_path: str,
     take_off = {(t['method'], t['protocol'], t['metric']): t for t in curve['take_off']}
     for method in methods:
         left, stayed = [], {}  # stayed: the largest budget tried -> titles still at the level
+        untested = []
         for protocol, metric, title in CURVE:
             t = take_off.get((method, protocol, metric))
             if t is None:
                 continue
-            if t['scale'] is not None:
+            if t.get('untested'):
+                untested.append(title)
+            elif t['scale'] is not None:
                 left.append(f'{title} from {t["scale"]:g}x ({t["train_tflops"]:.1f} TFLOPs)')
             else:
                 stayed.setdefault(max(t['scales']), []).append(title)
@@ -167,8 +178,14 @@ def render_curve(curve: dict[str, Any], results_path: str,
         if left:
             text = 'leaves the untrained level on ' + ', '.join(left) + (
                 f'; {not_left}' if not_left else '')
-        else:
+        elif not_left:
             text = 'does not leave the untrained level: ' + not_left
+        else:
+            text = ''
+        if untested:
+            text += ('; ' if text else '') + (
+                'one seed at some budget: where it leaves the untrained level is not tested on '
+                + ', '.join(untested))
         lines.append(f'- **{method}** {text}.')
     return '\n'.join(lines) + '\n'
 
@@ -220,16 +237,17 @@ def render_agreement(boards: dict[str, dict[str, Any]]) -> str:
             if va is None or vb is None:
                 cells.append('-')
                 continue
-            cells.append(' / '.join(f'{d:+.1f}' + (' †' if v == 'unclear' else '')
+            cells.append(' / '.join(f'{d:+.1f}' + {'unclear': ' †', 'untested': ' ?'}.get(v, '')
                                     for v, d in (va, vb)))
             item = f'{method} {title}'
-            if va[0] == vb[0] != 'unclear':
+            signs = {va[0], vb[0]} - {'unclear', 'untested'}
+            if va[0] == vb[0] and signs:
                 groups['both'].append(f'{item} ({va[0]})')
-            elif 'unclear' not in (va[0], vb[0]):
+            elif len(signs) == 2:
                 groups['opposite'].append(item)
-            elif va[0] != 'unclear':
+            elif va[0] in signs:
                 groups[name_a].append(f'{item} ({va[0]})')
-            elif vb[0] != 'unclear':
+            elif vb[0] in signs:
                 groups[name_b].append(f'{item} ({vb[0]})')
         lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
     total = len(methods) * len(columns)
@@ -237,7 +255,7 @@ def render_agreement(boards: dict[str, dict[str, Any]]) -> str:
              for board in (a, b)]
     lines += ['', f'Difference from {BASELINE} in points, `{path_a}` (seeds {seeds[0]}) / '
               f'`{path_b}` (seeds {seeds[1]}); †: not distinguishable from {BASELINE} on that '
-              'board.', '',
+              'board; ?: not tested there (one seed).', '',
               f'- Significant in the same direction on both: {len(groups["both"])} of {total} '
               f'comparisons' + (': ' + ', '.join(groups['both']) if groups['both'] else '') + '.',
               *(f'- Significant on {name} only: ' + ', '.join(groups[name]) + '.'

@@ -6,8 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from benchmark.leaderboard_stats import BASELINE, LEVEL
-from benchmark.stats import DEFAULT_REPLICATES
+from benchmark.leaderboard_stats import BASELINE, CORRECTION, CORRECTION_NAMES, LEVEL
 
 # Protocols shown first, in this order; any other protocol follows alphabetically.
 PROTOCOL_ORDER = ('linear', 'knn', 'retrieval', 'semisup', 'finetune')
@@ -64,20 +63,38 @@ def cell(row: dict[str, Any]) -> str:
     return f'{row["mean"]:.1f}{interval}{significance_marks(row)}'
 
 
+def one_seed_warning(rows: Sequence[dict[str, Any]]) -> str | None:
+    """The sentence a table with single-seed rows carries above its numbers, or None."""
+    single = list(dict.fromkeys(r['method'] for r in rows
+                                if r.get('n', len(r.get('seeds', ()))) < 2))
+    if not single:
+        return None
+    which = 'every method' if len(single) == len({r['method'] for r in rows}) else ', '.join(single)
+    return (f'One seed ({which}): one training run per method cannot separate methods from '
+            'run-to-run variance, so no difference involving it is tested or marked and its '
+            'interval covers the test videos only; run 3 or more seeds (`--seeds 0,1,2`) to '
+            'compare.')
+
+
 def legend_lines(baseline: str = BASELINE) -> list[str]:
     """The markdown legend of the cells (under the table)."""
+    correction = CORRECTION_NAMES[CORRECTION]
     return [f'Cells: mean over seeds ±half-width of its {LEVEL:.0%} confidence interval, in '
             'percent (exact bounds: `ci_low`/`ci_high` in leaderboard.json and .csv).',
-            f'Intervals: hierarchical percentile bootstrap ({DEFAULT_REPLICATES} replicates, fixed '
-            'RNG seed) that resamples seeds, then test videos (the same videos for every '
-            f'method); {T_MARK}: t-interval over the seed means (records without per-video '
-            'outcomes); no interval: one seed without per-video outcomes.',
+            'Intervals: Student t with Welch-Satterthwaite degrees of freedom over two variance '
+            'components, run-to-run (the seed means) and test videos (the per-video outcomes '
+            'averaged over seeds); with one seed, test videos only; '
+            f'{T_MARK}: t-interval over the seed means (records without per-video outcomes); no '
+            'interval: one seed without per-video outcomes.',
             f'{NOT_VS_BASELINE}: not distinguishable from {baseline}, {NOT_VS_BEST}: not '
-            'distinguishable from the best mean of the column: the 95 % interval of the '
-            'difference of means contains 0 (paired bootstrap over the same resampled videos; '
-            'Welch t over seed means for records without per-video outcomes). No mark: '
-            'distinguishable, or the comparison cannot be made (one seed without per-video '
-            f'outcomes, the reference itself, no {baseline} in the table).']
+            'distinguishable from the best mean of the column: the difference of means, tested '
+            'with the same two variance components (paired over the test videos; Welch t over '
+            'seed means for records without per-video outcomes), is not significant at 5 % '
+            f'after {correction}\'s correction for multiple comparisons over every comparison '
+            f'of this table with {baseline} (one family) and with the best (another); p-values, '
+            'raw and corrected (`p_adj_*`), in leaderboard.json and .csv. No mark: significant, '
+            'or not tested (a row with one seed, the reference itself, no '
+            f'{baseline} in the table).']
 
 
 def number(value: Any, digits: int = 1) -> str:

@@ -44,10 +44,11 @@ SPEC = dict(reference='Full', claims=[
 
 
 def records() -> list[dict]:
-    # Full 30/40 right; Worse 10/40: -50 points, far outside the bootstrap noise of 40 videos;
-    # Better and Up 40/40 (+25); Same: the very same hits, so every replicate's difference is 0.
-    return [record('Full', 0, 30), record('Worse', 0, 10), record('Better', 0, 40),
-            record('Same', 0, 30), record('Up', 0, 40)]
+    # Two seeds with the same hits each (no run-to-run variance). Full 30/40 right; Worse 10/40:
+    # -50 points, far outside the noise of 40 videos; Better and Up 40/40 (+25, p < 0.001 before
+    # Benjamini-Hochberg over the 4 tested cells); Same: the very same hits, a difference of exactly 0.
+    return [record(m, seed, correct) for seed in (0, 1) for m, correct in
+            (('Full', 30), ('Worse', 10), ('Better', 40), ('Same', 30), ('Up', 40))]
 
 
 def test_verdicts_on_known_answers():
@@ -81,6 +82,25 @@ def test_verdicts_without_per_video_use_welch_over_seeds():
                    HEADLINE)[0]
     assert one['cells'][0]['ci_low'] is None and one['cells'][0]['verdict'] == 'n/a'
     assert one['verdict'] == 'pending'
+    # One seed with per-video outcomes: still no verdict (run-to-run variance unknown).
+    one = verdicts([record('Full', 0, 30), record('Worse', 0, 10)], spec, HEADLINE)[0]
+    assert one['cells'][0]['diff'] == pytest.approx(-50.0) and one['cells'][0]['p'] is None
+    assert one['cells'][0]['verdict'] == 'n/a'
+
+
+def test_verdicts_are_corrected_over_the_table():
+    # Worse2 misses 3 more of 40 videos in both seeds: p = 0.083 alone (n.s.); Worse 4 more:
+    # p = 0.044, significant alone but not after Benjamini-Hochberg over the table's 2 cells
+    # (min(2 x 0.044, 0.083) = 0.083).
+    spec = dict(reference='Full', claims=[SPEC['claims'][0],
+                                          dict(SPEC['claims'][0], variant='Worse2')])
+    recs = [record(m, s, c) for s in (0, 1) for m, c in (('Full', 30), ('Worse', 26),
+                                                         ('Worse2', 27))]
+    cells = [e['cells'][0] for e in verdicts(recs, spec, HEADLINE)]
+    assert cells[0]['p'] < 0.05 < cells[0]['p_adj']
+    assert [c['verdict'] for c in cells] == ['n.s.', 'n.s.']
+    uncorrected = [e['cells'][0] for e in verdicts(recs, spec, HEADLINE, correction='none')]
+    assert [c['verdict'] for c in uncorrected] == ['holds', 'n.s.']
 
 
 @pytest.mark.parametrize('cells, expected', [
@@ -93,7 +113,7 @@ def test_overall_verdict(cells, expected):
 
 def test_leaderboard_carries_the_verdicts_and_keeps_them_on_rebuild(tmp_path):
     for rec in records():
-        atomic_write_json(tmp_path / f'runs/{rec["method"]}/seed0/linear.json', rec)
+        atomic_write_json(tmp_path / f'runs/{rec["method"]}/seed{rec["seed"]}/linear.json', rec)
     board = write_leaderboard(tmp_path, 'abl', method_order=['Full', 'Worse'],
                               extra=dict(ablation=SPEC))
     assert [e['verdict'] for e in board['ablation_verdicts']] == [
@@ -104,13 +124,15 @@ def test_leaderboard_carries_the_verdicts_and_keeps_them_on_rebuild(tmp_path):
     board_md = (tmp_path / 'leaderboard.md').read_text()
     assert "## The papers' ablation directions" in board_md and '| Worse | below |' in board_md
     # A new record arrives (Missing is run): rebuilding recomputes the verdicts.
-    atomic_write_json(tmp_path / 'runs/Missing/seed0/linear.json', record('Missing', 0, 5))
+    for seed in (0, 1):
+        atomic_write_json(tmp_path / f'runs/Missing/seed{seed}/linear.json',
+                          record('Missing', seed, 5))
     rebuilt = rebuild_leaderboard(tmp_path)
     assert rebuilt['ablation'] == SPEC
     assert rebuilt['ablation_verdicts'][3]['verdict'] == 'holds'
     assert read_json(tmp_path / 'leaderboard.json')['ablation_verdicts'][3]['verdict'] == 'holds'
     text = render_ablation(json.loads((tmp_path / 'leaderboard.json').read_text()), 'x.json')
-    assert 'Seeds per row: Full 1, Worse 1' in text and '| Missing | below |' in text
+    assert 'Seeds per row: Full 2, Worse 2' in text and '| Missing | below |' in text
 
 
 def test_readme_block_needs_verdicts():

@@ -9,7 +9,7 @@ from benchmark.readme_results import main, render, rewrite
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _row(method, protocol, metric, mean, lo, hi, sig, seeds=(0,)):
+def _row(method, protocol, metric, mean, lo, hi, sig, seeds=(0, 1, 2)):
     return dict(method=method, protocol=protocol, metric=metric, mean=mean, ci_low=lo,
                 ci_high=hi, sig_vs_random_init=sig, seeds=list(seeds),
                 compute=dict(train_tflops=30.0))
@@ -21,17 +21,24 @@ def test_verdicts_name_only_significant_differences():
         _row('RandomInit', 'retrieval', 'R@1', 35.0, 30.0, 40.0, None),
         _row('CVRL', 'linear', 'top1', 50.0, 45.0, 55.0, True, seeds=(0, 1, 2)),
         _row('CVRL', 'retrieval', 'R@1', 37.0, 32.0, 42.0, False, seeds=(0, 1, 2)),
-        _row('Bad', 'linear', 'top1', 10.0, 7.0, 13.0, True)])
+        _row('Bad', 'linear', 'top1', 10.0, 7.0, 13.0, True, seeds=(0, 1))])
     text = render(board, 'results/x/leaderboard.json')
     # each method's own seeds (a suite filled seed by seed has rows with fewer)
     # only the headline columns the suite has, '-' where a method lacks one
     assert text.startswith('| method | seeds | TFLOPs | linear top-1 | R@1 |\n')
     assert '| CVRL | 0,1,2 | 30.0 | 50.0 [45.0, 55.0] | 37.0 [32.0, 42.0] † |' in text
-    assert '| Bad | 0 | 30.0 | 10.0 [7.0, 13.0] | - |' in text
+    assert '| Bad | 0,1 | 30.0 | 10.0 [7.0, 13.0] | - |' in text
+    assert 'One seed' not in text
     assert ('- **CVRL**: significantly above RandomInit on linear top-1 +20.0; not '
             'distinguishable from it on R@1.') in text
     assert '- **Bad**: significantly below RandomInit on linear top-1 -20.0.' in text
     assert '**RandomInit**' not in text
+    # One seed: nothing tested, and the block says so.
+    single = dict(rows=[dict(r, seeds=[0], sig_vs_random_init=None) for r in board['rows']])
+    text = render(single, 'results/x/leaderboard.json')
+    assert 'One seed (every method)' in text
+    assert ('- **CVRL**: one seed, not tested against RandomInit on linear top-1, R@1.'
+            in text)
 
 
 def test_rewrite_replaces_only_the_blocks(tmp_path):
@@ -95,13 +102,13 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
 
 def test_targets_need_the_gain_and_its_significance():
     from benchmark.readme_targets import check, render_targets
-    board = dict(suite='synthmotion', rows=[
+    board = dict(suite='synthmotion', rows=[dict(r, seeds=[0, 1, 2]) for r in [
         _row('RandomInit', 'linear', 'top1', 30.0, 25.0, 35.0, None),
         _row('RandomInit', 'retrieval', 'R@1', 35.0, 30.0, 40.0, None),
         _row('CVRL', 'linear', 'top1', 46.0, 41.0, 51.0, True),      # +16, significant: met
         _row('CVRL', 'retrieval', 'R@1', 47.0, 40.0, 54.0, False),   # +12, not significant
         _row('TCLR', 'linear', 'top1', 44.0, 39.0, 49.0, True),      # +14: short of 15
-        _row('Supervised', 'linear', 'top1', 85.0, 80.0, 90.0, True)])  # at least 85: met
+        _row('Supervised', 'linear', 'top1', 85.0, 80.0, 90.0, True)]])  # at least 85: met
     targets = [dict(method='CVRL', protocol='linear', metric='top1', gain=15.0),
                dict(method='CVRL', protocol='retrieval', metric='R@1', gain=10.0),
                dict(method='TCLR', protocol='linear', metric='top1', gain=15.0),
@@ -116,6 +123,14 @@ def test_targets_need_the_gain_and_its_significance():
     assert '| CVRL | R@1 | ≥ RandomInit + 10 | +12.0 | no | no |' in text
     assert '| TCLR | R@1 | ≥ RandomInit + 10 | - | - | no |' in text
     assert '| Supervised | linear top-1 | ≥ 85 | 85.0 | n/a | **yes** |' in text
+    # The same board from one seed meets nothing, whatever its numbers.
+    single = dict(board, rows=[dict(r, seeds=[0], sig_vs_random_init=None)
+                               for r in board['rows']])
+    assert not any(t['met'] for t in check(single, targets))
+    text = render_targets(single, 'results/synthmotion/leaderboard.json')
+    assert ('| CVRL | linear top-1 | ≥ RandomInit + 15 | +16.0 | untested (one seed) | '
+            'not from one seed |') in text
+    assert '| Supervised | linear top-1 | ≥ 85 | 85.0 | n/a | not from one seed |' in text
 
 
 def test_time_sentence_from_the_records(tmp_path):
@@ -174,7 +189,8 @@ def test_agreement_block_sorts_each_comparison_by_both_boards(tmp_path):
         (tmp_path / f'results/{name}/leaderboard.json').write_text(json.dumps(b))
     text = rewrite('<!-- agreement:a,b -->\nold\n<!-- /agreement -->\n', tmp_path)
     assert '| CVRL | +16.0 / +16.0 | +10.0 / -10.0 |' in text
-    assert '`results/a/leaderboard.json` (seeds 0) / `results/b/leaderboard.json` (seeds 0)' in text
+    assert ('`results/a/leaderboard.json` (seeds 0,1,2) / `results/b/leaderboard.json` '
+            '(seeds 0,1,2)') in text
     assert ('- Significant in the same direction on both: 1 of 2 comparisons: CVRL linear '
             'top-1 (above).') in text
     assert '- Significant on both in opposite directions: CVRL R@1.' in text
