@@ -92,6 +92,62 @@ def take_off(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+#: The budget rule (:func:`budget_rule`): the upper bound's method, column and level, and the
+#: factor between the budget where it learns and the suite's budget.
+UPPER_BOUND, RULE_COLUMN, RULE_LEVEL, RULE_FACTOR = 'Supervised', ('linear', 'top1'), 60.0, 2.0
+
+
+def budget_rule(points: list[dict[str, Any]], method: str = UPPER_BOUND,
+                column: tuple[str, str] = RULE_COLUMN, level: float = RULE_LEVEL,
+                factor: float = RULE_FACTOR) -> dict[str, Any] | None:
+    """Where the upper bound learns, and the budget that follows from it.
+
+    A data set's budget is set where its upper bound (Supervised, trained with labels on the
+    pretraining pool by the same budgeted loop) learns, not where another data set's does: the
+    smallest budget scale from which every point of ``method`` on ``column`` has a mean of at
+    least ``level`` percent is where it learns (``learns_at``, with its TFLOPs), and
+    ``factor`` times that is the recommended budget (self-supervised objectives learn from a
+    weaker signal than labels). ``learns_at`` None: it does not learn by the largest scale
+    tried; run larger scales. None without points of ``method`` on ``column``."""
+    line = sorted((p for p in points if p['method'] == method
+                   and (p['protocol'], p['metric']) == column), key=lambda p: p['scale'])
+    if not line:
+        return None
+    above = [p['mean'] >= level for p in line]
+    first = next((i for i in range(len(line)) if all(above[i:])), None)
+    out = dict(method=method, protocol=column[0], metric=column[1], level=level, factor=factor,
+               scales=[p['scale'] for p in line], means=[round(p['mean'], 4) for p in line],
+               learns_at=None, learns_at_tflops=None, recommended_scale=None,
+               recommended_tflops=None)
+    if first is not None:
+        point = line[first]
+        out.update(learns_at=point['scale'], learns_at_tflops=point['train_tflops'],
+                   recommended_scale=factor * point['scale'],
+                   recommended_tflops=None if point['train_tflops'] is None
+                   else factor * point['train_tflops'])
+    return out
+
+
+def budget_rule_text(rule: dict[str, Any] | None) -> str:
+    """One paragraph of :func:`budget_rule` for the markdown."""
+    if rule is None:
+        return (f'Budget rule: no {UPPER_BOUND} points on {RULE_COLUMN[0]} {RULE_COLUMN[1]}; run '
+                f'the curve with {UPPER_BOUND} to set the budget from it.')
+    what = f'{rule["method"]} reaches {rule["level"]:g} % {rule["protocol"]} {rule["metric"]}'
+    curve = ', '.join(f'{s:g}x {m:.1f}' for s, m in zip(rule['scales'], rule['means']))
+    if rule['learns_at'] is None:
+        return (f'Budget rule: {what} at none of the budgets tried ({curve}): the suite\'s '
+                f'budget is below where its upper bound learns; run larger scales '
+                f'(`--budget-scale ... {2 * max(rule["scales"]):g}`).')
+    tflops = ('' if rule['learns_at_tflops'] is None
+              else f' ({rule["learns_at_tflops"]:.1f} TFLOPs)')
+    return (f'Budget rule: {what} from {rule["learns_at"]:g}x{tflops} of the suite\'s budget '
+            f'({curve}); the rule sets the budget at {rule["factor"]:g}x that, '
+            f'{rule["recommended_scale"]:g}x the suite\'s budget'
+            + ('' if rule['recommended_tflops'] is None
+               else f' = {rule["recommended_tflops"]:.1f} TFLOPs') + '.')
+
+
 def take_off_table(rows: list[dict[str, Any]]) -> str:
     """Markdown of :func:`take_off`: one row per method, one column per panel."""
     panels = _panels(rows)
@@ -264,9 +320,11 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
     plt.close(fig)
     tmp.replace(png)
     take_offs = take_off(points)
+    rule = budget_rule(points)
     atomic_write_json(results / 'budget_curve.json', {'suite': suite, 'scales': sorted(scales),
                                                       'points': points, 'bands': bands,
-                                                      'take_off': take_offs})
+                                                      'take_off': take_offs,
+                                                      'budget_rule': rule})
     bands_md = (f'\n\nUntrained baselines (no compute; mean [low, high]: the 95 % '
                 f'confidence interval, or ± std without one; a band on every panel):\n\n{bands_table(bands)}' if bands else '')
     atomic_write_text(results / 'budget_curve.md',
@@ -276,5 +334,6 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
                       f'over seeds).\n\n{curve_table(points)}{bands_md}\n\n'
                       f'Take-off: the smallest budget from which every point is significantly above '
                       f'RandomInit (95 % interval of the difference, as the leaderboard of each '
-                      f'budget marks it):\n\n{take_off_table(take_offs)}\n')
+                      f'budget marks it):\n\n{take_off_table(take_offs)}\n\n'
+                      f'{budget_rule_text(rule)}\n')
     return png

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dist import get_rank, get_world_size
+from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 
 from benchmark import pretrain as pt
@@ -172,13 +173,35 @@ def finetune_runner_cfg(context: Any, ann_file: str | Path, num_classes: int, *,
                          launcher=context.launcher, checkpoints=0, resume=False)
 
 
+class ScoreAtSteps(Hook):
+    """Calls ``score(model, step)`` after the training steps ``steps`` (1-based), on rank 0:
+    the checkpoints of one fine-tuning run that a schedule search compares on validation.
+    Every rank waits for rank 0 at the next step's gradient all-reduce."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, steps: Sequence[int], score: Any) -> None:
+        self.steps, self.score = {int(s) for s in steps}, score
+
+    def after_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None,
+                         outputs: Any = None) -> None:
+        step = runner.iter + 1
+        if step in self.steps and is_main_process():
+            self.score(pt.unwrap(runner.model), step)
+
+
 def finetune(context: Any, ann_file: str | Path, num_classes: int, *, seed: int,
-             work_dir: Path, **schedule: Any) -> tuple[torch.nn.Module, float]:
-    """Fine-tune on the videos of ``ann_file``; returns the trained model and its wall time."""
+             work_dir: Path, score_steps: Sequence[int] = (), score: Any = None,
+             **schedule: Any) -> tuple[torch.nn.Module, float]:
+    """Fine-tune on the videos of ``ann_file``; returns the trained model and its wall time
+    (scoring included). With ``score``, ``score(model, step)`` runs after each step of
+    ``score_steps`` (:class:`ScoreAtSteps`)."""
     cfg = finetune_runner_cfg(context, ann_file, num_classes, seed=seed, work_dir=work_dir,
                               **schedule)
     start = time.perf_counter()
     runner = pt.HarnessRunner.from_cfg(cfg)
+    if score is not None:
+        runner.register_hook(ScoreAtSteps(score_steps, score))
     runner.train()
     pt.release_data_workers(runner)
     return pt.unwrap(runner.model), time.perf_counter() - start

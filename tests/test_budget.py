@@ -270,3 +270,27 @@ def test_step_budget_schedule_warms_up_then_decays(monkeypatch):
         hook.after_train_iter(runner, step)
     assert lrs == pytest.approx([0.02, 2.0, 2.0 * 0.75, 2.0 * 0.25])
     assert not runner.train_loop.stop_training  # the loop's max_iters ends a step budget
+
+
+def test_budget_rule_reads_where_the_upper_bound_learns():
+    from benchmark.budget_curve import budget_rule, budget_rule_text
+
+    def point(scale, mean, method='Supervised', protocol='linear'):
+        return dict(scale=scale, method=method, protocol=protocol, metric='top1', mean=mean,
+                    train_tflops=30.0 * scale)
+    # Dips back under 60 at 0.5x: it learns from 1x (every larger budget stays above).
+    points = [point(0.25, 30.0), point(0.5, 58.0), point(1.0, 75.0), point(2.0, 90.0),
+              point(0.25, 99.0, method='CVRL'), point(0.25, 99.0, protocol='knn')]
+    rule = budget_rule(points)
+    assert (rule['learns_at'], rule['learns_at_tflops']) == (1.0, 30.0)
+    assert (rule['recommended_scale'], rule['recommended_tflops']) == (2.0, 60.0)
+    assert 'from 1x (30.0 TFLOPs)' in budget_rule_text(rule)
+    assert '2x the suite\'s budget = 60.0 TFLOPs' in budget_rule_text(rule)
+    points[1]['mean'] = 61.0
+    points[2]['mean'] = 59.0
+    assert budget_rule(points)['learns_at'] == 2.0
+    never = budget_rule([point(0.5, 20.0), point(1.0, 40.0)])
+    assert never['learns_at'] is None and never['recommended_tflops'] is None
+    assert '--budget-scale ... 2' in budget_rule_text(never)
+    assert budget_rule([point(1.0, 90.0, method='CVRL')]) is None
+    assert 'run the curve with Supervised' in budget_rule_text(None)

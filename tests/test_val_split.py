@@ -210,3 +210,77 @@ def test_select_schedule_tool_uses_trained_weights_and_validation_only(tmp_path,
                         '--candidates', '[{"lr": 0.001}, {"lr": 0.002}]',
                         '--work-dir', str(tmp_path / 'work'), '--out', str(out)]) == 1
     assert (out / 'schedule_selection.json').read_text() == before
+
+
+# ------------------------------------------------------------------------- checkpoint search
+#: (split, lr, step) -> accuracy of the fake fine-tuning's checkpoints. On validation the
+#: 1e-3 run peaks at step 4 and stays there (a tie: the earlier step wins); on test its later
+#: checkpoint and the other schedule would look better: choosing on test would pick them.
+SEARCH_ACC = {('val', 1e-3): {2: 0.3, 4: 0.6, 8: 0.6}, ('val', 3e-4): {2: 0.2, 4: 0.4, 8: 0.5},
+              ('test', 1e-3): {2: 0.3, 4: 0.7, 8: 0.9}, ('test', 3e-4): {2: 0.2, 4: 0.5, 8: 0.95}}
+
+
+@pytest.fixture
+def stubbed_search(monkeypatch):
+    """Fine-tuning hands a fake model per scored step to ``score``; scoring looks the accuracy
+    up by split, learning rate and step."""
+    calls = []
+
+    def finetune(context, ann_file, num_classes, *, seed, work_dir, score_steps=(), score=None,
+                 **schedule):
+        for step in score_steps:
+            score(dict(lr=schedule['lr'], step=step, classes=num_classes,
+                       train_file=str(ann_file)), step)
+        return dict(lr=schedule['lr'], step=schedule['steps'], classes=num_classes), 0.0
+
+    def predict(model, context, dtype=None):
+        split = Path(context.ann_files['test'])
+        name = 'test' if split.name == 'test.txt' else 'val'
+        calls.append((name, model['lr'], model['step']))
+        labels = np.array([c for _, c in read_annotations(str(split))])
+        acc = SEARCH_ACC[name, model['lr']][model['step']]
+        right = np.arange(len(labels)) < round(acc * len(labels))
+        probs = np.eye(model['classes'])[np.where(right, labels, (labels + 1) % 4)]
+        return probs, labels
+    monkeypatch.setattr(semisup, 'finetune', finetune)
+    monkeypatch.setattr(semisup, 'predict_test_split', predict)
+    return calls
+
+
+@pytest.mark.parametrize('cls, kwargs', [(SemiSupervised, dict(fractions=(0.1, 0.5))),
+                                         (FineTune, {})])
+def test_checkpoint_search_picks_best_validation_step_per_fraction(tmp_path, stubbed_search,
+                                                                   cls, kwargs):
+    protocol = cls(steps=8, lr=1e-3, dtype=None, eval_steps=(2, 4, 100), **kwargs,
+                   candidates=[dict(lr=1e-3), dict(lr=3e-4)])
+    metrics = protocol.evaluate_model(fake_context(tmp_path), seed=0)
+    search = protocol.last_info['search']
+    tags = [semisup.fraction_tag(f) for f in protocol.fractions]
+    assert sorted(search['chosen']) == sorted(tags)
+    for tag in tags:
+        assert search['chosen'][tag] == dict(schedule=0, step=4, val_top1=pytest.approx(60, abs=3),
+                                             lr=1e-3)
+        # Every schedule's validation curve, at the scored steps (100 > 8 dropped, 8 added).
+        assert [list(s['val_top1'][tag]) for s in search['schedules']] == [['2', '4', '8']] * 2
+        assert search['schedules'][1]['val_top1'][tag]['8'] == pytest.approx(50, abs=3)
+    # The reported test numbers are those of the chosen checkpoint (70 %), not the best on test.
+    assert all(v == pytest.approx(70, abs=3) for k, v in metrics.items() if 'top1' in k)
+    assert {run['step'] for run in protocol.last_info['runs']} == {4}
+    assert 'checkpoints' not in protocol.last_info['runs'][0]
+    assert len(protocol.last_per_video['top1' if cls is FineTune else 'top1_10pct']) == 20
+    # Runs trained on train-minus-val only; every checkpoint scored on both splits.
+    val = {p for p, _ in read_annotations(search['val_file'])}
+    for run in protocol.last_info['runs']:
+        assert not val & {p for p, _ in read_annotations(run['train_file'])}
+    runs = len(protocol.fractions) * 2
+    assert len([c for c in stubbed_search if c[0] == 'val']) == 3 * runs
+    assert len([c for c in stubbed_search if c[0] == 'test']) == 3 * runs
+
+
+def test_checkpoint_search_without_candidates_chooses_the_step(tmp_path, stubbed_search):
+    protocol = FineTune(steps=8, lr=3e-4, dtype=None, eval_steps=(2, 4))
+    metrics = protocol.evaluate_model(fake_context(tmp_path), seed=0)
+    assert protocol.last_info['search']['chosen']['100pct']['step'] == 8
+    assert metrics['top1'] == pytest.approx(95, abs=3)
+    with pytest.raises(ValueError, match='eval_steps'):
+        FineTune(eval_steps=(0, 4))

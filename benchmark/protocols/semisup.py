@@ -15,6 +15,16 @@ class-stratified validation split is carved from the train split
 train split and the validation videos as its test split, the best mean validation top-1 wins
 (ties: the first), and only the winner is trained on the real labelled sets and scored on the
 test split.
+
+With ``eval_steps`` (the search every suite uses), fine-tuning is searched to convergence on
+validation, the same way for every method: every candidate schedule (or the base schedule
+alone) fine-tunes on the labelled sets drawn from train-minus-val, and after each step of
+``eval_steps`` (and the last) the run's checkpoint scores the validation videos and the test
+videos. Per label fraction, the (schedule, step) with the best validation top-1 wins (mean over
+subset seeds; ties: fewer steps, then the first schedule), and the test outcomes of that
+checkpoint are the protocol's; those of other checkpoints are never recorded or compared. The
+search (every schedule's validation curve and the winners) goes into the run record. The
+models scored are the ones trained on train-minus-val: nothing is retrained on the full split.
 """
 from __future__ import annotations
 
@@ -70,8 +80,11 @@ class SemiSupervised(ModelProtocol):
             head_lr_mult=100)``) to choose among on a validation split carved from the train
             split (see the module docstring); the test split is scored for the winner only.
         val_fraction: share of each class's train videos held out for validation (at least 1,
-            at most n - 1 per class); used only with ``candidates``. The split is drawn from the
-            run's seed.
+            at most n - 1 per class); used only with ``candidates`` or ``eval_steps``. The split
+            is drawn from the run's seed.
+        eval_steps: None, or the steps after which each run's checkpoint is scored in the
+            checkpoint search (module docstring); steps beyond a schedule's ``steps`` are
+            dropped and its last step is always scored.
 
     After :meth:`evaluate_model` (rank 0), ``self.last_info`` holds the runs' details and
     ``self.last_per_video`` each metric's bool hits of the test videos: (M,) for one subset
@@ -89,7 +102,7 @@ class SemiSupervised(ModelProtocol):
                  head_lr_mult: float = 10.0, warmup_ratio: float = 0.1, augment: dict | None = None,
                  dtype: str | None = 'bfloat16', dropout: float = 0.0, num_workers: int = 1,
                  log_interval: int = 50, candidates: Sequence[dict] | None = None,
-                 val_fraction: float = 0.2) -> None:
+                 val_fraction: float = 0.2, eval_steps: Sequence[int] | None = None) -> None:
         fractions = [float(f) for f in fractions]
         if not fractions or not all(0 < f <= 1 for f in fractions):
             raise ValueError(f'{type(self).__name__} fractions must lie in (0, 1], got '
@@ -122,6 +135,10 @@ class SemiSupervised(ModelProtocol):
             raise ValueError(f'{type(self).__name__} val_fraction must lie in (0, 1), got '
                              f'{val_fraction}')
         self.val_fraction = float(val_fraction)
+        self.eval_steps = None if eval_steps is None else sorted({int(x) for x in eval_steps})
+        if self.eval_steps is not None and (not self.eval_steps or self.eval_steps[0] < 1):
+            raise ValueError(f'{type(self).__name__} eval_steps must be positive steps, got '
+                             f'{eval_steps}')
         self.last_info: dict[str, Any] = {}
         self.last_per_video: dict[str, np.ndarray] = {}
         self.last_num_failed: dict[str, int] | None = None  # videos left out per split
@@ -141,41 +158,66 @@ class SemiSupervised(ModelProtocol):
         return str(subset_file(context.ann_files['train'], fraction, subset_seed,
                                context.subset_dir, exclude=context.ann_files['test']))
 
+    def _scored_steps(self, schedule: dict[str, Any]) -> list[int]:
+        """The steps of the checkpoint search scored under ``schedule`` (its last included)."""
+        return sorted({s for s in self.eval_steps or () if s < schedule['steps']}
+                      | {schedule['steps']})
+
+    @staticmethod
+    def _hits(model: Any, context: ModelContext, dtype: str | None) -> dict[str, np.ndarray]:
+        """Top-1 and top-5 hits of ``model`` on the context's ``test`` split."""
+        probs, labels = predict_test_split(model, context, dtype)
+        classes = np.arange(probs.shape[1])
+        return {'top1': topk_hits(probs, classes, labels, 1),
+                'top5': topk_hits(probs, classes, labels, min(5, len(classes)))}
+
     def _fit_and_score(self, context: ModelContext, schedule: dict[str, Any], num_classes: int,
-                       seed: int, work_root: Path) -> list[dict[str, Any]] | None:
+                       seed: int, work_root: Path, test_context: ModelContext | None = None
+                       ) -> list[dict[str, Any]] | None:
         """Fine-tune under ``schedule`` for every fraction and subset seed, score the context's
-        ``test`` split; one record per run (rank 0), None on other ranks."""
+        ``test`` split; one record per run (rank 0), None on other ranks. With
+        ``test_context`` (the checkpoint search), the context's ``test`` split is the validation
+        split: each run also holds ``checkpoints``, step -> ``{'val': hits, 'test': hits}`` of
+        ``test_context``'s test split, at every step of :meth:`_scored_steps`."""
         subset_seeds = self.subset_seeds if self.subset_seeds is not None else [seed]
         runs = []
         for fraction in self.fractions:
             for subset_seed in subset_seeds:
                 ann_file = self._train_file(context, fraction, subset_seed)
                 work_dir = work_root / f'{fraction_tag(fraction)}-subset{subset_seed}'
+                checkpoints: dict[int, dict[str, dict[str, np.ndarray]]] = {}
+
+                def score(model: Any, step: int) -> None:
+                    checkpoints[step] = {
+                        'val': self._hits(model, context, schedule['dtype']),
+                        'test': self._hits(model, test_context, schedule['dtype'])}
+                searching = test_context is not None
                 model, wall = finetune(context, ann_file, num_classes, seed=seed,
-                                       work_dir=work_dir, **schedule)
+                                       work_dir=work_dir, **schedule,
+                                       score_steps=self._scored_steps(schedule) if searching
+                                       else (), score=score if searching else None)
                 if not is_main_process():
                     continue
                 start = time.perf_counter()
-                probs, labels = predict_test_split(model, context, schedule['dtype'])
-                test_wall = time.perf_counter() - start
-                classes = np.arange(probs.shape[1])
-                hits = {'top1': topk_hits(probs, classes, labels, 1),
-                        'top5': topk_hits(probs, classes, labels, min(5, len(classes)))}
+                hits = (checkpoints[schedule['steps']]['val'] if searching
+                        else self._hits(model, context, schedule['dtype']))
                 metrics = {k: float(100.0 * v.mean()) for k, v in hits.items()}
                 failed = dict(train=failed_videos(ann_file, context),
                               test=failed_videos(context.ann_files['test'], context))
                 runs.append(dict(
                     fraction=fraction, subset_seed=subset_seed, train_file=str(ann_file),
                     num_train=len(read_annotations(str(ann_file))) - failed['train'],
-                    num_test=len(labels), num_failed=failed,
-                    train_wall_s=round(wall, 2), test_wall_s=round(test_wall, 2), **metrics,
-                    hits=hits))
+                    num_test=len(hits['top1']), num_failed=failed,
+                    train_wall_s=round(wall, 2),
+                    test_wall_s=round(time.perf_counter() - start, 2), **metrics,
+                    hits=hits, **({'checkpoints': checkpoints} if searching else {})))
         return runs if is_main_process() else None
 
     @staticmethod
     def _without_hits(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``runs`` as recorded in ``last_info`` (the hit arrays go to ``last_per_video``)."""
-        return [{k: v for k, v in run.items() if k != 'hits'} for run in runs]
+        return [{k: v for k, v in run.items() if k not in ('hits', 'checkpoints')}
+                for run in runs]
 
     def _per_video(self, runs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         """Each metric's bool hits of the test videos: (M,) for one subset seed, (S, M) for S."""
@@ -232,7 +274,75 @@ class SemiSupervised(ModelProtocol):
                              chosen_overrides=self.candidates[chosen[0]])
         return selection
 
+    def search(self, context: ModelContext, seed: int = 0
+               ) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+        """The checkpoint search (module docstring): the winners' runs, shaped like
+        :meth:`_fit_and_score`'s with the winning checkpoint's test hits, and the search's
+        record; None on ranks other than 0."""
+        rest, val = validation_files(context.ann_files['train'], self.val_fraction, seed,
+                                     context.subset_dir, exclude=context.ann_files['test'])
+        num_classes = max(label for _, label in read_annotations(context.ann_files['train'])) + 1
+        val_context = dataclasses.replace(context, ann_files=dict(train=str(rest),
+                                                                  test=str(val)))
+        schedules = ([self.candidate_schedule(i) for i in range(len(self.candidates))]
+                     if self.candidates else [self.schedule])
+        tried = []
+        for index, schedule in enumerate(schedules):
+            runs = self._fit_and_score(val_context, schedule, num_classes, seed,
+                                       context.work_dir / self.name / 'search'
+                                       / f'schedule{index}', test_context=context)
+            tried.append(runs)
+        if not is_main_process():
+            return None
+        record = dict(val_fraction=self.val_fraction, val_seed=seed,
+                      train_minus_val_file=str(rest), val_file=str(val),
+                      num_val=len(read_annotations(str(val))), schedules=[], chosen={})
+        winners = []
+        for index, runs in enumerate(tried):
+            curves = {}
+            for fraction in self.fractions:
+                mine = [r for r in runs if r['fraction'] == fraction]
+                curves[fraction_tag(fraction)] = {
+                    str(step): round(float(np.mean([100.0 * r['checkpoints'][step]['val'][
+                        'top1'].mean() for r in mine])), 4)
+                    for step in sorted(mine[0]['checkpoints'])}
+            record['schedules'].append(dict(overrides=(self.candidates or [{}])[index],
+                                            steps=schedules[index]['steps'],
+                                            lr=schedules[index]['lr'], val_top1=curves))
+        for fraction in self.fractions:
+            tag = fraction_tag(fraction)
+            options = [(value, -int(step), -index) for index, entry in
+                       enumerate(record['schedules']) for step, value in
+                       entry['val_top1'][tag].items()]
+            value, step, index = max(options)
+            step, index = -step, -index
+            record['chosen'][tag] = dict(schedule=index, step=step, val_top1=value,
+                                         lr=schedules[index]['lr'])
+            for run in tried[index]:
+                if run['fraction'] != fraction:
+                    continue
+                hits = run['checkpoints'][step]['test']
+                failed = dict(run['num_failed'],
+                              test=failed_videos(context.ann_files['test'], context))
+                winners.append(dict(run, hits=hits, step=step, schedule=index, num_failed=failed,
+                                    val_top1=float(100.0 * run['checkpoints'][step]['val'][
+                                        'top1'].mean()),
+                                    num_test=len(hits['top1']),
+                                    **{k: float(100.0 * v.mean()) for k, v in hits.items()}))
+        return winners, record
+
     def evaluate_model(self, context: ModelContext, seed: int = 0) -> dict[str, float] | None:
+        if self.eval_steps is not None:
+            found = self.search(context, seed)
+            if found is None:
+                return None
+            runs, record = found
+            self.last_info = {'runs': self._without_hits(runs), 'schedule': self.schedule,
+                              'search': record}
+            self.last_num_failed = {split: max(r['num_failed'][split] for r in runs)
+                                    for split in ('train', 'test')}
+            self.last_per_video = self._per_video(runs)
+            return self._averaged(runs)
         train_labels = [label for _, label in read_annotations(context.ann_files['train'])]
         num_classes = max(train_labels) + 1
         schedule, selection = self.schedule, None
