@@ -80,3 +80,16 @@ def test_dataset_and_preprocessor_match_the_cpu_transform(video_factory) -> None
 def test_per_frame_ablation_stays_on_cpu() -> None:
     with pytest.raises(ValueError, match='use ClipAugment'):
         DeviceClipAugment(16, consistent=False)
+
+
+def test_device_path_under_bfloat16_autocast_equals_float32() -> None:
+    # Training runs the data preprocessor inside bfloat16 autocast: blur's convolutions then
+    # returned bfloat16 into the float32 clips (index_copy_ refused the mix).
+    size, rng = 24, np.random.default_rng(5)
+    aug = DeviceClipAugment(size, hue=0.4, blur_p=1.0, grayscale_p=0.3, flip_p=0.5)
+    clips, params = zip(*[aug(_frames(k), rng) for k in range(8)])
+    clips, params = torch.stack(clips).float() / 255, torch.stack(params)
+    expected = apply_params_batch(clips, params)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        got = apply_params_batch(clips, params)
+    assert got.dtype == torch.float32 and torch.equal(got, expected)

@@ -95,7 +95,16 @@ def apply_params_batch(clips: torch.Tensor, params: torch.Tensor) -> torch.Tenso
 
     Returns:
         float (N, 3, T, S, S) in [0, 1], rounded to uint8 levels (k / 255) like the CPU path.
+
+    Runs in float32 even inside an autocast region (training under bfloat16 autocast calls it
+    from the data preprocessor): pixel arithmetic in bfloat16 would not match the CPU path's
+    uint8 levels, and its convolutions would return bfloat16 into the float32 clips.
     """
+    with torch.autocast(clips.device.type, enabled=False):
+        return _apply_params_batch(clips.float(), params)
+
+
+def _apply_params_batch(clips: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     params = params.to(clips.device, torch.float64)
     x = clips.transpose(1, 2)  # (N, T, 3, S, S): channels at -3, frames batched per clip
     flip = params[:, 0] > 0
