@@ -56,3 +56,5 @@ evaluation = dict(
         dict(type='SemiSupervised', fractions=(0.01, 0.1), **_finetune_search),
         dict(type='FineTune', **_finetune_search),
     ])
+# The linear probe beside searched full fine-tuning (configs/suites/synthmotion_finetune.py).
+linear_and_finetune_protocols = [dict(type='LinearProbe'), evaluation['protocols'][-1]]
