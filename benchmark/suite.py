@@ -38,6 +38,7 @@ from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
 from benchmark.protocols import ModelContext, build_protocol
 from benchmark.provenance import provenance
+from benchmark.results_dir import default_results
 from benchmark.run_records import (record_is_current, run_config_hash, run_work_dir,
                                    write_record)
 from benchmark.suite_config import Suite, ann_path, load_method_config
@@ -196,7 +197,7 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
               launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
     """:func:`_run_suite` holding the results folder's lock (a second run into the same folder
     is refused, see :mod:`benchmark.lock`), after removing the temporary files of killed runs."""
-    out = Path(out) if out is not None else Path('results') / suite.name
+    out = Path(out) if out is not None else default_results(suite.name)
     pt.init_distributed(launcher)
     with contextlib.ExitStack() as held:
         if get_rank() == 0:
@@ -216,7 +217,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     Returns the leaderboard (None on ranks other than 0 under a distributed launcher) and the
     list of failures ('method seed N: error').
     """
-    out = Path(out) if out is not None else Path('results') / suite.name
+    out = Path(out) if out is not None else default_results(suite.name)
     suite = prepare_data(suite, launcher)
     cfgs = [(entry['config'], load_method_config(entry, suite)) for entry in suite.methods]
     backbone_policy.check_shared(
