@@ -241,7 +241,11 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     seeds = seeds or suite.seeds
     console.line(f'suite {suite.name}: {len(cfgs)} method(s) x {len(seeds)} seed(s); results in '
                  f'{out}, mmengine logs in the work dirs under {Path(work_root) / "pretrain"}')
-    with console.suite_progress(len(cfgs) * len(seeds), suite.name) as progress:
+    # Which runs pretrain (the ETA counts them apart from the runs that only evaluate).
+    trains = [pt.MODELS.get(cfg.model.type).trainable and not (
+        run_work_dir(suite, cfg, seed, Path(work_root)) / 'final_weights.pth').is_file()
+        for _, cfg in cfgs for seed in seeds]
+    with console.suite_progress(len(cfgs) * len(seeds), suite.name, trains) as progress:
         for path, cfg in cfgs:
             for seed in seeds:
                 try:
