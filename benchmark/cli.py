@@ -24,6 +24,19 @@ def _scales(text: str) -> list[float]:
     return scales
 
 
+def _days(text: str) -> float:
+    from benchmark.clean import check_days
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number of days, got {text!r}') from None
+    try:
+        check_days(days)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return days
+
+
 def _names(text: str) -> list[str]:
     return [x for x in text.split(',') if x]
 
@@ -328,8 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument('--frames', action='store_true', help='also every frame cache')
     clean.add_argument('--weights', action='store_true',
                        help='also trained weights (the next run retrains every method)')
-    clean.add_argument('--older-than', type=float, default=None, metavar='DAYS',
-                       help='remove pretraining work dirs untouched for DAYS days')
+    clean.add_argument('--older-than', type=_days, default=None, metavar='DAYS',
+                       help='remove work dirs (pretrain/ and train/) untouched for DAYS > 0 days')
     clean.add_argument('--dry-run', action='store_true', help='list, remove nothing')
     clean.set_defaults(func=cmd_clean)
 
