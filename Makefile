@@ -1,4 +1,7 @@
 # The two commands of the README: `make bench` and `make test`. Both set up .venv first.
+# `make bench` writes its records into bench_results/<suite> (git-ignored, the default --out of
+# `vssl-bench run`), never into the committed results/, which `make test` reads: the two pass in
+# either order and leave the clone clean.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -88,10 +91,15 @@ gpu-check: setup
 	$(BIN)/python -m benchmark.throughput.gpu_check
 
 # `make clean` keeps trained weights, stats and records (resumable checkpoints, temp files of
-# killed runs and stale frame caches go); `make clean-all` also drops weights and every cache.
+# killed runs and stale frame caches go); `make clean-all` also drops the work dirs (weights,
+# checkpoints, logs, feature cache) and the frame cache. Both are refused while a run uses
+# work_dirs (`vssl-bench clean` checks its lock, benchmark/lock.py). Neither touches the videos,
+# .venv, your records in bench_results/ or the committed results/.
 clean:
 	if [ -x $(BIN)/vssl-bench ]; then $(BIN)/vssl-bench clean --work-dir work_dirs --data-root $(DATA); fi
 	rm -rf .pytest_cache $(CI_OUT)
 
 clean-all:
+	if [ -x $(BIN)/vssl-bench ]; then $(BIN)/vssl-bench clean --work-dir work_dirs --data-root $(DATA) --weights --features --frames > /dev/null; fi
 	rm -rf work_dirs .pytest_cache $(CI_OUT) $(DATA)/.frame_cache
+	@echo "removed work_dirs/ (trained weights, checkpoints, logs, feature cache), $(CI_OUT)/, .pytest_cache and $(DATA)/.frame_cache; kept the videos in $(DATA), .venv, bench_results/ (your records) and results/ (committed)"

@@ -186,8 +186,11 @@ def load_reference(path: str | Path) -> dict[str, Any]:
     """Read and validate a reference file."""
     path = Path(path)
     if not path.is_file():
+        known = sorted(str(p) for p in path.parent.glob('*.json')) if path.parent.is_dir() else []
+        there = f'references there: {", ".join(known)}' if known else 'no reference beside it'
         raise FileNotFoundError(
-            f'Reference {str(path)!r} not found: create it from trusted results with '
+            f'Reference {str(path)!r} not found ({there}): pass one with --reference, or '
+            f'create it from trusted results with '
             f'`vssl-bench check RESULTS_DIR --reference {path} --write-reference`')
     ref = read_json(path)
     if not isinstance(ref, dict) or ref.get('format') != FORMAT or \

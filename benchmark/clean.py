@@ -10,22 +10,30 @@ Always removed (nothing needs them):
 
 On request: ``--features`` the shared feature cache, ``--frames`` every frame cache (decoded
 again on the next run), ``--weights`` the trained weights and stats (every record is then
-recomputed by the next run), ``--older-than DAYS`` only pretraining work dirs untouched for that
+recomputed by the next run), ``--older-than DAYS`` (DAYS > 0) only work dirs untouched for that
 long (e.g. runs of configs that changed since). Records and leaderboards (results folders) are
 never touched. ``--dry-run`` lists what would go.
+
+The work dirs are the suites' (``<work>/pretrain/<method>-<hash>/seed<n>``) and those of
+``vssl-bench train`` (``<work>/train/<method>/seed<n>``). A clean is refused while a run uses the
+work dir (its shared lock, :func:`benchmark.lock.share`) or while a ``train`` holds one of its
+work dirs: nothing is removed under a running pretraining.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark import checkpoints
+from benchmark import checkpoints, lock
 from benchmark.data.video import files_fingerprint
 from benchmark.io import read_json
 from benchmark.orphans import pid_alive, sweep_stale_temps, writer_pid
+from benchmark.run_records import run_dirs
 
 FRAME_CACHE = '.frame_cache'
 
@@ -55,11 +63,6 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob('*') if p.is_file())
 
 
-def run_dirs(work_root: Path) -> list[Path]:
-    """Pretraining work dirs (``<work>/pretrain/<method>-<hash>/seed<n>``)."""
-    return sorted(p for p in (Path(work_root) / 'pretrain').glob('*/seed*') if p.is_dir())
-
-
 def _finished(run: Path) -> bool:
     """Final weights and readable stats: the run needs no checkpoint any more."""
     if not (run / 'final_weights.pth').is_file():
@@ -83,15 +86,41 @@ def _frame_cache_is_stale(folder: Path) -> bool:
     return files_fingerprint(paths) != folder.name
 
 
+def check_days(days: float | None) -> None:
+    """``--older-than``: a positive, finite number of days (0 or less would remove every work
+    dir, final weights included; ``--weights`` is the option for that)."""
+    if days is not None and not (math.isfinite(days) and days > 0):
+        raise ValueError(f'--older-than {days:g}: give a positive number of days (e.g. 30); to '
+                         'drop every trained weight, use --weights')
+
+
 def clean(work_root: Path, data_roots: list[Path] = (), *, features: bool = False,
           frames: bool = False, weights: bool = False, older_than_days: float | None = None,
           dry_run: bool = False) -> Cleanup:
-    """Remove what :mod:`benchmark.clean`'s docstring lists; returns what went and its size."""
+    """Remove what :mod:`benchmark.clean`'s docstring lists; returns what went and its size.
+    Raises :class:`benchmark.lock.FolderLocked` while a run uses ``work_root``."""
+    check_days(older_than_days)
     work_root = Path(work_root)
+    with contextlib.ExitStack() as held:
+        if not dry_run and work_root.is_dir():
+            held.enter_context(lock.exclusive(work_root, purpose='cleaning it'))
+        busy = [f'{run} ({holder})' for run in run_dirs(work_root)
+                if (holder := lock.holder_of(run))]
+        if busy and not dry_run:
+            raise lock.FolderLocked(f'{busy[0]} is in use: wait for it to finish before '
+                                    'cleaning')
+        return _clean(work_root, data_roots, features=features, frames=frames,
+                      weights=weights, older_than_days=older_than_days, dry_run=dry_run)
+
+
+def _clean(work_root: Path, data_roots: list[Path], *, features: bool, frames: bool,
+           weights: bool, older_than_days: float | None, dry_run: bool) -> Cleanup:
     done = Cleanup(dry_run=dry_run)
     if not dry_run:
         for path in sweep_stale_temps(work_root, *data_roots):
             done.removed.append((path, 0))
+        for path in lock.sweep_stale([run / lock.LOCK_NAME for run in run_dirs(work_root)]):
+            done.removed.append((path, 0))  # lock files of killed pretrainings
     cutoff = None if older_than_days is None else time.time() - older_than_days * 86400
     for run in run_dirs(work_root):
         if cutoff is not None and max((p.stat().st_mtime for p in run.rglob('*')),

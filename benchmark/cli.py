@@ -24,6 +24,19 @@ def _scales(text: str) -> list[float]:
     return scales
 
 
+def _days(text: str) -> float:
+    from benchmark.clean import check_days
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number of days, got {text!r}') from None
+    try:
+        check_days(days)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return days
+
+
 def _names(text: str) -> list[str]:
     return [x for x in text.split(',') if x]
 
@@ -39,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from benchmark import console
     from benchmark.budget_curve import scale_dir, write_budget_curve
     from benchmark.leaderboard import headline_table
+    from benchmark.results_dir import default_results
     from benchmark.suite import run_suite
     from benchmark.validate import check_run, load_suite
     console.set_verbose(args.verbose)
@@ -48,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               work_dir=None if args.smoke else args.work_dir, data_root=args.data_root)
     if args.smoke:
         return _run_smoke(suite, args)
-    out = Path(args.out) if args.out else Path('results') / suite.name
+    out = Path(args.out) if args.out else default_results(suite.name)
     failures, board = [], None
     for scale in args.budget_scale or [1.0]:
         board, failed = run_suite(suite.scaled(scale), out=scale_dir(out, scale),
@@ -100,10 +114,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from benchmark import console
     from benchmark.external import eval_checkpoint
     from benchmark.leaderboard import headline_table
+    from benchmark.results_dir import default_results
     from benchmark.suite_config import Suite
     console.set_verbose(args.verbose)
     suite = Suite.load(args.suite, data_root=args.data_root, cfg_options=args.cfg_options)
-    out = Path(args.out) if args.out else Path('results') / suite.name
+    out = Path(args.out) if args.out else default_results(suite.name)
     board, failures = eval_checkpoint(suite, args.checkpoint, fmt=args.format, name=args.name,
                                       out=out, work_root=Path(args.work_dir), seeds=args.seeds,
                                       method_cfg_options=args.method_cfg_options,
@@ -225,13 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('suite', help='suite config, e.g. configs/suites/synthmotion.py')
     run.add_argument('--methods', type=_names, default=None, help='comma-separated method names')
     run.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
-    run.add_argument('--out', default=None, help='results directory (default results/<suite>)')
+    run.add_argument('--out', default=None, help='results directory (default '
+                     'bench_results/<suite>, git-ignored; results/ holds the committed ones)')
     run.add_argument('--work-dir', default='work_dirs', help='checkpoints, logs, features')
     run.add_argument('--data-root', default=None, help="override the suite's data root")
     run.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'])
     run.add_argument('--budget-scale', type=_scales, default=None, metavar='F[,F...]',
                      help='run the suite at these fractions of its budget (e.g. 0.25,0.5,1) '
-                          'and draw results/<suite>/budget_curve.png')
+                          'and draw <out>/budget_curve.png')
     run.add_argument('--no-cache', action='store_true',
                      help='bypass the shared feature cache (<work-dir>/feature_cache): features '
                           'are extracted afresh and the cache is neither read nor written')
@@ -268,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--name', default=None, help='row name (default: the file name)')
     evaluate.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
     evaluate.add_argument('--out', default=None, help='results directory (default '
-                          'results/<suite>)')
+                          'bench_results/<suite>)')
     evaluate.add_argument('--work-dir', default='work_dirs')
     evaluate.add_argument('--data-root', default=None, help="override the suite's data root")
     evaluate.add_argument('--no-cache', action='store_true', help='bypass the feature cache')
@@ -325,8 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument('--frames', action='store_true', help='also every frame cache')
     clean.add_argument('--weights', action='store_true',
                        help='also trained weights (the next run retrains every method)')
-    clean.add_argument('--older-than', type=float, default=None, metavar='DAYS',
-                       help='remove pretraining work dirs untouched for DAYS days')
+    clean.add_argument('--older-than', type=_days, default=None, metavar='DAYS',
+                       help='remove work dirs (pretrain/ and train/) untouched for DAYS > 0 days')
     clean.add_argument('--dry-run', action='store_true', help='list, remove nothing')
     clean.set_defaults(func=cmd_clean)
 

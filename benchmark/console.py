@@ -15,7 +15,7 @@ from typing import Iterator
 from mmengine.logging import MMLogger
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+                           TimeElapsedColumn)
 
 _state = {'verbose': False, 'progress': None}
 
@@ -57,31 +57,65 @@ def duration(seconds: float) -> str:
 
 class SuiteProgress:
     """Progress over the (method, seed) runs of a suite: a rich bar with ETA on a terminal,
-    else one plain ``[k/N] ... ETA`` line after each run."""
+    else one plain ``[k/N] ... ETA`` line after each run.
 
-    def __init__(self, total: int, title: str) -> None:
+    ``trains[i]`` says whether run i pretrains (a trainable method without final weights yet):
+    such a run takes many times one that only evaluates (RandomInit, reused weights), so the
+    ETA counts the runs left of each kind at the mean duration of finished runs of that kind,
+    and is unknown while a pretraining is left and none has finished (see :func:`eta`).
+    """
+
+    def __init__(self, total: int, title: str, trains: list[bool] | None = None) -> None:
         self.total, self.done, self.title = total, 0, title
-        self.start = time.perf_counter()
+        self.trains = list(trains) if trains is not None else [False] * total
+        if len(self.trains) != total:
+            raise ValueError(f'{len(self.trains)} training flags for {total} runs')
+        self.durations: list[float] = []
+        self.start = self.last = time.perf_counter()
         console = Console(stderr=True)
         self.bar = Progress(TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(),
                             TextColumn('runs'), TimeElapsedColumn(), TextColumn('ETA'),
-                            TimeRemainingColumn(), console=console,
+                            TextColumn('{task.fields[eta]}'), console=console,
                             disable=not console.is_terminal)
-        self.task = self.bar.add_task(title, total=total)
+        self.task = self.bar.add_task(title, total=total, eta=self.eta_text())
+
+    def eta_text(self) -> str:
+        left = eta(self.durations, self.trains)
+        return 'unknown (no pretraining finished yet)' if left is None else duration(left)
 
     def advance(self, what: str) -> None:
+        now = time.perf_counter()
+        self.durations.append(now - self.last)
+        self.last = now
         self.done += 1
-        self.bar.advance(self.task)
+        text = self.eta_text()
+        self.bar.update(self.task, advance=1, eta=text)
         if self.bar.disable:
-            elapsed = time.perf_counter() - self.start
-            eta = elapsed / self.done * (self.total - self.done)
-            line(f'[{self.done}/{self.total}] {what} done; elapsed {duration(elapsed)}, '
-                 f'ETA {duration(eta)}')
+            line(f'[{self.done}/{self.total}] {what} done; elapsed '
+                 f'{duration(now - self.start)}, ETA {text}')
+
+
+def eta(durations: list[float], trains: list[bool]) -> float | None:
+    """Seconds left after ``len(durations)`` finished runs of ``trains`` (see
+    :class:`SuiteProgress`): each run left at the mean of the finished runs of its kind, an
+    evaluation-only run at the pretraining runs' mean while none of its kind has finished;
+    None while a pretraining is left and none has finished."""
+    done = len(durations)
+    trained = [d for d, t in zip(durations, trains) if t]
+    other = [d for d, t in zip(durations, trains) if not t]
+    left_train = sum(trains[done:])
+    left_other = len(trains) - done - left_train
+    if left_train and not trained:
+        return None
+    mean_train = sum(trained) / len(trained) if trained else 0.0
+    mean_other = sum(other) / len(other) if other else mean_train
+    return left_train * mean_train + left_other * mean_other
 
 
 @contextmanager
-def suite_progress(total: int, title: str) -> Iterator[SuiteProgress]:
-    progress = SuiteProgress(total, title)
+def suite_progress(total: int, title: str,
+                   trains: list[bool] | None = None) -> Iterator[SuiteProgress]:
+    progress = SuiteProgress(total, title, trains)
     _state['progress'] = progress.bar
     try:
         with progress.bar:

@@ -18,6 +18,7 @@ from benchmark import pretrain as pt
 from benchmark.interop import default_model, exported_model, file_digest, read_backbone
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import rebuild_leaderboard
+from benchmark.results_dir import default_results
 from benchmark.run_records import run_work_dir
 from benchmark.suite import prepare_data, run_method_seed
 from benchmark.suite_config import Suite
@@ -69,9 +70,10 @@ def eval_checkpoint(suite: Suite, checkpoint: str | Path, fmt: str = 'vssl',
     """Evaluate ``checkpoint`` with the suite's protocols for each seed; its records go to the
     suite's results (``out``) and the leaderboard is rebuilt with its row added. Returns the
     leaderboard and the failures ('name seed N: error'). Holds the results folder's lock like
-    ``vssl-bench run`` (a concurrent run or eval into the same folder is refused)."""
-    out = Path(out) if out is not None else Path('results') / suite.name
-    with lock.hold(out, purpose='writes results'):
+    ``vssl-bench run`` (a concurrent run or eval into the same folder is refused), and the work
+    dir's shared lock (a `vssl-bench clean` meanwhile is refused)."""
+    out = Path(out) if out is not None else default_results(suite.name)
+    with lock.hold(out, purpose='writes results'), lock.share(work_root, notify=console.line):
         return _eval_checkpoint(suite, Path(checkpoint), fmt, name, out, work_root, seeds,
                                 method_cfg_options, use_cache)
 

@@ -5,7 +5,9 @@ that the interrupted run ends exactly where an uninterrupted one does.
 
 1. An uninterrupted reference run (its own data, work dir and results) gives the duration T.
 2. A second run, from nothing (data generation included), is killed ``--kills`` times with
-   ``kill -9`` and started again after each kill; then it runs to the end. The kills take turns
+   ``kill -9`` and started again after each kill; then it runs to the end. A rerun that ends
+   before its kill is checked (3.) and the trial starts again from nothing, so that exactly
+   ``--kills`` kills are done (or the check fails). The kills take turns
    (:data:`MODES`): the whole process group after a random delay (start-up time plus a uniform
    share of T); the main process alone after such a delay (its worker pools must die with it);
    the process group within 0.3 s after a resumable checkpoint appeared. Kill points therefore
@@ -103,58 +105,15 @@ def _records(results: Path) -> dict[str, dict]:
 
 def _debris(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob('*') if p.is_file() and (
-        '.tmp' in p.name or p.name == '.vssl-bench.lock' or p.name == 'last_checkpoint'
+        '.tmp' in p.name or p.name in ('.vssl-bench.lock', '.vssl-bench.users')
+        or p.name == 'last_checkpoint'
         or (p.name.startswith('iter_') and p.suffix == '.pth')))
 
 
-def run_faults(suite: str, directory: Path, kills: int, seed: int, methods: str | None,
-               startup_s: float) -> list[str]:
-    """Run the trial (module docstring); returns the failures (empty: passed)."""
-    rng = random.Random(seed)
-    directory = Path(directory).resolve()
-    shutil.rmtree(directory, ignore_errors=True)
-    ref, trial = directory / 'reference', directory / 'trial'
-    ref.mkdir(parents=True)
-    trial.mkdir(parents=True)
-    cmd = _command(suite, methods)
-    start = time.monotonic()
-    code = _start(cmd, ref).wait()
-    duration = time.monotonic() - start
-    if code != 0:
-        return [f'the uninterrupted reference run failed (exit {code}): see {ref / "log.txt"}']
-    print(f'faults: reference run {duration:.0f} s; {kills} kills follow', flush=True)
-    log = trial / 'log.txt'
-    failures, done = [], False
-    share = max(1.0, 2 * (duration - startup_s) / max(1, kills))
-    for k in range(kills):
-        mode = MODES[k % len(MODES)]
-        delay = startup_s + rng.uniform(0, share)
-        proc = _start(cmd, trial)
-        began = time.time()
-        if mode == 'checkpoint':  # right after a resumable checkpoint appears (or at delay*3)
-            _wait_for_checkpoint(proc, trial / 'work', began, deadline=3 * delay)
-            time.sleep(rng.uniform(0, 0.3))
-        try:
-            proc.wait(timeout=max(0.0, delay - (time.time() - began))
-                      if mode != 'checkpoint' else 0.001)
-            done = proc.returncode == 0
-            if proc.returncode != 0:
-                failures.append(f'run {k + 1} exited {proc.returncode} before its kill: {log}')
-            print(f'faults: kill {k + 1}/{kills} came after the run had ended', flush=True)
-            break
-        except subprocess.TimeoutExpired:
-            if mode == 'main':
-                os.kill(proc.pid, signal.SIGKILL)
-            else:
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        print(f'faults: kill {k + 1}/{kills} after {time.time() - began:.1f} s ({mode})',
-              flush=True)
-        time.sleep(0.5)
-    if not done:
-        code = _start(cmd, trial).wait()
-        if code != 0:
-            failures.append(f'the final rerun failed (exit {code}): see {log}')
+def _check(ref: Path, trial: Path, label: str) -> tuple[list[str], int]:
+    """Failures of a trial whose run ended (no surviving process, every record equal to the
+    reference's, no debris) and the number of records compared."""
+    failures = []
     time.sleep(2.0)  # workers of a killed main process get the kernel's signal at once
     survivors = _survivors(trial)
     if survivors:
@@ -174,8 +133,86 @@ def run_faults(suite: str, directory: Path, kills: int, seed: int, methods: str 
             keys = [k for k in expected[name] if expected[name][k] != found[name].get(k)]
             failures.append(f'record {name} differs from the uninterrupted run in {keys}')
     failures += [f'debris left: {p}' for p in _debris(trial)]
-    print(f'faults: {len(expected)} records compared, {len(failures)} problem(s)', flush=True)
-    return failures
+    return [f'{label}: {f}' if label else f for f in failures], len(expected)
+
+
+def run_faults(suite: str, directory: Path, kills: int, seed: int, methods: str | None,
+               startup_s: float) -> list[str]:
+    """Run the trial (module docstring); returns the failures (empty: passed).
+
+    Exactly ``kills`` kills are done: when a rerun ends before its kill (the earlier kills left
+    it little to do), that run is checked like the final one, the trial starts again from
+    nothing and the kill is tried there. A fresh trial's kill comes before the reference run's
+    duration, so it lands; more trials than ``kills + 2`` end the check as a failure.
+    """
+    rng = random.Random(seed)
+    directory = Path(directory).resolve()
+    shutil.rmtree(directory, ignore_errors=True)
+    ref, trial = directory / 'reference', directory / 'trial'
+    ref.mkdir(parents=True)
+    trial.mkdir(parents=True)
+    cmd = _command(suite, methods)
+    start = time.monotonic()
+    code = _start(cmd, ref).wait()
+    duration = time.monotonic() - start
+    if code != 0:
+        return [f'the uninterrupted reference run failed (exit {code}): see {ref / "log.txt"}']
+    print(f'faults: reference run {duration:.0f} s; {kills} kills follow', flush=True)
+    log = trial / 'log.txt'
+    failures, done, trials, fresh, compared = [], 0, 1, True, 0
+    share = max(1.0, 2 * (duration - startup_s) / max(1, kills))
+    while done < kills and not failures:
+        mode = MODES[done % len(MODES)]
+        delay = startup_s + rng.uniform(0, share)
+        if fresh:  # a run from nothing lasts about the reference's duration: kill before it ends
+            delay = min(delay, max(startup_s, 0.9 * duration))
+        proc = _start(cmd, trial)
+        began = time.time()
+        if mode == 'checkpoint':  # right after a resumable checkpoint appears (or at delay*3)
+            _wait_for_checkpoint(proc, trial / 'work', began,
+                                 deadline=min(3 * delay, 0.9 * duration) if fresh else 3 * delay)
+            time.sleep(rng.uniform(0, 0.3))
+        try:
+            proc.wait(timeout=max(0.0, delay - (time.time() - began))
+                      if mode != 'checkpoint' else 0.001)
+        except subprocess.TimeoutExpired:
+            if mode == 'main':
+                os.kill(proc.pid, signal.SIGKILL)
+            else:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            done, fresh = done + 1, False
+            print(f'faults: kill {done}/{kills} after {time.time() - began:.1f} s ({mode})',
+                  flush=True)
+            time.sleep(0.5)
+            continue
+        # The run ended before its kill: check it as a finished run, then start from nothing.
+        label = f'trial {trials}'
+        if proc.returncode != 0:
+            failures.append(f'{label}: run exited {proc.returncode} before kill {done + 1}: '
+                            f'{log}')
+            break
+        found, n = _check(ref, trial, label)
+        failures, compared = failures + found, compared + n
+        if trials >= kills + 2:
+            failures.append(f'only {done} of {kills} kills landed in {trials} trials: the runs '
+                            f'end too soon after a kill (see {log})')
+        if failures:
+            break
+        print(f'faults: the run ended before kill {done + 1}/{kills} ({label} checked: '
+              f'{n} records equal); starting trial {trials + 1} from scratch', flush=True)
+        shutil.rmtree(trial)
+        trial.mkdir()
+        trials, fresh = trials + 1, True
+    if done == kills and not failures:
+        code = _start(cmd, trial).wait()
+        if code != 0:
+            failures.append(f'the final rerun failed (exit {code}): see {log}')
+        found, n = _check(ref, trial, f'trial {trials}' if trials > 1 else '')
+        failures, compared = failures + found, compared + n
+    print(f'faults: {done} of {kills} kills in {trials} trial(s), {compared} records compared, '
+          f'{len(failures)} problem(s)', flush=True)
+    return failures  # not empty whenever fewer than `kills` kills were done
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,15 @@ def write_record(path: Path, record: dict) -> Path:
     return path
 
 
+def run_dirs(work_root: Path) -> list[Path]:
+    """The (method, seed) work dirs under ``work_root``: the suites' (:func:`run_work_dir`,
+    ``pretrain/<method>-<hash>/seed<n>``) and ``vssl-bench train``'s
+    (``train/<method>/seed<n>``, :func:`benchmark.train.train_method`)."""
+    root = Path(work_root)
+    return sorted(p for sub in ('pretrain', 'train') for p in (root / sub).glob('*/seed*')
+                  if p.is_dir())
+
+
 def run_work_dir(suite: Suite, cfg: Config, seed: int, work_root: Path) -> Path:
     """Work dir of one (method, seed): its weights (``final_weights.pth``) and scratch space,
     named by the method and :func:`pretrain_hash`, not by the suite: an evaluation change keeps

@@ -38,8 +38,9 @@ from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
 from benchmark.protocols import ModelContext, build_protocol
 from benchmark.provenance import provenance
-from benchmark.run_records import (record_is_current, run_config_hash, run_work_dir,
-                                   write_record)
+from benchmark.results_dir import default_results
+from benchmark.run_records import (record_is_current, run_config_hash, run_dirs,
+                                   run_work_dir, write_record)
 from benchmark.suite_config import Suite, ann_path, load_method_config
 
 __all__ = ['Suite', 'ensure_data', 'load_method_config', 'model_context', 'run_method_seed',
@@ -90,31 +91,13 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         console.line(f'{name} seed {seed}: all records current, skipped')
         return []
 
-    model_cls = pt.MODELS.get(cfg.model.type)
-    if get_rank() == 0:  # weights without readable stats: an unfinished run, trained again
-        checkpoints.finished_stats(weights, stats_path)
-    barrier()
-    if weights.is_file():
-        model = pt.load_weights(pt.build_model(cfg), weights)
-        stats = read_json(stats_path)
-        origin = cfg.weights_from['path'] if 'weights_from' in cfg else weights
-        console.line(f'{name} seed {seed}: weights from {origin}')
-    elif model_cls.trainable:
-        model, stats = pt.pretrain(cfg, work_dir=work, seed=seed, launcher=launcher,
-                                   **suite.pretrain)
-        atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
-        pt.save_weights(model, weights, cfg.model.to_dict())
-        checkpoints.prune(work)  # the resumable checkpoints are not needed any more
-        console.line(f'{name} seed {seed}: pretrained {stats["iters"]} steps, '
-                     f'{stats["train_tflops"]:.3g} TFLOPs, {stats["wall_s"]:.0f} s (log in {work})')
-    else:
-        model = pt.init_untrained(cfg, seed)
-        stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,
-                     train_tflops=0.0, epochs=0.0, clips_seen=0, wall_s=0.0, device_s=0.0,
-                     untrained=True, num_failed=0)
-        atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
-        pt.save_weights(model, weights, cfg.model.to_dict())
-        console.line(f'{name} seed {seed}: untrained (no pretraining)')
+    with contextlib.ExitStack() as held:
+        if get_rank() == 0 and not (weights.is_file() and stats_path.is_file()):
+            # One run pretrains a (method, seed) at a time: another run with the same work dir
+            # (another --out) waits here, then finds the weights (benchmark/lock.py).
+            held.enter_context(lock.hold(work, wait=True, notify=console.line,
+                                         purpose=f'pretrains {name} seed {seed}'))
+        model, stats = _weights(suite, cfg, work, seed, launcher)
     barrier()  # the weights file is complete before any rank fine-tunes from it
 
     def record(protocol, metrics: dict, evaluation: dict, start: float) -> dict:
@@ -166,6 +149,38 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     return written
 
 
+def _weights(suite: Suite, cfg: Config, work: Path, seed: int, launcher: str) -> tuple:
+    """(model, pretraining stats) of a (method, seed): its final weights if they exist, else
+    pretrained (or initialised, for an untrained method) and saved into ``work``."""
+    name = cfg.method_name
+    weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
+    if get_rank() == 0:  # weights without readable stats: an unfinished run, trained again
+        checkpoints.finished_stats(weights, stats_path)
+    barrier()
+    if weights.is_file():
+        model = pt.load_weights(pt.build_model(cfg), weights)
+        stats = read_json(stats_path)
+        origin = cfg.weights_from['path'] if 'weights_from' in cfg else weights
+        console.line(f'{name} seed {seed}: weights from {origin}')
+    elif pt.MODELS.get(cfg.model.type).trainable:
+        model, stats = pt.pretrain(cfg, work_dir=work, seed=seed, launcher=launcher,
+                                   **suite.pretrain)
+        atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
+        pt.save_weights(model, weights, cfg.model.to_dict())
+        checkpoints.prune(work)  # the resumable checkpoints are not needed any more
+        console.line(f'{name} seed {seed}: pretrained {stats["iters"]} steps, '
+                     f'{stats["train_tflops"]:.3g} TFLOPs, {stats["wall_s"]:.0f} s (log in {work})')
+    else:
+        model = pt.init_untrained(cfg, seed)
+        stats = dict(budget=suite.budget.to_dict(), matched=suite.budget.matched, iters=0,
+                     train_tflops=0.0, epochs=0.0, clips_seen=0, wall_s=0.0, device_s=0.0,
+                     untrained=True, num_failed=0)
+        atomic_write_json(stats_path, stats)  # stats first: the weights mark a finished run
+        pt.save_weights(model, weights, cfg.model.to_dict())
+        console.line(f'{name} seed {seed}: untrained (no pretraining)')
+    return model, stats
+
+
 def _stage_line(method: str, seed: int, scores: list[tuple[str, dict]], start: float) -> None:
     """'CVRL seed 0: linear top1 46.7 top5 90.6; knn top1 36.7 top5 87.5 (4.1 s)'."""
     text = '; '.join(f'{protocol} ' + ' '.join(f'{k} {float(v):.1f}' for k, v in metrics.items())
@@ -195,14 +210,17 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
               methods: list[str] | None = None, seeds: list[int] | None = None,
               launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
     """:func:`_run_suite` holding the results folder's lock (a second run into the same folder
-    is refused, see :mod:`benchmark.lock`), after removing the temporary files of killed runs."""
-    out = Path(out) if out is not None else Path('results') / suite.name
+    is refused, see :mod:`benchmark.lock`) and the work dir's shared lock (`vssl-bench clean` is
+    refused meanwhile), after removing the temporary files and lock files of killed runs."""
+    out = Path(out) if out is not None else default_results(suite.name)
     pt.init_distributed(launcher)
     with contextlib.ExitStack() as held:
         if get_rank() == 0:
             held.enter_context(lock.hold(out, purpose='writes results'))
+            held.enter_context(lock.share(work_root, notify=console.line))  # no clean meanwhile
             cache = [Path(suite.data['cache_dir'])] if suite.data['cache_dir'] else []
             orphans.sweep_stale_temps(out, Path(work_root), *cache)
+            lock.sweep_stale([run / lock.LOCK_NAME for run in run_dirs(Path(work_root))])
         return _run_suite(suite, out, work_root, methods, seeds, launcher, use_cache)
 
 
@@ -216,7 +234,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     Returns the leaderboard (None on ranks other than 0 under a distributed launcher) and the
     list of failures ('method seed N: error').
     """
-    out = Path(out) if out is not None else Path('results') / suite.name
+    out = Path(out) if out is not None else default_results(suite.name)
     suite = prepare_data(suite, launcher)
     cfgs = [(entry['config'], load_method_config(entry, suite)) for entry in suite.methods]
     backbone_policy.check_shared(
@@ -240,7 +258,11 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     seeds = seeds or suite.seeds
     console.line(f'suite {suite.name}: {len(cfgs)} method(s) x {len(seeds)} seed(s); results in '
                  f'{out}, mmengine logs in the work dirs under {Path(work_root) / "pretrain"}')
-    with console.suite_progress(len(cfgs) * len(seeds), suite.name) as progress:
+    # Which runs pretrain (the ETA counts them apart from the runs that only evaluate).
+    trains = [pt.MODELS.get(cfg.model.type).trainable and not (
+        run_work_dir(suite, cfg, seed, Path(work_root)) / 'final_weights.pth').is_file()
+        for _, cfg in cfgs for seed in seeds]
+    with console.suite_progress(len(cfgs) * len(seeds), suite.name, trains) as progress:
         for path, cfg in cfgs:
             for seed in seeds:
                 try:

@@ -1,11 +1,13 @@
 """``vssl-bench train METHOD_CONFIG``: one pretraining under a budget, outside any suite."""
 from __future__ import annotations
 
+import contextlib
 import copy
 from pathlib import Path
 
 from mmengine.config import Config
 
+from benchmark import lock
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.components import load_plugins
@@ -58,8 +60,16 @@ def train_method(config: str | Path, budget: dict | None = None, work_dir: str |
                          'train_dataloader.dataset.ann_file': str(ann),
                          'train_dataloader.dataset.cache_dir': str(root / '.frame_cache')})
     work = Path(work_dir) if work_dir else Path('work_dirs') / 'train' / name / f'seed{seed}'
-    model, stats = pt.pretrain(cfg, work_dir=work, seed=seed, budget=budget or DEFAULT_BUDGET)
-    atomic_write_json(work / 'pretrain_stats.json', stats)
-    weights = work / 'final_weights.pth'
-    pt.save_weights(model, weights, cfg.model.to_dict())
+    # A second `train` into the same work dir is refused; `clean` is refused meanwhile (it
+    # checks the run dir's lock, and the default work root's shared lock).
+    with contextlib.ExitStack() as held:
+        held.enter_context(lock.hold(work, purpose=f'trains {name} seed {seed}',
+                                     option='--work-dir'))
+        if work_dir is None:
+            held.enter_context(lock.share(work.parents[2]))
+        model, stats = pt.pretrain(cfg, work_dir=work, seed=seed,
+                                   budget=budget or DEFAULT_BUDGET)
+        atomic_write_json(work / 'pretrain_stats.json', stats)
+        weights = work / 'final_weights.pth'
+        pt.save_weights(model, weights, cfg.model.to_dict())
     return weights, stats

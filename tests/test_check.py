@@ -183,3 +183,26 @@ def test_committed_references_cover_every_source_they_pool(name):
         assert cell['n'] == len(cell['values']) >= 6  # 3 seeds on each of 2 machines, or more
         assert min(cell['values']) >= cell['mean'] - max(k * cell['std'], floor), cell
     assert any('AVX512' in d for s in ref['sources'] for d in s.get('device', []))
+
+
+def test_readme_check_examples_name_existing_references():
+    """Every `vssl-bench check` line of the README that checks (not --write-reference) names a
+    reference file that is committed (the audit found results/reference/<suite>.json, which
+    does not exist for the default suite)."""
+    import shlex
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    lines = [line.split('#')[0] for line in (root / 'README.md').read_text().splitlines()
+             if line.startswith('vssl-bench check ')]
+    checks = [shlex.split(line) for line in lines if '--write-reference' not in line]
+    assert checks, lines
+    for args in checks:
+        assert '--reference' in args, args  # the default depends on the results' suite
+        assert (root / args[args.index('--reference') + 1]).is_file(), args
+
+
+def test_missing_reference_names_the_references_that_exist(tmp_path, ref, capsys):
+    write_board(tmp_path / 'x', BASE)
+    assert check(tmp_path / 'x', ref.parent / 'synthmotion.json') == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(ref) in err[0] and '--write-reference' in err[0]

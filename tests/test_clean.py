@@ -5,14 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from benchmark.cli import main
 from benchmark.data.video import FrameStore
 from tests.conftest import make_videos as write_videos
 
 
-def _run(root: Path, name: str, finished: bool) -> Path:
-    run = root / 'pretrain' / name / 'seed0'
+def _run(root: Path, name: str, finished: bool, kind: str = 'pretrain') -> Path:
+    run = root / kind / name / 'seed0'
     run.mkdir(parents=True)
     (run / 'iter_4.pth').write_bytes(b'c' * 1000)
     (run / 'last_checkpoint').write_text(str(run / 'iter_4.pth'))
@@ -93,3 +94,33 @@ def test_older_than_removes_untouched_work_dirs(tmp_path):
         os.utime(path, (0, 0))
     main(['clean', '--work-dir', str(work), '--older-than', '30'])
     assert not running.exists() and done.exists()
+
+
+def test_older_than_must_be_positive(tmp_path, capsys):
+    """`--older-than -1` (or 0, nan) would remove every work dir, final weights included: refused
+    with one line before anything goes."""
+    work, data, _, done, running = _setup(tmp_path)
+    before = _tree(tmp_path)
+    for days in ('-1', '0', 'nan'):
+        with pytest.raises(SystemExit) as exit_:  # refused while parsing the command line
+            main(['clean', '--work-dir', str(work), '--older-than', days])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f'--older-than {days}' in err[0] and '--weights' in err[0]
+    assert _tree(tmp_path) == before
+
+
+def test_train_work_dirs_are_cleaned_like_suite_runs(tmp_path, capsys):
+    """`vssl-bench train` writes work_dirs/train/<method>/seed<n>: its resumable checkpoints
+    go once it finished, --dry-run lists them, --older-than and --weights apply."""
+    work = tmp_path / 'work'
+    done, old = _run(work, 'CVRL', True, 'train'), _run(work, 'TCLR', False, 'train')
+    main(['clean', '--work-dir', str(work), '--dry-run'])
+    assert f'would remove {done / "iter_4.pth"}' in capsys.readouterr().out
+    main(['clean', '--work-dir', str(work)])
+    assert sorted(p.name for p in done.iterdir()) == ['final_weights.pth', 'pretrain_stats.json']
+    assert (old / 'iter_4.pth').is_file()  # unfinished: resumable
+    for path in [*old.rglob('*'), old]:
+        os.utime(path, (0, 0))
+    main(['clean', '--work-dir', str(work), '--older-than', '30', '--weights'])
+    assert not old.exists() and list(done.iterdir()) == []

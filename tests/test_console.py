@@ -112,3 +112,30 @@ def test_progress_text_known_answers():
     # a device-seconds budget: no step count, the ETA is the budget's seconds left
     assert progress_text('TCLR seed 1', 7, None, 30.0, 7, None, 25.0, 3625.0) == (
         'TCLR seed 1: step 7, 0m30s elapsed, device 25/3625 s, ETA 1h00m00s')
+
+
+def test_suite_eta_does_not_extrapolate_from_an_untrained_row(monkeypatch, capsys):
+    """The default suite starts with RandomInit (no pretraining, seconds) before three
+    pretrainings (minutes each): its ETA after the first row is unknown, not 3 x RandomInit's
+    time (the audit saw '3m07s' with 10 minutes left), and later counts the pretraining rows at
+    their own mean."""
+    from benchmark import console
+    times = iter([0.0, 10.0, 610.0, 1210.0, 1810.0])
+    monkeypatch.setattr(console.time, 'perf_counter', lambda: next(times))
+    progress = console.SuiteProgress(4, 'synthmotion', trains=[False, True, True, True])
+    for name in ('RandomInit', 'CVRL', 'TCLR', 'Supervised'):
+        progress.advance(f'{name} seed 0')
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        '[1/4] RandomInit seed 0 done; elapsed 0m10s, ETA unknown (no pretraining finished yet)',
+        '[2/4] CVRL seed 0 done; elapsed 10m10s, ETA 20m00s',
+        '[3/4] TCLR seed 0 done; elapsed 20m10s, ETA 10m00s',
+        '[4/4] Supervised seed 0 done; elapsed 30m10s, ETA 0m00s']
+
+
+def test_eta_known_answers():
+    from benchmark.console import eta
+    assert eta([], [True, False]) is None
+    assert eta([5.0], [False, False, False]) == 10.0  # evaluation-only runs at their mean
+    assert eta([600.0], [True, False]) == 600.0  # no evaluation-only run done: the trained mean
+    assert eta([10.0, 600.0, 800.0], [False, True, True, False, True]) == 700.0 + 10.0

@@ -211,7 +211,7 @@ def generate(out_dir: str | os.PathLike, scale: str = 'default', seed: int = 0,
         return root
     # One generator per folder: a second process (another run started at the same time) waits
     # for the first and then finds the data set complete.
-    with lock.hold(root, wait=True, purpose='generates SynthMotion in'):
+    with lock.hold(root, wait=True, purpose='generates SynthMotion'):
         if not _existing(root, scale, seed):
             _generate(root, scale, seed, workers, progress)
     return root
