@@ -3,8 +3,11 @@ rebuild leaderboards."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
+
+from benchmark.errors import UserError
 
 
 def _ints(text: str) -> list[int]:
@@ -19,8 +22,9 @@ def _scales(text: str) -> list[float]:
         scales = [float(x) for x in text.split(',') if x]
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected comma-separated numbers, got {text!r}')
-    if not scales or any(s <= 0 for s in scales):
-        raise argparse.ArgumentTypeError(f'budget scales must be positive, got {text!r}')
+    if not scales or any(not math.isfinite(s) or s <= 0 for s in scales):
+        raise argparse.ArgumentTypeError(f'budget scales must be positive finite numbers, got '
+                                         f'{text!r}: e.g. --budget-scale 0.25,0.5,1')
     return scales
 
 
@@ -73,8 +77,8 @@ def _run_smoke(suite, args: argparse.Namespace) -> int:
     from benchmark.leaderboard import headline_table
     from benchmark.smoke import run_smoke
     if args.budget_scale or args.launcher != 'none':
-        raise ValueError('--smoke runs one process at a stand-in budget: drop --budget-scale '
-                         'and --launcher')
+        raise UserError('--smoke runs one process at a stand-in budget: drop --budget-scale '
+                        'and --launcher')
     board, failures = run_smoke(suite, out=Path(args.out) if args.out else None,
                                 methods=args.methods, use_cache=not args.no_cache)
     print(headline_table(board, args.out))
@@ -86,7 +90,10 @@ def _run_smoke(suite, args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from benchmark import console
     from benchmark.train import parse_budget, train_method
+    from benchmark.validate import check_data_root_option, check_seeds
     console.set_verbose(args.verbose)
+    check_data_root_option(args.data_root)
+    check_seeds([args.seed], '--seed')
     weights, stats = train_method(args.config, budget=parse_budget(args.budget) if args.budget
                                   else None, work_dir=args.work_dir, seed=args.seed,
                                   data_root=args.data_root, cfg_options=args.cfg_options)
@@ -100,9 +107,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from benchmark import console
     from benchmark.external import eval_checkpoint
     from benchmark.leaderboard import headline_table
-    from benchmark.suite_config import Suite
+    from benchmark.validate import check_eval, load_suite
     console.set_verbose(args.verbose)
-    suite = Suite.load(args.suite, data_root=args.data_root, cfg_options=args.cfg_options)
+    suite = load_suite(args.suite, data_root=args.data_root,  # checked before any work
+                       cfg_options=args.cfg_options)
+    check_eval(suite, checkpoint=args.checkpoint, name=args.name, seeds=args.seeds,
+               work_dir=args.work_dir, method_cfg_options=args.method_cfg_options)
     out = Path(args.out) if args.out else Path('results') / suite.name
     board, failures = eval_checkpoint(suite, args.checkpoint, fmt=args.format, name=args.name,
                                       out=out, work_root=Path(args.work_dir), seeds=args.seeds,
@@ -336,18 +346,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A user's mistake (:class:`~benchmark.errors.UserError`) or a missing or
+    unwritable file (``OSError``) ends in one line and exit code 2; anything else is a bug and
+    keeps its traceback."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (OSError, ValueError) as exc:  # missing or unwritable files, bad values
+    except (UserError, OSError) as exc:
         print(f'error: {exc}'.replace('\n', ' '), file=sys.stderr)
         return 2
-    except ImportError as exc:
-        plugins = sys.modules.get('benchmark.plugins')  # imported if exc is a PluginError
-        if plugins is None or not isinstance(exc, plugins.PluginError):
+    except (ValueError, ImportError) as exc:
+        if not _is_user_error(exc):
             raise
-        print(f'error: {exc}', file=sys.stderr)
+        print(f'error: {exc}'.replace('\n', ' '), file=sys.stderr)
         return 2
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """A plugin that fails to import, or a folder another run holds (:mod:`benchmark.lock`):
+    user errors whose classes predate :class:`UserError` (their modules are imported by then)."""
+    plugins, lock = sys.modules.get('benchmark.plugins'), sys.modules.get('benchmark.lock')
+    return ((plugins is not None and isinstance(exc, plugins.PluginError))
+            or (lock is not None and isinstance(exc, lock.FolderError)))
 
 
 if __name__ == '__main__':

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmark.errors import UserError
+
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically, creating parent directories."""
@@ -82,8 +84,8 @@ def write_hashed_text(directory: str | os.PathLike[str], stem: str, text: str) -
     if path.is_file():
         found = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         if found != digest:
-            raise ValueError(f'{path} was modified: its content hashes to {found}, not {digest} '
-                             'as its name says; delete it to draw it again')
+            raise UserError(f'{path} was modified: its content hashes to {found}, not {digest} '
+                            'as its name says; delete it to draw it again')
     else:
         atomic_write_text(path, text)
     return path

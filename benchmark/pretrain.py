@@ -17,6 +17,7 @@ from mmengine.runner import Runner, set_random_seed
 
 from benchmark import checkpoints, compat, console
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json, tmp_suffix
 from benchmark.plugins import import_custom_modules
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build
@@ -32,7 +33,7 @@ UNBOUNDED_ITERS = 10**9
 MODEL_CONFIG = 'model_config.json'
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config that cannot be run as it is; the message says what to change."""
 
 

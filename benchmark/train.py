@@ -9,6 +9,7 @@ from mmengine.config import Config
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.components import load_plugins
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json
 
 #: The default suite's budget (configs/_base_/suite_synthmotion.py).
@@ -23,8 +24,8 @@ def parse_budget(text: str) -> dict:
     except ValueError:
         budget = None
     if not sep or budget is None:
-        raise ValueError(f'--budget {text!r}: expected UNIT=VALUE, e.g. train_flops=3e13, '
-                         'epochs=5 or device_seconds=600')
+        raise UserError(f'--budget {text!r}: expected UNIT=VALUE, e.g. train_flops=3e13, '
+                        'epochs=5 or device_seconds=600')
     Budget.from_cfg(budget, where='--budget')
     return budget
 
