@@ -11,7 +11,7 @@ from benchmark import pretrain as pt
 from benchmark.components import load_plugins
 from benchmark.errors import UserError
 from benchmark.interop import load_tensors, mmaction2_export, mmaction2_snippet
-from benchmark.io import atomic_write_text, read_json
+from benchmark.io import atomic_write_text, atomic_write_with, read_json
 from benchmark.registry import MODELS, build
 
 TARGETS = ('mmaction2',)
@@ -51,9 +51,7 @@ def export_checkpoint(checkpoint: str | Path, to: str = 'mmaction2', out: str | 
     backbone = out / f'{name}_mmaction2_backbone.pth'
     out.mkdir(parents=True, exist_ok=True)
     for path, obj in ((weights, exported), (backbone, bare)):
-        tmp = path.with_suffix('.pth.tmp')
-        torch.save(obj, tmp)
-        tmp.replace(path)
+        atomic_write_with(path, lambda tmp, obj=obj: torch.save(obj, tmp))
     load_plugins()
     feat_dim = int(build(MODELS, model_cfg['backbone']).feat_dim)
     atomic_write_text(snippet, mmaction2_snippet(meta, str(weights), str(backbone), feat_dim))

@@ -251,6 +251,13 @@ def test_bad_eval(name, case_dir, capsys):
     assert not (case_dir / 'out' / 'runs').exists()
 
 
+def test_train_refuses_a_method_name_that_escapes_its_work_dir(case_dir, capsys):
+    code, err = _run(['train', str(case_dir / 'escape.py'), '--data-root',
+                      str(case_dir / 'data')], capsys)
+    _check(code, err, '../escaped', case_dir / 'data')
+    assert not (ROOT / 'work_dirs' / 'escaped').exists()
+
+
 def test_a_bug_keeps_its_traceback_a_user_error_is_one_line(monkeypatch, capsys):
     """cli.main turns only :class:`UserError` (and OSError) into one line with exit code 2: a
     plain ValueError is a bug and propagates with its traceback."""
@@ -391,3 +398,35 @@ def test_bad_annotation_file_is_one_line(tmp_path, text, expected):
     with pytest.raises(ValueError, match=expected) as info:
         VideoClipDataset(str(ann), data_root=str(tmp_path))
     assert '\n' not in str(info.value)
+
+
+def test_full_disk_leaves_no_temporary_file_and_says_so_in_one_line(tmp_path, monkeypatch,
+                                                                     capsys):
+    """A weights file written on a full disk: torch's RuntimeError becomes an OSError (ENOSPC)
+    naming the file, and the partial temporary file is removed."""
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    import torch
+
+    import benchmark.io
+    from benchmark import pretrain as pt
+
+    def full_disk_save(obj, path):
+        with open(path, 'wb') as f:
+            f.write(b'partial')
+        raise RuntimeError('[enforce fail at inline_container.cc] file write failed')
+    usage, disk_usage = namedtuple('usage', 'total used free'), shutil.disk_usage
+    monkeypatch.setattr(torch, 'save', full_disk_save)
+    monkeypatch.setattr(benchmark.io.shutil, 'disk_usage', lambda p: usage(10**9, 10**9, 0))
+    target = tmp_path / 'run' / 'final_weights.pth'
+    with pytest.raises(OSError) as info:
+        pt.save_weights(torch.nn.Linear(2, 2), target)
+    assert info.value.errno == errno.ENOSPC and str(target) in str(info.value)
+    assert '\n' not in str(info.value)
+    assert sorted(p.name for p in target.parent.iterdir()) == []  # no partial file, no temp
+    monkeypatch.setattr(benchmark.io.shutil, 'disk_usage', disk_usage)
+    with pytest.raises(RuntimeError, match='file write failed'):  # not a full disk: as it was
+        pt.save_weights(torch.nn.Linear(2, 2), target)
+    assert list(target.parent.iterdir()) == []

@@ -110,7 +110,7 @@ class VideoClipDataset(Dataset):
                  cache_workers: int = 2, decoder: str = 'auto',
                  cache_short_side: int | None = None) -> None:
         if views_per_clip < 1:
-            raise ValueError(f'views_per_clip must be >= 1, got {views_per_clip}')
+            raise UserError(f'views_per_clip must be >= 1, got {views_per_clip}')
         self.ann_file = ann_file
         self.data_root = data_root
         self.sampler = _build(sampler, CLIP_SAMPLERS)
