@@ -1,7 +1,8 @@
-"""The keys a suite config may set, so that a misspelt or unknown key (in the suite file or in
-``--cfg-options``) is refused by name instead of being silently ignored (mmengine's
-``merge_from_dict`` creates any key it is given).
+"""What a suite config may set and name: its keys, its row names (they name folders) and its
+seeds, each refused by value with the fix when wrong.
 
+Keys: a misspelt or unknown key (in the suite file or in ``--cfg-options``) is refused by name
+instead of being silently ignored (mmengine's ``merge_from_dict`` creates any key it is given).
 Top-level names of a suite file are free (``_base_`` variables such as
 ``frozen_feature_protocols`` are shared that way), but ``--cfg-options`` may only set a top-level
 key the suite already has or one a suite may declare (:data:`SUITE_KEYS`, :data:`OPTIONAL_KEYS`).
@@ -16,6 +17,8 @@ from benchmark.errors import UserError
 
 #: A suite's or a row's name: a plain folder name.
 SAFE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
+#: Seeds are below 2**31 (see :func:`check_seeds`).
+MAX_SEED = 2**31
 SUITE_KEYS = ('suite_name', 'data', 'methods', 'seeds', 'pretrain', 'evaluation')
 #: Top-level keys a suite may declare besides :data:`SUITE_KEYS`.
 OPTIONAL_KEYS = ('method_overrides', 'backbone', 'backbone_variants', 'ablation',
@@ -65,3 +68,13 @@ def check_row_name(name, where: str, example: str) -> str:
                         f'starting with a letter or digit; no / or ..), e.g. {example}: it '
                         'names the folders of its records and weights')
     return name
+
+
+def check_seeds(seeds, where: str = '--seeds') -> None:
+    """Seeds are integers in [0, 2**31): numpy, mmengine and the loaders' workers derive their
+    own seeds from them, and numpy refuses seeds of 2**32 and above."""
+    bad = [s for s in seeds if not isinstance(s, int) or isinstance(s, bool) or not
+           0 <= s < MAX_SEED]
+    if bad:
+        raise UserError(f'{where} {bad} are not seeds: use integers from 0 to {MAX_SEED - 1}, '
+                        'e.g. --seeds 0,1,2')

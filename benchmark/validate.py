@@ -23,7 +23,7 @@ from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
 from benchmark.registry import PROTOCOLS
 from benchmark.suite_config import Suite
-from benchmark.suite_keys import SAFE_NAME, check_row_name, check_section_keys
+from benchmark.suite_keys import SAFE_NAME, check_row_name, check_section_keys, check_seeds
 from benchmark.validate_data import (check_data, check_data_root_option, check_data_section,
                                      check_view_span)
 
@@ -33,8 +33,6 @@ VIEW_COUNTS = ('clip_len', 'stride', 'num_clips', 'out_size')
 #: Top-level keys a method config may gain from overrides: what mmengine's Runner reads.
 RUNNER_KEYS = (*(p for p in inspect.signature(Runner.__init__).parameters if p != 'self'),
                'custom_imports', 'method_name')
-#: Seeds are below 2**31 (see :func:`check_seeds`).
-MAX_SEED = 2**31
 
 
 def load_suite(path: str | os.PathLike, data_root: str | None = None,
@@ -279,16 +277,6 @@ def check_dataloader(cfg, where: str) -> None:
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
         raise ConfigError(f'{where}: train_dataloader.num_workers={workers!r} must be an integer '
                           '>= 0')
-
-
-def check_seeds(seeds, where: str = '--seeds') -> None:
-    """Seeds are integers in [0, 2**31): numpy, mmengine and the loaders' workers derive their
-    own seeds from them, and numpy refuses seeds of 2**32 and above."""
-    bad = [s for s in seeds if not isinstance(s, int) or isinstance(s, bool) or not
-           0 <= s < MAX_SEED]
-    if bad:
-        raise ConfigError(f'{where} {bad} are not seeds: use integers from 0 to {MAX_SEED - 1}, '
-                          'e.g. --seeds 0,1,2')
 
 
 def check_run(suite, *, methods: list[str] | None, seeds: list[int] | None,

@@ -85,7 +85,9 @@ SUITE_CASES = {
     'seeds as floats': ('seeds = [0.9, 2.7]', [], '0.9'),
     'suite seed beyond numpy': ('seeds = [2**40]', [], '1099511627776'),
     '--seeds beyond numpy': (None, ['--seeds', '1099511627776'], '1099511627776'),
-    'empty --data-root': (None, ['--data-root', ''], "--data-root ''"),
+    'empty --data-root': (None, ['--data-root', ''], "--data-root: '' is empty"),
+    'empty --out': (None, ['--out', ''], "--out: '' is empty"),
+    'empty --work-dir': (None, ['--work-dir', ' '], "--work-dir: ' ' is empty"),
     'list suite without _delete_': (
         "data = dict(root='{dir}/lists', splits=dict(pretrain='pretrain.txt', train="
         "'train.txt', test='test.txt'))", [], '_delete_=True'),
@@ -214,7 +216,8 @@ EVAL_CASES = {  # name -> (checkpoint writer, extra CLI arguments, text the mess
     'checkpoint of pickled objects': ('pickle', [], 'not a weights file'),
     'missing checkpoint': ('missing', [], 'not found'),
     '--seeds beyond numpy': ('text', ['--seeds', '1099511627776'], '1099511627776'),
-    'empty --data-root': ('text', ['--data-root', ''], "--data-root ''"),
+    'empty --data-root': ('text', ['--data-root', ''], "--data-root: '' is empty"),
+    'empty --out': ('text', ['--out', ''], "--out: '' is empty"),
     'protocols as text from --cfg-options': (
         'text', ['--cfg-options', "evaluation.protocols=[dict(type='LinearProbe')]"],
         "dict(type='LinearProbe')"),
@@ -251,6 +254,20 @@ def test_bad_eval(name, case_dir, capsys):
     assert not (case_dir / 'out' / 'runs').exists()
 
 
+@pytest.mark.parametrize('argv, expected', [
+    (['data', 'synthmotion', '--out', '', '--scale', 'tiny'], "--out: '' is empty"),
+    (['data', 'synthmotion', '--out', 'd', '--seed', '-1'], '--seed [-1]'),
+    (['train', str(METHOD), '--seed', str(2**40)], f'--seed [{2**40}]'),
+    (['train', str(METHOD), '--data-root', ''], "--data-root: '' is empty"),
+])
+def test_data_and_train_refuse_empty_folders_and_bad_seeds(argv, expected, tmp_path,
+                                                          monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, err = _run(argv, capsys)
+    _check(code, err, expected, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing generated or trained in the current folder
+
+
 def test_train_refuses_a_method_name_that_escapes_its_work_dir(case_dir, capsys):
     code, err = _run(['train', str(case_dir / 'escape.py'), '--data-root',
                       str(case_dir / 'data')], capsys)
@@ -278,7 +295,10 @@ def test_a_bug_keeps_its_traceback_a_user_error_is_one_line(monkeypatch, capsys)
 
 
 def _run(argv, capsys):
-    code = main(argv)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     return code, err
 
@@ -305,10 +325,7 @@ def test_bad_suite_or_command_line(name, case_dir, capsys):
         if option not in extra:
             argv += [option, value]
     before = set(case_dir.parent.iterdir())
-    try:
-        code, err = _run(argv, capsys)
-    except SystemExit as exc:  # argparse
-        code, err = exc.code, [line for line in capsys.readouterr().err.splitlines() if line]
+    code, err = _run(argv, capsys)
     _check(code, err, expected, case_dir / 'data')
     assert set(case_dir.parent.iterdir()) == before  # nothing beside the test's folder
     assert not (case_dir / 'out' / 'runs').exists()
