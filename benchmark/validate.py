@@ -309,8 +309,11 @@ def check_eval(suite, *, checkpoint: str, name: str | None, seeds: list[int] | N
     if name is not None:
         check_row_name(name, '--name', '--name my-model')
     else:
-        check_row_name(Path(checkpoint).stem, f'row name (the file name of {checkpoint}; pass '
-                       '--name to choose another)', '--name my-model')
+        name = check_row_name(Path(checkpoint).stem, f'row name (the file name of {checkpoint}; '
+                              'pass --name to choose another)', '--name my-model')
+    if name in method_names(suite):
+        raise ConfigError(f'row name {name!r} is a method of suite {suite.name}: its records would '
+                          'replace that method\'s; pass another --name')
     if seeds is not None:
         if not seeds:
             raise ConfigError('--seeds is empty: give seeds, e.g. --seeds 0,1,2')

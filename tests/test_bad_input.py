@@ -211,6 +211,7 @@ class _NotAWeight:
 EVAL_CASES = {  # name -> (checkpoint writer, extra CLI arguments, text the message must contain)
     '--name escapes results': ('text', ['--name', '../../../X'], '../../../X'),
     '--name is a path': ('text', ['--name', 'a/b'], 'a/b'),
+    '--name of a suite method': ('text', ['--name', 'CVRL'], "'CVRL' is a method"),
     'file name is not a row name': ('spaces', [], 'pass --name'),
     'text file as checkpoint': ('text', [], 'not a weights file'),
     'checkpoint of pickled objects': ('pickle', [], 'not a weights file'),
