@@ -17,7 +17,6 @@ from benchmark.data import suite_data
 from benchmark.suite_keys import SUITE_KEYS, check_option_keys, check_row_name
 
 
-
 @dataclass
 class Suite:
     """What ``configs/suites/*.py`` declares (see ``configs/suites/synthmotion.py``)."""
