@@ -22,8 +22,10 @@ from typing import Any
 
 from mmengine.config import Config
 
+from benchmark.errors import UserError
 
-class BackboneError(ValueError):
+
+class BackboneError(UserError):
     """A suite whose methods would not share one backbone; the message names the fix."""
 
 

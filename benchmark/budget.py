@@ -27,12 +27,14 @@ from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmark.errors import UserError
+
 UNITS = ('train_flops', 'device_seconds', 'epochs')
 #: Budget units under which every method receives the same compute.
 MATCHED_UNITS = ('train_flops', 'device_seconds')
 
 
-class BudgetError(ValueError):
+class BudgetError(UserError):
     """A budget that cannot be used as written; the message says what to change."""
 
 
@@ -51,8 +53,11 @@ class Budget:
         unit, value = cfg['unit'], cfg['value']
         if unit not in UNITS:
             raise BudgetError(f'{where}: unknown budget unit {unit!r}; use one of {UNITS}')
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise BudgetError(f'{where}: budget value must be a positive number, got {value!r}')
+        if (not isinstance(value, (int, float)) or isinstance(value, bool)
+                or not math.isfinite(value) or value <= 0):  # True is an int to Python
+            example = {'train_flops': '3e13', 'device_seconds': '600'}.get(unit, '10')
+            raise BudgetError(f'{where}: budget value must be a positive number, got {value!r}: '
+                              f'write e.g. value={example}')
         return cls(unit=unit, value=float(value))
 
     @property

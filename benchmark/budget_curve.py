@@ -21,6 +21,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
 from benchmark.leaderboard_stats import is_baseline
 from benchmark.table_helpers import metric_sort_key, protocol_sort_key
@@ -270,7 +271,7 @@ def write_budget_curve(results: str | Path, scales: list[float], suite: str) -> 
     results = Path(results)
     points = curve_points(results, scales)
     if not points:
-        raise ValueError(f'no trained method with a top-1 or R@1 result under {results}')
+        raise UserError(f'no trained method with a top-1 or R@1 result under {results}')
     bands = baseline_bands(results, scales)
     panels = _panels(points)
     ticks = compute_ticks(points)

@@ -54,6 +54,7 @@ import numpy as np
 from tabulate import tabulate
 
 from benchmark.aggregate import aggregate, load_records, records_provenance
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json, read_json
 
 FORMAT = 'vssl-bench-reference/1'
@@ -81,15 +82,15 @@ def load_results(results_dir: str | Path) -> tuple[str, list[dict[str, Any]], di
     if board.is_file():
         data = read_json(board)
         if not isinstance(data, dict) or not isinstance(data.get('rows'), list):
-            raise ValueError(f'{board} is not a leaderboard (no "rows" list); rebuild it with '
-                             f'`vssl-bench leaderboard {results}`')
+            raise UserError(f'{board} is not a leaderboard (no "rows" list); rebuild it with '
+                            f'`vssl-bench leaderboard {results}`')
         return str(data.get('suite', results.name)), data['rows'], data.get('provenance', {})
     if (results / 'runs').is_dir():
         records = load_records(results)
         suites = sorted({str(r['suite']) for r in records if 'suite' in r})
         if len(suites) > 1:
-            raise ValueError(f'Run records under {results / "runs"} mix suites {suites}; '
-                             f'build the leaderboard with `vssl-bench leaderboard {results}`')
+            raise UserError(f'Run records under {results / "runs"} mix suites {suites}; '
+                            f'build the leaderboard with `vssl-bench leaderboard {results}`')
         return ((suites[0] if suites else results.name), aggregate(records),
                 records_provenance(records))
     raise FileNotFoundError(f'No leaderboard.json and no runs/ in {str(results)!r}: run a suite '
@@ -130,10 +131,10 @@ def build_reference(sources: Sequence[str | Path], k: float = DEFAULT_K,
     """Reference dict from one or more results directories or reference files of one suite
     (see module doc)."""
     if not sources:
-        raise ValueError('build_reference needs at least one results directory or reference '
-                         'file')
+        raise UserError('build_reference needs at least one results directory or reference '
+                        'file')
     if not (k >= 0 and floor >= 0 and math.isfinite(k) and math.isfinite(floor)):
-        raise ValueError(f'k and floor must be finite and >= 0, got k={k}, floor={floor}')
+        raise UserError(f'k and floor must be finite and >= 0, got k={k}, floor={floor}')
     pooled: dict[Key, list[float]] = {}
     suites, entries = [], []
     for source in sources:
@@ -143,14 +144,14 @@ def build_reference(sources: Sequence[str | Path], k: float = DEFAULT_K,
         for key, vals in values.items():
             pooled.setdefault(key, []).extend(vals)
     if len(set(suites)) > 1:
-        raise ValueError(f'Sources {list(map(str, sources))} hold different suites {suites}; '
-                         f'a reference covers one suite')
+        raise UserError(f'Sources {list(map(str, sources))} hold different suites {suites}; '
+                        f'a reference covers one suite')
     cells = []
     for (method, protocol, metric), values in pooled.items():  # first source's row order
         vals = np.array(values, dtype=np.float64)
         if not np.isfinite(vals).all():
-            raise ValueError(f'Non-finite {metric} of {method}/{protocol} in the results: '
-                             f'{values}; a reference needs finite values')
+            raise UserError(f'Non-finite {metric} of {method}/{protocol} in the results: '
+                            f'{values}; a reference needs finite values')
         std = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
         cells.append({'method': method, 'protocol': protocol, 'metric': metric,
                       'mean': float(vals.mean()), 'std': std, 'n': len(vals),
@@ -195,8 +196,8 @@ def load_reference(path: str | Path) -> dict[str, Any]:
     ref = read_json(path)
     if not isinstance(ref, dict) or ref.get('format') != FORMAT or \
             not isinstance(ref.get('cells'), list) or 'tolerance_rule' not in ref:
-        raise ValueError(f'{path} is not a {FORMAT} reference file; recreate it with '
-                         f'`vssl-bench check RESULTS_DIR --reference {path} --write-reference`')
+        raise UserError(f'{path} is not a {FORMAT} reference file; recreate it with '
+                        f'`vssl-bench check RESULTS_DIR --reference {path} --write-reference`')
     return ref
 
 
@@ -268,19 +269,19 @@ def run_check(results_dirs: Sequence[str], reference: str | None = None,
               f'floor={floor} percentage points')
         return 0
     if len(results_dirs) != 1:
-        raise ValueError(f'check compares one RESULTS_DIR, got {len(results_dirs)}; several '
-                         f'are only for --write-reference')
+        raise UserError(f'check compares one RESULTS_DIR, got {len(results_dirs)}; several '
+                        f'are only for --write-reference')
     if k is not None or floor is not None:
-        raise ValueError('--k and --floor apply to --write-reference; the check uses the '
-                         "reference file's own k and floor")
+        raise UserError('--k and --floor apply to --write-reference; the check uses the '
+                        "reference file's own k and floor")
     results_dir = results_dirs[0]
     suite, rows, prov = load_results(results_dir)
     reference = reference or str(default_reference(suite))
     ref = load_reference(reference)
     if ref['suite'] != suite:
-        raise ValueError(f'Reference {reference} is of suite {ref["suite"]!r} but '
-                         f'{results_dir} holds suite {suite!r}; pass --reference '
-                         f'{default_reference(suite)}')
+        raise UserError(f'Reference {reference} is of suite {ref["suite"]!r} but '
+                        f'{results_dir} holds suite {suite!r}; pass --reference '
+                        f'{default_reference(suite)}')
     verdicts = compare(ref, rows)
     print(f'Check of {results_dir} (suite {suite!r}) against {reference}; {RULE} with '
           f'k={ref["tolerance_rule"]["k"]}, floor={ref["tolerance_rule"]["floor"]} points')

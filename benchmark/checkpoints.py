@@ -149,11 +149,15 @@ class AtomicCheckpointHook(CheckpointHook):
         if self.max_keep_ckpts > 0 and (not self.keep_ckpt_ids or self.keep_ckpt_ids[-1] != step):
             self.keep_ckpt_ids.append(step)
             runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
-        runner.save_checkpoint(self.out_dir, tmp_name, self.file_client_args,
-                               save_optimizer=self.save_optimizer,
-                               save_param_scheduler=self.save_param_scheduler, meta=meta,
-                               by_epoch=self.by_epoch, backend_args=self.backend_args,
-                               **self.args)
+        try:
+            runner.save_checkpoint(self.out_dir, tmp_name, self.file_client_args,
+                                   save_optimizer=self.save_optimizer,
+                                   save_param_scheduler=self.save_param_scheduler, meta=meta,
+                                   by_epoch=self.by_epoch, backend_args=self.backend_args,
+                                   **self.args)
+        except BaseException:  # a full disk, an interrupt: no partial temporary file is left
+            (Path(self.out_dir) / tmp_name).unlink(missing_ok=True)
+            raise
         if not is_main_process():
             return
         os.replace(Path(self.out_dir) / tmp_name, final)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from benchmark import checkpoints, lock
 from benchmark.data.video import files_fingerprint
+from benchmark.errors import UserError
 from benchmark.io import read_json
 from benchmark.orphans import pid_alive, sweep_stale_temps, writer_pid
 from benchmark.run_records import run_dirs
@@ -90,7 +91,7 @@ def check_days(days: float | None) -> None:
     """``--older-than``: a positive, finite number of days (0 or less would remove every work
     dir, final weights included; ``--weights`` is the option for that)."""
     if days is not None and not (math.isfinite(days) and days > 0):
-        raise ValueError(f'--older-than {days:g}: give a positive number of days (e.g. 30); to '
+        raise UserError(f'--older-than {days:g}: give a positive number of days (e.g. 30); to '
                          'drop every trained weight, use --weights')
 
 

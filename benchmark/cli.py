@@ -3,8 +3,11 @@ rebuild leaderboards."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
+
+from benchmark.errors import UserError
 
 
 def _ints(text: str) -> list[int]:
@@ -19,8 +22,9 @@ def _scales(text: str) -> list[float]:
         scales = [float(x) for x in text.split(',') if x]
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected comma-separated numbers, got {text!r}')
-    if not scales or any(s <= 0 for s in scales):
-        raise argparse.ArgumentTypeError(f'budget scales must be positive, got {text!r}')
+    if not scales or any(not math.isfinite(s) or s <= 0 for s in scales):
+        raise argparse.ArgumentTypeError(f'budget scales must be positive finite numbers, got '
+                                         f'{text!r}: e.g. --budget-scale 0.25,0.5,1')
     return scales
 
 
@@ -37,12 +41,23 @@ def _days(text: str) -> float:
     return days
 
 
+def _folder(text: str) -> str:
+    """A folder option: '' would be the current directory (data, results or work dirs written
+    into the working tree)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f'{text!r} is empty: pass a folder, or leave the option '
+                                         'out for its default')
+    return text
+
+
 def _names(text: str) -> list[str]:
     return [x for x in text.split(',') if x]
 
 
 def cmd_data(args: argparse.Namespace) -> int:
     from benchmark.data.synthmotion import generate
+    from benchmark.suite_keys import check_seeds
+    check_seeds([args.seed], '--seed')
     out = generate(args.out, scale=args.scale, seed=args.seed, workers=args.workers)
     print(f'SynthMotion ({args.scale}, seed {args.seed}) ready at {out}')
     return 0
@@ -87,8 +102,8 @@ def _run_smoke(suite, args: argparse.Namespace) -> int:
     from benchmark.leaderboard import headline_table
     from benchmark.smoke import run_smoke
     if args.budget_scale or args.launcher != 'none':
-        raise ValueError('--smoke runs one process at a stand-in budget: drop --budget-scale '
-                         'and --launcher')
+        raise UserError('--smoke runs one process at a stand-in budget: drop --budget-scale '
+                        'and --launcher')
     board, failures = run_smoke(suite, out=Path(args.out) if args.out else None,
                                 methods=args.methods, use_cache=not args.no_cache)
     print(headline_table(board, args.out))
@@ -100,7 +115,9 @@ def _run_smoke(suite, args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from benchmark import console
     from benchmark.train import parse_budget, train_method
+    from benchmark.suite_keys import check_seeds
     console.set_verbose(args.verbose)
+    check_seeds([args.seed], '--seed')
     weights, stats = train_method(args.config, budget=parse_budget(args.budget) if args.budget
                                   else None, work_dir=args.work_dir, seed=args.seed,
                                   data_root=args.data_root, cfg_options=args.cfg_options)
@@ -115,9 +132,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from benchmark.external import eval_checkpoint
     from benchmark.leaderboard import headline_table
     from benchmark.results_dir import default_results
-    from benchmark.suite_config import Suite
+    from benchmark.validate import check_eval, load_suite
     console.set_verbose(args.verbose)
-    suite = Suite.load(args.suite, data_root=args.data_root, cfg_options=args.cfg_options)
+    suite = load_suite(args.suite, data_root=args.data_root,  # checked before any work
+                       cfg_options=args.cfg_options)
+    check_eval(suite, checkpoint=args.checkpoint, name=args.name, seeds=args.seeds,
+               work_dir=args.work_dir, method_cfg_options=args.method_cfg_options)
     out = Path(args.out) if args.out else default_results(suite.name)
     board, failures = eval_checkpoint(suite, args.checkpoint, fmt=args.format, name=args.name,
                                       out=out, work_root=Path(args.work_dir), seeds=args.seeds,
@@ -230,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser('data', help='generate a data set')
     data_sub = data.add_subparsers(dest='dataset', required=True)
     synth = data_sub.add_parser('synthmotion', help='the procedural motion-only data set')
-    synth.add_argument('--out', default='data/synthmotion')
+    synth.add_argument('--out', type=_folder, default='data/synthmotion')
     synth.add_argument('--scale', default='default', choices=sorted(SCALES))
     synth.add_argument('--seed', type=int, default=0)
     synth.add_argument('--workers', type=int, default=None)
@@ -240,10 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('suite', help='suite config, e.g. configs/suites/synthmotion.py')
     run.add_argument('--methods', type=_names, default=None, help='comma-separated method names')
     run.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
-    run.add_argument('--out', default=None, help='results directory (default '
+    run.add_argument('--out', type=_folder, default=None, help='results directory (default '
                      'bench_results/<suite>, git-ignored; results/ holds the committed ones)')
-    run.add_argument('--work-dir', default='work_dirs', help='checkpoints, logs, features')
-    run.add_argument('--data-root', default=None, help="override the suite's data root")
+    run.add_argument('--work-dir', type=_folder, default='work_dirs',
+                     help='checkpoints, logs, features')
+    run.add_argument('--data-root', type=_folder, default=None,
+                     help="override the suite's data root")
     run.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'])
     run.add_argument('--budget-scale', type=_scales, default=None, metavar='F[,F...]',
                      help='run the suite at these fractions of its budget (e.g. 0.25,0.5,1) '
@@ -265,10 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument('--budget', default=None, metavar='UNIT=VALUE',
                        help='train_flops=3e13 (default, the default suite\'s), epochs=5 or '
                             'device_seconds=600')
-    train.add_argument('--work-dir', default=None,
+    train.add_argument('--work-dir', type=_folder, default=None,
                        help='default work_dirs/train/<method>/seed<seed>')
     train.add_argument('--seed', type=int, default=0)
-    train.add_argument('--data-root', default=None, help="override the config's data_root")
+    train.add_argument('--data-root', type=_folder, default=None,
+                       help="override the config's data_root")
     train.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                        metavar='KEY=VALUE', help='override settings of the method config')
     train.add_argument('--verbose', action='store_true', help="show mmengine's logs")
@@ -283,10 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
                                '(backbone.* keys); torchvision: an r3d_18 state dict')
     evaluate.add_argument('--name', default=None, help='row name (default: the file name)')
     evaluate.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
-    evaluate.add_argument('--out', default=None, help='results directory (default '
+    evaluate.add_argument('--out', type=_folder, default=None, help='results directory (default '
                           'bench_results/<suite>)')
-    evaluate.add_argument('--work-dir', default='work_dirs')
-    evaluate.add_argument('--data-root', default=None, help="override the suite's data root")
+    evaluate.add_argument('--work-dir', type=_folder, default='work_dirs')
+    evaluate.add_argument('--data-root', type=_folder, default=None,
+                          help="override the suite's data root")
     evaluate.add_argument('--no-cache', action='store_true', help='bypass the feature cache')
     _add_config_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
@@ -295,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
                             'framework loads')
     export.add_argument('checkpoint', help='a final_weights.pth')
     export.add_argument('--to', required=True, choices=['mmaction2'])
-    export.add_argument('--out', default=None, help="folder (default: the checkpoint's)")
+    export.add_argument('--out', type=_folder, default=None,
+                        help="folder (default: the checkpoint's)")
     export.add_argument('--config', default=None, help='the method config (default: '
                         'model_config.json beside the checkpoint)')
     export.set_defaults(func=cmd_export)
@@ -303,10 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     paper = sub.add_parser('paper', help="a paper suite's reference numbers next to this "
                            "harness's: results/paper/<suite>.md and .json")
     paper.add_argument('suite', help='paper suite config, e.g. configs/paper/tclr_r3d18_ucf101.py')
-    paper.add_argument('--results', default=None,
+    paper.add_argument('--results', type=_folder, default=None,
                        help="the suite's results directory (default results/<suite>); "
                             'the harness column is blank where it holds no records')
-    paper.add_argument('--out', default='results/paper', help='folder of the tables')
+    paper.add_argument('--out', type=_folder, default='results/paper',
+                       help='folder of the tables')
     paper.set_defaults(func=cmd_paper)
 
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')
@@ -352,18 +378,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A user's mistake (:class:`~benchmark.errors.UserError`) or a missing or
+    unwritable file (``OSError``) ends in one line and exit code 2; anything else is a bug and
+    keeps its traceback."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (OSError, ValueError) as exc:  # missing or unwritable files, bad values
+    except (UserError, OSError) as exc:
         print(f'error: {exc}'.replace('\n', ' '), file=sys.stderr)
         return 2
-    except ImportError as exc:
-        plugins = sys.modules.get('benchmark.plugins')  # imported if exc is a PluginError
-        if plugins is None or not isinstance(exc, plugins.PluginError):
+    except (ValueError, ImportError) as exc:
+        if not _is_user_error(exc):
             raise
-        print(f'error: {exc}', file=sys.stderr)
+        print(f'error: {exc}'.replace('\n', ' '), file=sys.stderr)
         return 2
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """A plugin that fails to import: a user error whose class predates :class:`UserError` (its
+    module is imported by then)."""
+    plugins = sys.modules.get('benchmark.plugins')
+    return plugins is not None and isinstance(exc, plugins.PluginError)
 
 
 if __name__ == '__main__':

@@ -9,8 +9,9 @@ from mmengine.config import Config
 
 from benchmark import pretrain as pt
 from benchmark.components import load_plugins
-from benchmark.interop import mmaction2_export, mmaction2_snippet
-from benchmark.io import atomic_write_text, read_json
+from benchmark.errors import UserError
+from benchmark.interop import load_tensors, mmaction2_export, mmaction2_snippet
+from benchmark.io import atomic_write_text, atomic_write_with, read_json
 from benchmark.registry import MODELS, build
 
 TARGETS = ('mmaction2',)
@@ -35,12 +36,12 @@ def export_checkpoint(checkpoint: str | Path, to: str = 'mmaction2', out: str | 
     defaults to the checkpoint's folder); returns the first and the snippet."""
     checkpoint = Path(checkpoint)
     if to not in TARGETS:
-        raise ValueError(f'--to {to!r}: exports go to {", ".join(TARGETS)}')
+        raise UserError(f'--to {to!r}: exports go to {", ".join(TARGETS)}')
     if not checkpoint.is_file():
         raise FileNotFoundError(f'checkpoint {checkpoint} not found: pass a final_weights.pth '
                                 '(work_dirs/.../final_weights.pth)')
     model_cfg = model_config(checkpoint, config)
-    state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    state = load_tensors(checkpoint)
     exported, bare, meta = mmaction2_export(state, model_cfg, str(checkpoint))
     out = Path(out) if out is not None else checkpoint.parent
     # work_dirs/pretrain/CVRL-1a2b3c4d/seed0/final_weights.pth -> CVRL-1a2b3c4d-seed0
@@ -50,9 +51,7 @@ def export_checkpoint(checkpoint: str | Path, to: str = 'mmaction2', out: str | 
     backbone = out / f'{name}_mmaction2_backbone.pth'
     out.mkdir(parents=True, exist_ok=True)
     for path, obj in ((weights, exported), (backbone, bare)):
-        tmp = path.with_suffix('.pth.tmp')
-        torch.save(obj, tmp)
-        tmp.replace(path)
+        atomic_write_with(path, lambda tmp, obj=obj: torch.save(obj, tmp))
     load_plugins()
     feat_dim = int(build(MODELS, model_cfg['backbone']).feat_dim)
     atomic_write_text(snippet, mmaction2_snippet(meta, str(weights), str(backbone), feat_dim))

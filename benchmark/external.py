@@ -15,6 +15,8 @@ from mmengine.config import Config
 
 from benchmark import console, lock
 from benchmark import pretrain as pt
+from benchmark.components import load_plugins
+from benchmark.errors import UserError
 from benchmark.interop import default_model, exported_model, file_digest, read_backbone
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import rebuild_leaderboard
@@ -22,6 +24,7 @@ from benchmark.results_dir import default_results
 from benchmark.run_records import run_work_dir
 from benchmark.suite import prepare_data, run_method_seed
 from benchmark.suite_config import Suite
+from benchmark.suite_keys import check_row_name
 
 
 def checkpoint_config(suite: Suite, checkpoint: Path, fmt: str, name: str,
@@ -56,7 +59,7 @@ def load_checkpoint_model(cfg: Config, checkpoint: Path, fmt: str):
         model.backbone.load_state_dict(state)
     except RuntimeError as exc:
         first = str(exc).splitlines()[1].strip() if '\n' in str(exc) else str(exc)
-        raise ValueError(
+        raise UserError(
             f'{checkpoint} ({fmt}) does not fit backbone {dict(cfg.model.backbone)}: {first}; '
             'give its architecture with --method-cfg-options model.backbone.KEY=VALUE') from None
     return model
@@ -81,10 +84,12 @@ def eval_checkpoint(suite: Suite, checkpoint: str | Path, fmt: str = 'vssl',
 def _eval_checkpoint(suite: Suite, checkpoint: Path, fmt: str, name: str | None, out: Path,
                      work_root: Path, seeds: list[int] | None, method_cfg_options: dict | None,
                      use_cache: bool) -> tuple[dict, list[str]]:
-    name = name or checkpoint.stem
-    suite = prepare_data(suite)
+    name = check_row_name(name or checkpoint.stem, '--name', '--name my-model')
+    # The checkpoint is read (and refused if it does not fit) before any data is prepared.
+    load_plugins()
     cfg = checkpoint_config(suite, checkpoint, fmt, name, method_cfg_options)
     model = load_checkpoint_model(cfg, checkpoint, fmt)
+    suite = prepare_data(suite)
     failures = []
     seeds = seeds or suite.seeds
     with console.suite_progress(len(seeds), f'eval {name}') as progress:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
-from benchmark.io import tmp_suffix
+from benchmark.io import atomic_write_with, tmp_suffix
 
 
 @dataclass
@@ -72,10 +71,10 @@ def extract_features(model: torch.nn.Module, dataset: torch.utils.data.Dataset,
 
 def save_features(features: Features, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + tmp_suffix() + '.npz')
-    np.savez(tmp, clips=features.clips, labels=features.labels,
-             num_failed=np.int64(features.num_failed))
-    os.replace(tmp, path)
+    atomic_write_with(path, lambda tmp: np.savez(
+        tmp, clips=features.clips, labels=features.labels,
+        num_failed=np.int64(features.num_failed)),
+        tmp=path.with_name(path.name + tmp_suffix() + '.npz'))  # np.savez appends .npz otherwise
 
 
 def load_features(path: Path) -> Features:

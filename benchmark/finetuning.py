@@ -25,6 +25,7 @@ from mmengine.model import BaseModel
 from benchmark import pretrain as pt
 from benchmark.data import suite_data
 from benchmark.data.dataset import read_annotations
+from benchmark.errors import UserError
 from benchmark.io import write_hashed_text
 from benchmark.precision import effective_dtype
 from benchmark.registry import DATASETS, MODELS, build
@@ -49,8 +50,8 @@ def balanced_subset(entries: Sequence[tuple[str, int]], fraction: float,
         raise ValueError(f'label fraction must be in (0, 1], got {fraction}')
     labels = np.array([label for _, label in entries])
     if (labels < 0).any():
-        raise ValueError('a label subset needs labelled videos; the annotation file has '
-                         'unlabelled lines')
+        raise UserError('a label subset needs labelled videos; the annotation file has '
+                        'unlabelled lines')
     keep: list[int] = []
     for cls in np.unique(labels):
         members = np.flatnonzero(labels == cls)
@@ -78,8 +79,8 @@ def subset_file(ann_file: str | Path, fraction: float, seed: int, out_dir: str |
         held_out = {path for path, _ in read_annotations(str(exclude))}
         shared = sorted({path for path, _ in subset} & held_out)
         if shared:
-            raise ValueError(f'{ann_file} and {exclude} share videos (e.g. {shared[0]}): a '
-                             'label subset must be disjoint from the test split; fix the splits')
+            raise UserError(f'{ann_file} and {exclude} share videos (e.g. {shared[0]}): a '
+                            'label subset must be disjoint from the test split; fix the splits')
     header = (f'# class-balanced {fraction:g} subset of {ann_file.name} '
               f'(sha256 {hashlib.sha256(source).hexdigest()[:12]}), seed {seed}, per class '
               'max(1, round-half-up(fraction * n))\n')

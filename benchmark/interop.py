@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from benchmark.errors import UserError
+
 FORMATS = ('vssl', 'mmaction2', 'torchvision')
 
 #: torchvision's ``r3d_18`` as mmaction2's ResNet3d: 3x7x7 stem at spatial stride 2, no pooling
@@ -38,12 +40,26 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def load_tensors(path: str | Path) -> Any:
+    """``torch.load`` of a weights file with ``weights_only=True`` (tensors and plain
+    containers, never arbitrary pickled objects); any other file is a :class:`UserError`."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f'checkpoint {path} not found: pass the path of a weights file')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # UnpicklingError (pickled objects), RuntimeError (not a checkpoint)
+        raise UserError(f'{path} is not a weights file that loads safely ({type(exc).__name__}): '
+                        'pass a checkpoint holding only tensors, e.g. a state dict saved with '
+                        'torch.save(model.state_dict(), path); vssl-bench never unpickles '
+                        'arbitrary objects') from exc
+
+
 def _state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
     if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
         obj = obj['state_dict']
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise ValueError(f'{path} holds no state dict (a dict of tensors, or a checkpoint with '
-                         "'state_dict'): pass a weights file")
+        raise UserError(f'{path} holds no state dict (a dict of tensors, or a checkpoint with '
+                        "'state_dict'): pass a weights file")
     return obj
 
 
@@ -58,8 +74,8 @@ def torchvision_to_resnet3d(state: dict[str, torch.Tensor]) -> dict[str, torch.T
         match = re.fullmatch(r'stem\.([01])\.(\w+)', key) or re.fullmatch(
             r'(layer\d\.\d+\.(?:conv1|conv2|downsample))\.([01])\.(\w+)', key)
         if match is None:
-            raise ValueError(f'{key!r} is not a key of torchvision r3d_18 (other torchvision '
-                             'video models are not supported): pass --format vssl or mmaction2')
+            raise UserError(f'{key!r} is not a key of torchvision r3d_18 (other torchvision '
+                            'video models are not supported): pass --format vssl or mmaction2')
         if key.startswith('stem.'):
             out[f'conv1.{_TV_MODULE[match.group(1)]}.{match.group(2)}'] = value
         else:
@@ -74,23 +90,23 @@ def read_backbone(path: str | Path, fmt: str) -> dict[str, torch.Tensor]:
     ``r3d_18``'s keys (:func:`torchvision_to_resnet3d`)."""
     path = Path(path)
     if fmt not in FORMATS:
-        raise ValueError(f'--format {fmt!r} is not one of {", ".join(FORMATS)}')
+        raise UserError(f'--format {fmt!r} is not one of {", ".join(FORMATS)}')
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint {path} not found: pass the path of a weights file')
-    state = _state_dict(torch.load(path, map_location='cpu', weights_only=True), path)
+    state = _state_dict(load_tensors(path), path)
     if fmt == 'torchvision':
         return torchvision_to_resnet3d(state)
     backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
     if not backbone:
-        raise ValueError(f'{path} has no backbone.* weights; a torchvision state dict needs '
-                         '--format torchvision')
+        raise UserError(f'{path} has no backbone.* weights; a torchvision state dict needs '
+                        '--format torchvision')
     return backbone
 
 
 def exported_model(path: str | Path) -> tuple[dict, dict] | None:
     """(backbone config, normalisation) recorded in a checkpoint written by ``vssl-bench export``
     (its ``meta``), or None."""
-    obj = torch.load(path, map_location='cpu', weights_only=True)
+    obj = load_tensors(path)
     meta = obj.get('meta') if isinstance(obj, dict) else None
     if not isinstance(meta, dict) or not {'backbone', 'mean', 'std'} <= set(meta):
         return None
@@ -105,8 +121,8 @@ def default_model(fmt: str, suite_backbone: dict | None) -> tuple[dict, dict]:
     if fmt == 'torchvision':
         return dict(TORCHVISION_R3D18), dict(TORCHVISION_NORM)
     if suite_backbone is None:
-        raise ValueError('the suite names no backbone: give the architecture with '
-                         '--method-cfg-options model.backbone.type=... (and its settings)')
+        raise UserError('the suite names no backbone: give the architecture with '
+                        '--method-cfg-options model.backbone.type=... (and its settings)')
     norm = MMACTION2_NORM if fmt == 'mmaction2' else dict(mean=(0.45,) * 3, std=(0.225,) * 3)
     return dict(suite_backbone), dict(norm)
 
@@ -121,8 +137,8 @@ def mmaction2_export(state: dict[str, torch.Tensor], model_cfg: dict,
     backbone config and the ``ActionDataPreprocessor`` mean / std the weights expect."""
     backbone = {k: v for k, v in state.items() if k.startswith('backbone.')}
     if not backbone:
-        raise ValueError(f'{source} has no backbone.* weights: pass a vssl-bench method '
-                         'checkpoint (work_dirs/.../final_weights.pth)')
+        raise UserError(f'{source} has no backbone.* weights: pass a vssl-bench method '
+                        'checkpoint (work_dirs/.../final_weights.pth)')
     prep = model_cfg.get('data_preprocessor') or {}
     mean = [round(255 * m, 4) for m in prep.get('mean', (0.45,) * 3)]
     std = [round(255 * s, 4) for s in prep.get('std', (0.225,) * 3)]

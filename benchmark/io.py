@@ -6,12 +6,20 @@ then renamed over the target: readers see either the old or the new content, nev
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmark.errors import UserError
+
+#: Free bytes below which a failed write is taken for a full disk.
+DISK_FULL_BYTES = 1 << 20
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -35,6 +43,32 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def atomic_write_with(path: str | os.PathLike[str], write: Callable[[Path], object],
+                      tmp: str | os.PathLike[str] | None = None) -> None:
+    """``write(tmp)`` (e.g. ``torch.save`` or ``np.savez``), then rename ``tmp`` over ``path``
+    (default ``tmp``: ``<path><tmp_suffix()>`` beside it). Whatever goes wrong, the temporary
+    file is removed; a write that fails on a full disk (torch reports it as a RuntimeError) is an
+    ``OSError`` (ENOSPC) naming ``path``, which ``vssl-bench`` prints as one line."""
+    path = Path(path)
+    tmp = Path(tmp) if tmp is not None else path.with_name(path.name + tmp_suffix())
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, Exception) and _disk_full(path.parent):
+            raise OSError(errno.ENOSPC, 'No space left on device while writing it: free disk '
+                          'space (e.g. vssl-bench clean) and run again', str(path)) from exc
+        raise
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < DISK_FULL_BYTES
+    except OSError:
+        return False
 
 
 def tmp_suffix() -> str:
@@ -82,8 +116,8 @@ def write_hashed_text(directory: str | os.PathLike[str], stem: str, text: str) -
     if path.is_file():
         found = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         if found != digest:
-            raise ValueError(f'{path} was modified: its content hashes to {found}, not {digest} '
-                             'as its name says; delete it to draw it again')
+            raise UserError(f'{path} was modified: its content hashes to {found}, not {digest} '
+                            'as its name says; delete it to draw it again')
     else:
         atomic_write_text(path, text)
     return path

@@ -31,6 +31,7 @@ from typing import Callable, Iterator
 
 from mmengine.logging import print_log
 
+from benchmark.errors import UserError
 from benchmark.orphans import pid_alive
 
 LOCK_NAME = '.vssl-bench.lock'
@@ -38,7 +39,7 @@ LOCK_NAME = '.vssl-bench.lock'
 USERS_NAME = '.vssl-bench.users'
 
 
-class FolderError(ValueError):
+class FolderError(UserError):
     """A folder that cannot be written into; the message names it and the fix."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from mmengine.config import Config
 
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json, atomic_write_text
 from benchmark.aggregate import aggregate, load_records
 
@@ -37,8 +38,8 @@ def _flatten(ref: Any, where: str) -> dict[tuple[str, str, str], float | None]:
                     out[(str(method), str(protocol), str(metric))] = \
                         None if value is None else float(value)
     except (AttributeError, TypeError, ValueError) as exc:
-        raise ValueError(f'{where} must be {{method: {{protocol: {{metric: number or None}}}}}}, '
-                         f'e.g. dict(CVRL=dict(linear=dict(top1=70.4))): {exc}') from None
+        raise UserError(f'{where} must be {{method: {{protocol: {{metric: number or None}}}}}}, '
+                        f'e.g. dict(CVRL=dict(linear=dict(top1=70.4))): {exc}') from None
     return out
 
 
@@ -52,8 +53,8 @@ def paper_table(suite_path: str | Path, results_dir: str | Path | None = None) -
     """The paper leaderboard of ``suite_path`` (see module docstring) as a dict."""
     cfg = Config.fromfile(str(suite_path))
     if 'paper_reference' not in cfg:
-        raise ValueError(f'{suite_path} has no paper_reference: paper suites (configs/paper/) '
-                         'declare paper_reference = {method: {protocol: {metric: value}}}')
+        raise UserError(f'{suite_path} has no paper_reference: paper suites (configs/paper/) '
+                        'declare paper_reference = {method: {protocol: {metric: value}}}')
     paper = _flatten(cfg.paper_reference.to_dict(), f'{suite_path}: paper_reference')
     code = _flatten(cfg.paper_reference_code.to_dict() if 'paper_reference_code' in cfg else None,
                     f'{suite_path}: paper_reference_code')

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from mmengine.runner import Runner, set_random_seed
 
 from benchmark import checkpoints, compat, console
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
-from benchmark.io import atomic_write_json, tmp_suffix
+from benchmark.errors import UserError
+from benchmark.io import atomic_write_json, atomic_write_with
 from benchmark.plugins import import_custom_modules
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build
 from benchmark.step_progress import StepProgressHook
@@ -32,7 +32,7 @@ UNBOUNDED_ITERS = 10**9
 MODEL_CONFIG = 'model_config.json'
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config that cannot be run as it is; the message says what to change."""
 
 
@@ -258,9 +258,8 @@ def save_weights(model: torch.nn.Module, path: Path, model_cfg: dict | None = No
     path.parent.mkdir(parents=True, exist_ok=True)
     if model_cfg is not None:
         atomic_write_json(path.parent / MODEL_CONFIG, model_cfg)
-    tmp = path.with_name(path.name + tmp_suffix())
-    torch.save(unwrap(model).state_dict(), tmp)
-    os.replace(tmp, path)
+    state = unwrap(model).state_dict()
+    atomic_write_with(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_weights(model: torch.nn.Module, path: Path) -> torch.nn.Module:

@@ -27,6 +27,7 @@ import numpy as np
 from mmengine.config import Config
 
 from benchmark.data import suite_data
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json, atomic_write_text
 from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
@@ -41,11 +42,11 @@ def read_candidates(text: str) -> list[dict]:
     if path.suffix == '.py' and path.is_file():
         candidates = Config.fromfile(str(path)).get('candidates')
         if candidates is None:
-            raise ValueError(f'{path} defines no candidates = [dict(...), ...]')
+            raise UserError(f'{path} defines no candidates = [dict(...), ...]')
         return [dict(c) for c in candidates]
     candidates = json.loads(path.read_text() if path.suffix == '.json' else text)
     if not isinstance(candidates, list) or not all(isinstance(c, dict) for c in candidates):
-        raise ValueError(f'candidates must be a list of dicts, got {candidates!r}')
+        raise UserError(f'candidates must be a list of dicts, got {candidates!r}')
     return candidates
 
 
@@ -63,15 +64,15 @@ def select_schedules(suite: Suite, candidates: list[dict], out: Path, work_root:
     if methods:
         unknown = sorted(set(methods) - {c.method_name for c in cfgs})
         if unknown:
-            raise ValueError(f'--methods {unknown} not in suite {suite.name}')
+            raise UserError(f'--methods {unknown} not in suite {suite.name}')
         cfgs = [c for c in cfgs if c.method_name in methods]
     protocols = [build_protocol(dict(p, candidates=candidates, val_fraction=val_fraction))
                  for p in suite.evaluation['protocols'] if build_protocol(p).needs_model]
     if only:
         unknown = sorted(set(only) - {p.name for p in protocols})
         if unknown:
-            raise ValueError(f'--protocols {unknown}: the suite\'s model protocols are '
-                             f'{[p.name for p in protocols]}')
+            raise UserError(f'--protocols {unknown}: the suite\'s model protocols are '
+                            f'{[p.name for p in protocols]}')
         protocols = [p for p in protocols if p.name in only]
     # selections[protocol][method] = one selection per seed
     selections: dict[str, dict[str, list[dict]]] = {p.name: {} for p in protocols}

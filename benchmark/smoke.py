@@ -26,6 +26,7 @@ from mmengine.config import Config
 from benchmark.data import suite_data
 from benchmark.data.standin import make_standin
 from benchmark.data.synthmotion import generate
+from benchmark.errors import UserError
 from benchmark.suite import run_suite
 from benchmark.suite_config import Suite
 
@@ -115,8 +116,8 @@ def run_smoke(suite: Suite, out: Path | None = None, methods: list[str] | None =
     Refuses an ``out`` inside ``results/`` (committed leaderboards live there)."""
     out = Path(out) if out is not None else default_out(suite)
     if Path('results').resolve() in (out.resolve(), *out.resolve().parents):
-        raise ValueError(f'--out {out} is inside results/, where committed leaderboards live; '
-                         'a smoke run writes elsewhere (default work_dirs/smoke/<suite>)')
+        raise UserError(f'--out {out} is inside results/, where committed leaderboards live; '
+                        'a smoke run writes elsewhere (default work_dirs/smoke/<suite>)')
     smoke = smoke_suite(suite, out, steps=steps, size=size)
     return run_suite(smoke, out=out / 'results', work_root=out / 'work', methods=methods,
                      use_cache=use_cache)

@@ -32,6 +32,7 @@ from benchmark.ablation_spec import check_names
 from benchmark.components import load_plugins
 from benchmark.data import suite_data
 from benchmark.data.synthmotion import generate
+from benchmark.errors import UserError
 from benchmark.feature_cache import eval_dataset, split_features
 from benchmark.hits import encode
 from benchmark.io import atomic_write_json, read_json
@@ -251,8 +252,8 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     if methods:
         unknown = sorted(set(methods) - set(names))
         if unknown:
-            raise ValueError(f'--methods {unknown} not in suite {suite.name}; '
-                             f'its methods are {names}')
+            raise UserError(f'--methods {unknown} not in suite {suite.name}; '
+                            f'its methods are {names}')
         cfgs = [(p, c) for p, c in cfgs if c.method_name in methods]
     failures = []
     seeds = seeds or suite.seeds

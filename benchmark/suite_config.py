@@ -14,8 +14,7 @@ from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_spec
 from benchmark.budget import Budget
 from benchmark.data import suite_data
-
-SUITE_KEYS = ('suite_name', 'data', 'methods', 'seeds', 'pretrain', 'evaluation')
+from benchmark.suite_keys import SUITE_KEYS, check_option_keys, check_row_name
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Suite:
                                     'configs/suites/ (e.g. configs/suites/synthmotion.py)')
         cfg = Config.fromfile(str(path))
         if cfg_options:
+            check_option_keys(cfg, cfg_options, str(path))
             cfg.merge_from_dict(copy.deepcopy(cfg_options))
         missing = [k for k in SUITE_KEYS if k not in cfg]
         if missing:
@@ -83,7 +83,7 @@ class Suite:
         method_overrides = Config(cfg.get('method_overrides', {}))
         method_overrides.merge_from_dict(copy.deepcopy(method_cfg_options or {}))
         return cls(name=cfg.suite_name, path=str(path), data=data, methods=methods,
-                   seeds=[int(s) for s in cfg.seeds], pretrain=pretrain,
+                   seeds=_seeds(cfg.seeds, path), pretrain=pretrain,
                    evaluation=cfg.evaluation.to_dict(),
                    method_overrides=method_overrides.to_dict(), backbone=backbone,
                    backbone_variants=variants.to_dict() if hasattr(variants, 'to_dict')
@@ -98,6 +98,16 @@ class Suite:
         """The same suite at ``factor`` times its budget (a point of a budget sweep)."""
         pretrain = dict(self.pretrain, budget=self.budget.scaled(factor).to_dict())
         return dataclasses.replace(self, pretrain=pretrain)
+
+
+def _seeds(seeds, path: Path) -> list[int]:
+    """The suite's ``seeds`` as written: a list of integers (a string or float is refused, not
+    split into digits or truncated; their range is checked by :mod:`benchmark.validate`)."""
+    if not isinstance(seeds, (list, tuple)) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise pt.ConfigError(f'suite {path}: seeds={seeds!r} must be a list of integers, e.g. '
+                             'seeds=[0, 1, 2]')
+    return list(seeds)
 
 
 def method_entry(method: str | dict, suite_path: Path) -> dict:
@@ -155,7 +165,8 @@ def load_method_config(entry: str | dict, suite: Suite) -> Config:
             'train_dataloader.dataset.ann_file': ann_path(suite, 'pretrain'),
             **{f'train_dataloader.dataset.{key}': value
                for key, value in suite_data.cache_kwargs(suite.data).items()}})
-    cfg.method_name = entry['name'] or cfg.get('method_name', cfg.model.type)
+    cfg.method_name = check_row_name(entry['name'] or cfg.get('method_name', cfg.model.type),
+                                     f'row name of {path} in suite {suite.path}', "name='CVRL'")
     return cfg
 
 

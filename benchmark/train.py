@@ -11,7 +11,9 @@ from benchmark import lock
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.components import load_plugins
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json
+from benchmark.suite_keys import check_row_name
 
 #: The default suite's budget (configs/_base_/suite_synthmotion.py).
 DEFAULT_BUDGET = dict(unit='train_flops', value=30e12)
@@ -25,8 +27,8 @@ def parse_budget(text: str) -> dict:
     except ValueError:
         budget = None
     if not sep or budget is None:
-        raise ValueError(f'--budget {text!r}: expected UNIT=VALUE, e.g. train_flops=3e13, '
-                         'epochs=5 or device_seconds=600')
+        raise UserError(f'--budget {text!r}: expected UNIT=VALUE, e.g. train_flops=3e13, '
+                        'epochs=5 or device_seconds=600')
     Budget.from_cfg(budget, where='--budget')
     return budget
 
@@ -47,7 +49,7 @@ def train_method(config: str | Path, budget: dict | None = None, work_dir: str |
     if cfg_options:
         cfg.merge_from_dict(copy.deepcopy(cfg_options))
     pt.check_method_config(cfg, str(path))
-    name = pt.method_name(cfg)
+    name = check_row_name(pt.method_name(cfg), f'{path}: method_name', "method_name='CVRL'")
     if 'train_dataloader' not in cfg:
         raise pt.ConfigError(f'{path} has no train_dataloader: {name} is not trained')
     dataset = cfg.train_dataloader.dataset

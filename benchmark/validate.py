@@ -1,34 +1,38 @@
-"""Everything a `vssl-bench run` can check before it generates, caches or trains anything: the
-suite file, its methods, budget, data section and protocols, and the command line (--methods,
---seeds, --out, --work-dir, --data-root, plugins). Every problem is one :class:`ConfigError`
-line naming the bad value and the fix (exit code 2), never a traceback after hours of work.
+"""Everything `vssl-bench run` and `vssl-bench eval` can check before they generate, cache or
+train anything: the suite file, its methods (with their overrides and row names), budget and
+protocols, and the command line (--methods, --seeds, --out, --work-dir, --data-root, --name, the
+checkpoint, plugins). The data section and folder are checked by :mod:`benchmark.validate_data`,
+the keys of the suite's sections by :mod:`benchmark.suite_keys`. Every problem is one
+:class:`ConfigError` (a :class:`~benchmark.errors.UserError`) line naming the bad value and the
+fix (exit code 2), never a traceback after hours of work.
 """
 from __future__ import annotations
 
 import ast
+import copy
+import inspect
 import os
-import re
 from pathlib import Path
 
 from mmengine.config import Config
+from mmengine.runner import Runner
 
 from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_names
-from benchmark.data import suite_data
-from benchmark.io import read_json
 from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
 from benchmark.registry import PROTOCOLS
 from benchmark.suite_config import Suite
+from benchmark.suite_keys import SAFE_NAME, check_row_name, check_section_keys, check_seeds
+from benchmark.validate_data import (check_data, check_data_root_option, check_data_section,
+                                     check_view_span)
 
 ConfigError = pt.ConfigError
-#: ``data.type`` values: generated SynthMotion, plain annotation lists (no type) or a reader.
-DATA_TYPES = ('synthmotion', *suite_data.DEFAULT_SPLITS)
-SAFE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
 #: evaluation.view keys that count something: at least 1.
 VIEW_COUNTS = ('clip_len', 'stride', 'num_clips', 'out_size')
-#: Smallest short side of a frame cache (SynthMotion's frames are 32 px).
-MIN_CACHE_SHORT_SIDE = 16
+#: Top-level keys a method config may gain from overrides: what mmengine's Runner reads.
+RUNNER_KEYS = (*(p for p in inspect.signature(Runner.__init__).parameters if p != 'self'),
+               'custom_imports', 'method_name')
 
 
 def load_suite(path: str | os.PathLike, data_root: str | None = None,
@@ -46,6 +50,8 @@ def load_suite(path: str | os.PathLike, data_root: str | None = None,
             raise ConfigError(f'suite config {path} cannot be read ({type(exc).__name__}: '
                               f'{_first_line(exc)}): fix the file') from exc
         _check_own_budget(path)
+        _check_own_data(path)
+    check_data_root_option(data_root)
     if data_root is not None and Path(data_root).exists() and not Path(data_root).is_dir():
         raise ConfigError(f'--data-root {data_root} is a file: pass the data set folder')
     try:
@@ -66,11 +72,7 @@ def _first_line(exc: BaseException) -> str:
 def _check_own_budget(path: Path) -> None:
     """A budget that names a unit but no value would inherit the base config's value, meant
     for another unit (4 TFLOPs read as 4e12 epochs): refuse it."""
-    try:
-        tree = ast.parse(path.read_text())
-    except (SyntaxError, UnicodeDecodeError):
-        return
-    for node in tree.body:
+    for node in _parse(path).body:
         if not (isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == 'pretrain' for t in node.targets)):
             continue
@@ -80,6 +82,33 @@ def _check_own_budget(path: Path) -> None:
             raise ConfigError(f'suite {path}: pretrain.budget sets a unit but no value (it would '
                               'inherit the base config\'s value, meant for its unit): add '
                               'value=..., e.g. budget=dict(unit=\'epochs\', value=10)')
+
+
+def _check_own_data(path: Path) -> None:
+    """A suite that inherits its data section but lists its own annotation files (``splits``)
+    without a ``type`` keeps the base config's type (mmengine merges the dicts): a list suite
+    over a SynthMotion base would generate SynthMotion over the user's lists. Refuse it."""
+    tree = _parse(path)
+    inherits = any(isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets) for node in tree.body)
+    for node in tree.body if inherits else ():
+        if not (isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == 'data' for t in node.targets)):
+            continue
+        keys = _dict_keys(node.value) or set()
+        if 'splits' in keys and not keys & {'type', '_delete_'}:
+            raise ConfigError(f'suite {path}: data sets its own splits but no type, so it keeps '
+                              "the base config's data type (e.g. 'synthmotion', which would be "
+                              'generated over your lists): start it with _delete_=True for plain '
+                              'annotation lists (data = dict(_delete_=True, root=..., splits='
+                              "...)) or name the type (type='ucf101', ...)")
+
+
+def _parse(path: Path) -> ast.Module:
+    try:
+        return ast.parse(path.read_text())
+    except (SyntaxError, UnicodeDecodeError):
+        return ast.Module(body=[], type_ignores=[])
 
 
 def _keyword(node: ast.AST, name: str) -> ast.AST | None:
@@ -110,30 +139,15 @@ def check_suite(suite) -> None:
     if not suite.seeds:
         raise ConfigError(f'{where} lists no seeds: set e.g. seeds=[0]')
     check_seeds(suite.seeds, f'{where}: seeds')
-    data_type = suite.data.get('type')
-    if data_type is not None and data_type not in DATA_TYPES:
-        raise ConfigError(f'{where}: unknown data.type {data_type!r}; known: '
-                          f'{", ".join(DATA_TYPES)} (or no type for plain annotation lists)')
-    if data_type == 'synthmotion':
-        from benchmark.data.synthmotion import SCALES
-        scale = suite.data.get('scale', 'default')
-        if scale not in SCALES:
-            raise ConfigError(f'{where}: unknown SynthMotion scale {scale!r}; known: '
-                              f'{", ".join(sorted(SCALES))}')
-    side = suite.data.get('cache_short_side')
-    if side is not None and not (_positive_int(side) and side >= MIN_CACHE_SHORT_SIDE):
-        raise ConfigError(f'{where}: data.cache_short_side={side!r} must be an integer >= '
-                          f'{MIN_CACHE_SHORT_SIDE} (pixels of the cached frames\' short side, at '
-                          'least the training and evaluation crops), or None for native-size frames')
-    if side is not None and suite.data.get('cache_dir') is None:
-        raise ConfigError(f'{where}: data.cache_short_side={side} needs a frame cache, but '
-                          'data.cache_dir is None: remove cache_short_side or set cache_dir')
+    check_section_keys(suite, where)
+    check_data_section(suite, where)
     evaluation = suite.evaluation
     view = evaluation.get('view') or {}
     for key in VIEW_COUNTS:
         if key in view and not _positive_int(view[key]):
             raise ConfigError(f'{where}: evaluation.view.{key}={view[key]!r} must be a positive '
                               'integer')
+    check_view_span(suite, view, where)
     if 'batch_size' in evaluation and not _positive_int(evaluation['batch_size']):
         raise ConfigError(f'{where}: evaluation.batch_size={evaluation["batch_size"]!r} must be '
                           'a positive integer')
@@ -164,6 +178,10 @@ def _train_videos(suite) -> int | None:
 
 def check_protocol(cfg, where: str, train_videos: int | None = None) -> None:
     import benchmark.protocols  # noqa: F401  (registers the in-tree protocols)
+    if isinstance(cfg, str):
+        raise ConfigError(f'{where}: evaluation.protocols item {cfg!r} is text, not a dict (from '
+                          '--cfg-options, which cannot build dicts inside a list?): set the '
+                          'protocols in a suite file, e.g. one inheriting this suite')
     if not isinstance(cfg, dict) or 'type' not in cfg:
         raise ConfigError(f'{where}: evaluation.protocols item {cfg!r} needs a type, e.g. '
                           "dict(type='KNN', k=20)")
@@ -193,14 +211,18 @@ def check_protocol(cfg, where: str, train_videos: int | None = None) -> None:
 
 
 def method_names(suite) -> list[str]:
-    """Row names of the suite's methods, read from their configs (nothing is built)."""
+    """Row names of the suite's methods, read from their configs (nothing is built); each is a
+    plain folder name (it names results/<suite>/runs/<name> and a work dir)."""
     names = []
     for entry in suite.methods:
-        if entry['name']:
-            names.append(entry['name'])
+        if entry['name'] is not None:
+            names.append(check_row_name(entry['name'], f'suite {suite.path}: methods item name',
+                                        "name='CVRL-uniform'"))
             continue
         cfg = _read_method(entry['config'], suite)
-        names.append(cfg.get('method_name', cfg.model.type))
+        names.append(check_row_name(cfg.get('method_name', cfg.model.type),
+                                    f'method config {entry["config"]}: method_name',
+                                    "method_name='CVRL'"))
     return names
 
 
@@ -217,17 +239,44 @@ def _read_method(path: str, suite) -> Config:
 
 def check_methods(suite) -> None:
     """Every method config exists, reads, names a registered method (plugins loaded) and leaves
-    the schedule to the suite."""
+    the schedule to the suite, also with the suite's overrides (``method_overrides``,
+    ``--method-cfg-options``, each entry's own) merged in as the run merges them; every row has
+    its own plain name."""
     load_plugins()
+    keys = set(RUNNER_KEYS)
     for entry in suite.methods:
         cfg = _read_method(entry['config'], suite)
         pt.check_method_config(cfg, entry['config'])
+        keys.update(cfg.keys())
+        overrides = [suite.method_overrides or {}, entry['overrides'] or {}]
+        if any(overrides):
+            for override in overrides:
+                cfg.merge_from_dict(copy.deepcopy(override))
+            where = f'{entry["config"]} with the overrides of {suite.path}'
+            pt.check_method_config(cfg, where)
+            check_dataloader(cfg, where)
+    unknown = sorted(set(suite.method_overrides) - keys)
+    if unknown:
+        raise ConfigError(f'suite {suite.path}: method_overrides (or --method-cfg-options) set '
+                          f'{unknown}, a key of no method config of the suite and not one '
+                          "mmengine's Runner reads: fix the spelling")
+    names = method_names(suite)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f'suite {suite.path} lists {repeated} more than once: give each '
+                          "variant its own name (dict(config=..., name='CVRL-uniform', ...))")
 
 
-def check_seeds(seeds, where: str = '--seeds') -> None:
-    bad = [s for s in seeds if not isinstance(s, int) or isinstance(s, bool) or s < 0]
-    if bad:
-        raise ConfigError(f'{where} {bad} are not seeds: use integers >= 0, e.g. --seeds 0,1,2')
+def check_dataloader(cfg, where: str) -> None:
+    """The pretraining loader's batch size and workers, e.g. from --method-cfg-options."""
+    loader = cfg.get('train_dataloader') or {}
+    if 'batch_size' in loader and not _positive_int(loader['batch_size']):
+        raise ConfigError(f'{where}: train_dataloader.batch_size={loader["batch_size"]!r} must be '
+                          'a positive integer')
+    workers = loader.get('num_workers', 0)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise ConfigError(f'{where}: train_dataloader.num_workers={workers!r} must be an integer '
+                          '>= 0')
 
 
 def check_run(suite, *, methods: list[str] | None, seeds: list[int] | None,
@@ -249,19 +298,32 @@ def check_run(suite, *, methods: list[str] | None, seeds: list[int] | None,
         check_seeds(seeds)
     if work_dir is not None:
         check_writable(Path(work_dir), '--work-dir')
-    root = Path(suite.data['root'])
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f'data root {root} is a file: pass the data set folder (--data-root)')
-    if suite.data.get('type') == 'synthmotion' and (root / 'meta.json').is_file():
-        try:
-            meta = read_json(root / 'meta.json')
-        except (OSError, ValueError):
-            meta = None
-        wanted = dict(scale=suite.data.get('scale', 'default'), seed=suite.data.get('seed', 0))
-        found = ({k: meta.get(k) for k in wanted} if isinstance(meta, dict) else None)
-        if found != wanted:
-            raise ConfigError(f'{root} holds another SynthMotion data set ({found}, this suite '
-                              f'needs {wanted}): pass another --data-root or delete that folder')
+    check_data(suite)
+
+
+def check_eval(suite, *, checkpoint: str, name: str | None, seeds: list[int] | None,
+               work_dir: str, method_cfg_options: dict | None) -> None:
+    """The command line of ``vssl-bench eval`` against its suite, before any work."""
+    if not Path(checkpoint).is_file():
+        raise ConfigError(f'checkpoint {checkpoint} not found: pass the path of a weights file')
+    if name is not None:
+        check_row_name(name, '--name', '--name my-model')
+    else:
+        name = check_row_name(Path(checkpoint).stem, f'row name (the file name of {checkpoint}; '
+                              'pass --name to choose another)', '--name my-model')
+    if name in method_names(suite):
+        raise ConfigError(f'row name {name!r} is a method of suite {suite.name}: its records would '
+                          'replace that method\'s; pass another --name')
+    if seeds is not None:
+        if not seeds:
+            raise ConfigError('--seeds is empty: give seeds, e.g. --seeds 0,1,2')
+        check_seeds(seeds)
+    other = sorted(k for k in method_cfg_options or {} if k.split('.', 1)[0] != 'model')
+    if other:
+        raise ConfigError(f'--method-cfg-options {", ".join(other)}: eval only builds the '
+                          "checkpoint's model: set model.* keys, e.g. model.backbone.depth=50")
+    check_writable(Path(work_dir), '--work-dir')
+    check_data(suite)
 
 
 def check_writable(folder: Path, option: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from benchmark.errors import UserError
 from benchmark.registry import MODELS
 from methods.base import VideoMethod, float32, projection_mlp
 from methods.distributed import gather_with_grad
@@ -68,8 +69,8 @@ class CVRL(VideoMethod):
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict[str, torch.Tensor]:
         b, v = inputs.shape[:2]
         if v != 2:
-            raise ValueError(f'{type(self).__name__} needs 2 clips per video, got {v}: '
-                             f'{self.sampler_hint}')
+            raise UserError(f'{type(self).__name__} needs 2 clips per video, got {v}: '
+                            f'{self.sampler_hint}')
         # One backbone pass over both clips keeps BN statistics shared, as in the released code.
         z = F.normalize(self.head(self.extract_feat(inputs.flatten(0, 1))).float(), dim=1)
         z = z.view(b, 2, -1)

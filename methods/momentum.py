@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 
+from benchmark.errors import UserError
 from methods.base import VideoMethod, projection_mlp
 
 
@@ -36,10 +37,10 @@ class MomentumMethod(VideoMethod):
                  momentum_schedule: str = 'cosine', **kwargs) -> None:
         super().__init__(backbone=backbone, **kwargs)
         if rho < 2:
-            raise ValueError(f'{type(self).__name__} needs rho >= 2 clips per video, got {rho}')
+            raise UserError(f'{type(self).__name__} needs rho >= 2 clips per video, got {rho}')
         if momentum_schedule not in ('cosine', 'constant'):
-            raise ValueError(f"momentum_schedule must be 'cosine' or 'constant', "
-                             f'got {momentum_schedule!r}')
+            raise UserError(f"momentum_schedule must be 'cosine' or 'constant', "
+                            f'got {momentum_schedule!r}')
         self.num_views = rho
         self.base_momentum = base_momentum
         self.momentum_schedule = momentum_schedule
@@ -81,8 +82,8 @@ class MomentumMethod(VideoMethod):
         forward pass) and target projections (B, rho, P) float32, L2-normalised, no gradient."""
         b, v = inputs.shape[:2]
         if v != self.num_views:
-            raise ValueError(f'{type(self).__name__} needs rho={self.num_views} clips per video, '
-                             f'got {v}: use RandomClipSampler(num_clips={self.num_views})')
+            raise UserError(f'{type(self).__name__} needs rho={self.num_views} clips per video, '
+                            f'got {v}: use RandomClipSampler(num_clips={self.num_views})')
         if self.training:
             self.update_target(self.momentum())
         x = inputs.flatten(0, 1).contiguous(memory_format=self.memory_format)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from benchmark.errors import UserError
 from benchmark.registry import MODELS
 from methods.base import VideoMethod
 
@@ -22,8 +23,8 @@ class Supervised(VideoMethod):
 
     def loss(self, inputs: torch.Tensor, data_samples: torch.Tensor) -> dict[str, torch.Tensor]:
         if data_samples is None or bool((data_samples < 0).any()):
-            raise ValueError('Supervised pretraining needs labelled videos (labels >= 0); '
-                             'point its data set at an annotation file with labels')
+            raise UserError('Supervised pretraining needs labelled videos (labels >= 0); '
+                            'point its data set at an annotation file with labels')
         labels = data_samples.view(-1)
         views = inputs.shape[1]
         logits = self.classifier(self.dropout(self.extract_feat(inputs.flatten(0, 1)))).float()

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark.errors import UserError
 from benchmark.registry import MODELS
 from methods.base import VideoMethod, float32
 from methods.distributed import gather_with_grad
@@ -108,8 +109,8 @@ class TCLR(VideoMethod):
         self.temperature = temperature
         unknown = set(loss_weights or {}) - set(self.TERMS)
         if unknown:
-            raise ValueError(f'TCLR loss_weights has unknown terms {sorted(unknown)}; '
-                             f'known: {list(self.TERMS)}')
+            raise UserError(f'TCLR loss_weights has unknown terms {sorted(unknown)}; '
+                            f'known: {list(self.TERMS)}')
         self.loss_weights = {t: 1.0 for t in self.TERMS} | dict(loss_weights or {})
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
@@ -120,13 +121,13 @@ class TCLR(VideoMethod):
         b, v = inputs.shape[:2]
         k = self.num_local
         if v != self.num_views:
-            raise ValueError(f'TCLR needs {self.num_views} clips per video (global and {k} local '
-                             f'clips, two views each), got {v}: use TCLRSampler with '
-                             'views_per_clip=2')
+            raise UserError(f'TCLR needs {self.num_views} clips per video (global and {k} local '
+                            f'clips, two views each), got {v}: use TCLRSampler with '
+                            'views_per_clip=2')
         x = inputs.flatten(0, 1).contiguous(memory_format=self.memory_format)
         fmap = self.backbone(x).mean(dim=(3, 4))  # (B V, C, t)
         if fmap.shape[2] != k:
-            raise ValueError(
+            raise UserError(
                 f'TCLR needs the feature map of a {x.shape[2]}-frame clip to keep {k} time steps '
                 f'(one per local clip), got {fmap.shape[2]}: set the backbone\'s temporal_strides '
                 f'so that time is downsampled by {x.shape[2] // k} in all (ResNet3d\'s pool2 halves '

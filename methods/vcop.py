@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark.errors import UserError
 from benchmark.registry import MODELS
 from methods.base import VideoMethod
 
@@ -54,8 +55,8 @@ class VCOP(VideoMethod):
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict[str, torch.Tensor]:
         b, n = inputs.shape[:2]
         if n != self.num_views:
-            raise ValueError(f'VCOP needs {self.num_views} clips per video, got {n}: use '
-                             f'OrderedClipsSampler(num_clips={self.num_views})')
+            raise UserError(f'VCOP needs {self.num_views} clips per video, got {n}: use '
+                            f'OrderedClipsSampler(num_clips={self.num_views})')
         labels = torch.randint(len(self.perms), (b,), device=inputs.device)
         shuffled = shuffle_clips(inputs, self.perms, labels)
         feats = self.extract_feat(shuffled.flatten(0, 1)).view(b, n, -1)

@@ -75,6 +75,45 @@ SUITE_CASES = {
     '--work-dir is a file': (None, ['--work-dir', '{dir}/a_file'], 'a_file'),
     '--data-root is a file': (None, ['--data-root', '{dir}/a_file'], 'a_file'),
     '--data-root holds another seed': (None, ['--data-root', '{dir}/other_seed'], 'seed'),
+    # issue 25: writes outside --out / --work-dir through a row name
+    'row name escapes results': (
+        f"methods = [dict(config='{METHOD}', name='../../../X')]", [], '../../../X'),
+    'method_name of a method config escapes results': (
+        "methods = ['{dir}/escape.py']", [], '../escaped'),
+    # issue 25: values that ran on with wrong results
+    'seeds as a string': ("seeds = '10'", [], "'10'"),
+    'seeds as floats': ('seeds = [0.9, 2.7]', [], '0.9'),
+    'suite seed beyond numpy': ('seeds = [2**40]', [], '1099511627776'),
+    '--seeds beyond numpy': (None, ['--seeds', '1099511627776'], '1099511627776'),
+    'empty --data-root': (None, ['--data-root', ''], "--data-root: '' is empty"),
+    'empty --out': (None, ['--out', ''], "--out: '' is empty"),
+    'empty --work-dir': (None, ['--work-dir', ' '], "--work-dir: ' ' is empty"),
+    'list suite without _delete_': (
+        "data = dict(root='{dir}/lists', splits=dict(pretrain='pretrain.txt', train="
+        "'train.txt', test='test.txt'))", [], '_delete_=True'),
+    'SynthMotion would overwrite a list': (None, ['--data-root', '{dir}/lists'], 'train.txt'),
+    'unknown --cfg-options key': (None, ['--cfg-options', 'nosuchkey.x=1'], 'nosuchkey'),
+    'misspelt evaluation key': (None, ['--cfg-options', 'evaluation.vew.clip_len=4'], 'vew'),
+    'misspelt view key': (None, ['--cfg-options', 'evaluation.view.cliplen=4'], 'cliplen'),
+    'unknown pretrain key': ('pretrain = dict(warmup=0.1)', [], 'warmup'),
+    'misspelt data key': ("data = dict(scael='tiny')", [], 'scael'),
+    'budget value=True': ("pretrain = dict(budget=dict(unit='epochs', value=True))", [],
+                          'True'),
+    'unknown --method-cfg-options key': (None, ['--method-cfg-options', 'nosuch.x=1'],
+                                         'nosuch'),
+    # issue 25: tracebacks and late refusals
+    '--budget-scale nan': (None, ['--budget-scale', 'nan'], 'nan'),
+    '--budget-scale inf': (None, ['--budget-scale', '0.5,inf'], 'inf'),
+    '--method-cfg-options batch_size=0': (
+        None, ['--method-cfg-options', 'train_dataloader.batch_size=0'], 'batch_size=0'),
+    'protocols as text from --cfg-options': (
+        None, ['--cfg-options', "evaluation.protocols=[dict(type='LinearProbe')]"],
+        "dict(type='LinearProbe')"),
+    'duplicate methods': (f"methods = ['{METHOD}', '{METHOD}']", [], 'more than once'),
+    'method_overrides set the schedule': (
+        "method_overrides = dict(train_cfg=dict(max_iters=3))", [], 'train_cfg'),
+    'eval clip longer than the videos': ('evaluation = dict(view=dict(clip_len=10000))', [],
+                                         'clip_len=10000'),
 }
 FILE_CASES = {
     'suite file is not .py': ('suite.txt', 'seeds = [0]\n', '.py'),
@@ -86,6 +125,15 @@ FILE_CASES = {
 @pytest.fixture
 def case_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the method paths of the suites are relative to the repository
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('bad input reached data preparation: it must be refused before')
+    import benchmark.external
+    import benchmark.suite
+    monkeypatch.setattr(benchmark.suite, 'prepare_data', refuse)
+    monkeypatch.setattr(benchmark.external, 'prepare_data', refuse)
+    (tmp_path / 'escape.py').write_text(f"_base_ = ['{METHOD}']\nmethod_name = '../escaped'\n")
+    _write_lists(tmp_path)
     (tmp_path / 'a_file').write_text('not a folder')
     (tmp_path / 'sched.py').write_text(
         f"_base_ = ['{METHOD}']\ntrain_cfg = dict(type='IterBasedTrainLoop', max_iters=5)\n")
@@ -100,8 +148,158 @@ def case_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
+LISTS = {  # list file -> lines (relative path, label); classes.txt names 3 classes
+    'pretrain.txt': [('v/p0.mp4', 0), ('v/p1.mp4', 1)],
+    'train.txt': [('v/a.mp4', 0), ('v/b.mp4', 1), ('v/c.mp4', 2)],
+    'test.txt': [('v/d.mp4', 0), ('v/e.mp4', 1), ('v/f.mp4', 2)],
+    'test_999.txt': [('v/d.mp4', 0), ('v/e.mp4', 999)],
+    'test_negative.txt': [('v/d.mp4', 0), ('v/e.mp4', -1)],
+    'test_repeated.txt': [('v/d.mp4', 0), ('v/e.mp4', 1), ('v/d.mp4', 0)],
+    'test_shared.txt': [('v/d.mp4', 0), ('v/a.mp4', 0)],
+}
+
+
+def _write_lists(root: Path) -> None:
+    """``root/lists`` (3 classes named in classes.txt), ``root/lists_short`` (the same lists,
+    classes.txt naming 2) and ``root/lists_unnamed`` (no classes.txt)."""
+    for folder, classes in (('lists', 'a b c'), ('lists_short', 'a b'), ('lists_unnamed', None)):
+        (root / folder).mkdir()
+        for name, lines in LISTS.items():
+            (root / folder / name).write_text(''.join(f'{p} {label}\n' for p, label in lines))
+        if classes:
+            (root / folder / 'classes.txt').write_text(classes.replace(' ', '\n') + '\n')
+
+
+LIST_SUITE = ("data = dict(_delete_=True, root='{dir}/lists', splits=dict(pretrain='pretrain.txt', "
+              "train='train.txt', test='{test}'))")
+LIST_CASES = {  # name -> (test list, data folder, text the message must contain)
+    'list label out of range': ('test_999.txt', 'lists', '999'),
+    'list label -1': ('test_negative.txt', 'lists', '-1'),
+    'list repeats a video': ('test_repeated.txt', 'lists', 'more than once'),
+    'train and test lists share a video': ('test_shared.txt', 'lists', 'v/a.mp4'),
+    'classes.txt shorter than the labels': ('test.txt', 'lists_short', 'label 2'),
+    'label gap without classes.txt': ('test_999.txt', 'lists_unnamed', '3-999'),
+}
+
+
+@pytest.mark.parametrize('name', sorted(LIST_CASES))
+def test_bad_annotation_lists_are_refused_before_any_work(name, case_dir, capsys):
+    test, folder, expected = LIST_CASES[name]
+    suite = case_dir / 'suite.py'
+    suite.write_text(f"_base_ = ['{TINY}']\n" + LIST_SUITE.format(dir=case_dir, test=test) + '\n')
+    code, err = _run(['run', str(suite), '--data-root', str(case_dir / folder), '--out',
+                      str(case_dir / 'out'), '--work-dir', str(case_dir / 'work')], capsys)
+    _check(code, err, expected, case_dir / folder)
+    assert not (case_dir / folder / '.frame_cache').exists()
+
+
+def test_good_annotation_lists_pass(case_dir):
+    from benchmark.validate import check_run, load_suite
+    suite_file = case_dir / 'suite.py'
+    suite_file.write_text(f"_base_ = ['{TINY}']\n"
+                          + LIST_SUITE.format(dir=case_dir, test='test.txt') + '\n')
+    for folder in ('lists', 'lists_unnamed'):
+        suite = load_suite(suite_file, data_root=str(case_dir / folder))
+        check_run(suite, methods=None, seeds=None, work_dir=str(case_dir / 'work'),
+                  data_root=str(case_dir / folder))
+
+
+class _NotAWeight:
+    """Pickled into a checkpoint, it makes the file unloadable with weights_only=True."""
+
+
+EVAL_CASES = {  # name -> (checkpoint writer, extra CLI arguments, text the message must contain)
+    '--name escapes results': ('text', ['--name', '../../../X'], '../../../X'),
+    '--name is a path': ('text', ['--name', 'a/b'], 'a/b'),
+    '--name of a suite method': ('text', ['--name', 'CVRL'], "'CVRL' is a method"),
+    'file name is not a row name': ('spaces', [], 'pass --name'),
+    'text file as checkpoint': ('text', [], 'not a weights file'),
+    'checkpoint of pickled objects': ('pickle', [], 'not a weights file'),
+    'missing checkpoint': ('missing', [], 'not found'),
+    '--seeds beyond numpy': ('text', ['--seeds', '1099511627776'], '1099511627776'),
+    'empty --data-root': ('text', ['--data-root', ''], "--data-root: '' is empty"),
+    'empty --out': ('text', ['--out', ''], "--out: '' is empty"),
+    'protocols as text from --cfg-options': (
+        'text', ['--cfg-options', "evaluation.protocols=[dict(type='LinearProbe')]"],
+        "dict(type='LinearProbe')"),
+    '--method-cfg-options outside the model': (
+        'text', ['--method-cfg-options', 'train_dataloader.batch_size=0'], 'train_dataloader'),
+    'unknown --cfg-options key': ('text', ['--cfg-options', 'nosuchkey.x=1'], 'nosuchkey'),
+}
+
+
+def _checkpoint(kind: str, folder: Path) -> Path:
+    import torch
+    path = folder / ('my weights.pth' if kind == 'spaces' else 'weights.pth')
+    if kind in ('text', 'spaces'):
+        path.write_text('not a checkpoint')
+    elif kind == 'pickle':
+        torch.save({'backbone.w': torch.zeros(1), 'extra': _NotAWeight()}, path)
+    return path
+
+
+@pytest.mark.parametrize('name', sorted(EVAL_CASES))
+def test_bad_eval(name, case_dir, capsys):
+    kind, extra, expected = EVAL_CASES[name]
+    checkpoint = _checkpoint(kind, case_dir)
+    before = set(case_dir.parent.iterdir())
+    defaults = {'--out': str(case_dir / 'out'), '--work-dir': str(case_dir / 'work'),
+                '--data-root': str(case_dir / 'data')}
+    argv = ['eval', str(checkpoint), '--suite', str(TINY), *extra]
+    for option, value in defaults.items():
+        if option not in extra:
+            argv += [option, value]
+    code, err = _run(argv, capsys)
+    _check(code, err, expected, case_dir / 'data')
+    assert set(case_dir.parent.iterdir()) == before  # nothing beside the test's folder
+    assert not (case_dir / 'out' / 'runs').exists()
+
+
+@pytest.mark.parametrize('argv, expected', [
+    (['data', 'synthmotion', '--out', '', '--scale', 'tiny'], "--out: '' is empty"),
+    (['data', 'synthmotion', '--out', 'd', '--seed', '-1'], '--seed [-1]'),
+    (['train', str(METHOD), '--seed', str(2**40)], f'--seed [{2**40}]'),
+    (['train', str(METHOD), '--data-root', ''], "--data-root: '' is empty"),
+])
+def test_data_and_train_refuse_empty_folders_and_bad_seeds(argv, expected, tmp_path,
+                                                          monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, err = _run(argv, capsys)
+    _check(code, err, expected, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing generated or trained in the current folder
+
+
+def test_train_refuses_a_method_name_that_escapes_its_work_dir(case_dir, capsys):
+    code, err = _run(['train', str(case_dir / 'escape.py'), '--data-root',
+                      str(case_dir / 'data')], capsys)
+    _check(code, err, '../escaped', case_dir / 'data')
+    assert not (ROOT / 'work_dirs' / 'escaped').exists()
+
+
+def test_a_bug_keeps_its_traceback_a_user_error_is_one_line(monkeypatch, capsys):
+    """cli.main turns only :class:`UserError` (and OSError) into one line with exit code 2: a
+    plain ValueError is a bug and propagates with its traceback."""
+    import benchmark.cli
+    from benchmark.errors import UserError
+
+    def bug(args):
+        raise ValueError('an internal invariant broke')
+    monkeypatch.setattr(benchmark.cli, 'cmd_methods', bug)
+    with pytest.raises(ValueError, match='internal invariant'):
+        main(['methods'])
+
+    def mistake(args):
+        raise UserError('--x 3 is wrong: pass --x 2')
+    monkeypatch.setattr(benchmark.cli, 'cmd_methods', mistake)
+    code, err = _run(['methods'], capsys)
+    assert code == 2 and err == ['error: --x 3 is wrong: pass --x 2']
+
+
 def _run(argv, capsys):
-    code = main(argv)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     return code, err
 
@@ -127,11 +325,12 @@ def test_bad_suite_or_command_line(name, case_dir, capsys):
     for option, value in defaults.items():
         if option not in extra:
             argv += [option, value]
-    try:
-        code, err = _run(argv, capsys)
-    except SystemExit as exc:  # argparse
-        code, err = exc.code, [line for line in capsys.readouterr().err.splitlines() if line]
+    before = set(case_dir.parent.iterdir())
+    code, err = _run(argv, capsys)
     _check(code, err, expected, case_dir / 'data')
+    assert set(case_dir.parent.iterdir()) == before  # nothing beside the test's folder
+    assert not (case_dir / 'out' / 'runs').exists()
+    assert not any((case_dir / 'work').glob('pretrain/*'))
 
 
 @pytest.mark.parametrize('name', sorted(FILE_CASES))
@@ -145,7 +344,8 @@ def test_bad_suite_file(name, case_dir, capsys):
 
 
 def test_corpus_size():
-    assert len(SUITE_CASES) + len(FILE_CASES) + len(DATA_CASES) >= 30
+    assert (len(SUITE_CASES) + len(FILE_CASES) + len(DATA_CASES) + len(LIST_CASES)
+            + len(EVAL_CASES)) >= 95
 
 
 # Bad data: a data set of three good videos plus one bad one. The bad one is left out and counted
@@ -216,3 +416,35 @@ def test_bad_annotation_file_is_one_line(tmp_path, text, expected):
     with pytest.raises(ValueError, match=expected) as info:
         VideoClipDataset(str(ann), data_root=str(tmp_path))
     assert '\n' not in str(info.value)
+
+
+def test_full_disk_leaves_no_temporary_file_and_says_so_in_one_line(tmp_path, monkeypatch,
+                                                                     capsys):
+    """A weights file written on a full disk: torch's RuntimeError becomes an OSError (ENOSPC)
+    naming the file, and the partial temporary file is removed."""
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    import torch
+
+    import benchmark.io
+    from benchmark import pretrain as pt
+
+    def full_disk_save(obj, path):
+        with open(path, 'wb') as f:
+            f.write(b'partial')
+        raise RuntimeError('[enforce fail at inline_container.cc] file write failed')
+    usage, disk_usage = namedtuple('usage', 'total used free'), shutil.disk_usage
+    monkeypatch.setattr(torch, 'save', full_disk_save)
+    monkeypatch.setattr(benchmark.io.shutil, 'disk_usage', lambda p: usage(10**9, 10**9, 0))
+    target = tmp_path / 'run' / 'final_weights.pth'
+    with pytest.raises(OSError) as info:
+        pt.save_weights(torch.nn.Linear(2, 2), target)
+    assert info.value.errno == errno.ENOSPC and str(target) in str(info.value)
+    assert '\n' not in str(info.value)
+    assert sorted(p.name for p in target.parent.iterdir()) == []  # no partial file, no temp
+    monkeypatch.setattr(benchmark.io.shutil, 'disk_usage', disk_usage)
+    with pytest.raises(RuntimeError, match='file write failed'):  # not a full disk: as it was
+        pt.save_weights(torch.nn.Linear(2, 2), target)
+    assert list(target.parent.iterdir()) == []

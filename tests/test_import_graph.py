@@ -112,7 +112,8 @@ def test_no_import_cycle_between_project_modules():
     assert cycle is None, 'import cycle: ' + ' -> '.join(cycle)
 
 
-@pytest.mark.parametrize('module', ['benchmark.registry', 'benchmark.plugins'])
+@pytest.mark.parametrize('module', ['benchmark.registry', 'benchmark.plugins',
+                                    'benchmark.errors'])
 def test_registries_and_plugin_loading_import_nothing_of_the_project(module):
     modules = project_modules()
     assert imported_names(modules[module], module, modules) == []
@@ -127,11 +128,11 @@ def test_no_private_name_is_imported_from_another_module():
 
 @pytest.mark.parametrize('layer,allowed', [
     # benchmark.io, .lock and .orphans are leaf utilities (files, locks, processes) that import
-    # nothing above them
+    # nothing above them; benchmark.errors (the user-error class) imports nothing at all
     ('benchmark.data', ('benchmark.data', 'benchmark.registry', 'benchmark.io', 'benchmark.lock',
-                        'benchmark.orphans')),
+                        'benchmark.orphans', 'benchmark.errors')),
     # methods sit above the data layer: a data preprocessor may apply its augmentation functions
-    ('methods', ('methods', 'benchmark.registry', 'benchmark.data')),
+    ('methods', ('methods', 'benchmark.registry', 'benchmark.data', 'benchmark.errors')),
 ])
 def test_lower_layers_do_not_import_higher_ones(layer, allowed):
     """data -> methods -> runner -> features -> protocols -> leaderboard."""

@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 from benchmark.data import device_augment, samplers, transforms  # noqa: F401  (register the names configs use)
 from benchmark.data.decoders import FrameReader
 from benchmark.data.video import FrameStore, VideoDecodeError
+from benchmark.errors import UserError
 from benchmark.registry import CLIP_SAMPLERS, CLIP_TRANSFORMS, DATASETS
 
 
@@ -37,8 +38,8 @@ def read_annotations(ann_file: str, with_label: bool = True) -> list[tuple[str, 
             if len(parts) == 2 and _is_int(parts[1]):
                 path, label = parts[0], int(parts[1])
             elif with_label:
-                raise ValueError(f'{ann_file}:{lineno}: expected "relative/path.mp4 label", '
-                                 f'got {line!r}')
+                raise UserError(f'{ann_file}:{lineno}: expected "relative/path.mp4 label", '
+                                f'got {line!r}')
             else:
                 path = line
             entries.append((path, label))
@@ -109,7 +110,7 @@ class VideoClipDataset(Dataset):
                  cache_workers: int = 2, decoder: str = 'auto',
                  cache_short_side: int | None = None) -> None:
         if views_per_clip < 1:
-            raise ValueError(f'views_per_clip must be >= 1, got {views_per_clip}')
+            raise UserError(f'views_per_clip must be >= 1, got {views_per_clip}')
         self.ann_file = ann_file
         self.data_root = data_root
         self.sampler = _build(sampler, CLIP_SAMPLERS)
@@ -118,7 +119,7 @@ class VideoClipDataset(Dataset):
         self.reader = FrameReader(decoder)
         entries = read_annotations(ann_file, with_label)
         if not entries:
-            raise ValueError(f'Annotation file {ann_file!r} lists no videos.')
+            raise UserError(f'Annotation file {ann_file!r} lists no videos.')
         all_paths = [os.path.join(data_root, path) for path, _ in entries]
         self.store = FrameStore(all_paths, cache_dir, num_workers=cache_workers,
                                 short_side=cache_short_side)

@@ -24,6 +24,7 @@ import numpy as np
 
 from benchmark.data.seek import VideoIndex, decode_frames, probe_video
 from benchmark.data.video import VideoDecodeError, decode_video
+from benchmark.errors import UserError
 
 DECODERS = ('auto', 'whole', 'seek', 'decord', 'torchcodec')
 
@@ -51,15 +52,15 @@ def decord_available() -> bool:
 def resolve_decoder(name: str) -> str:
     """The concrete decoder of ``name`` (``'auto'`` -> what is installed)."""
     if name not in DECODERS:
-        raise ValueError(f'decoder must be one of {DECODERS}, got {name!r}')
+        raise UserError(f'decoder must be one of {DECODERS}, got {name!r}')
     if name == 'auto':
         return 'torchcodec' if torchcodec_available() else 'seek'
     if name == 'torchcodec' and not torchcodec_available():
-        raise ValueError("decoder 'torchcodec' does not load (pip install torchcodec, and FFmpeg "
-                         "4-7 libraries on the system); use decoder='seek'")
+        raise UserError("decoder 'torchcodec' does not load (pip install torchcodec, and FFmpeg "
+                        "4-7 libraries on the system); use decoder='seek'")
     if name == 'decord' and not decord_available():
-        raise ValueError("decoder 'decord' is not installed (pip install decord); use "
-                         "decoder='seek'")
+        raise UserError("decoder 'decord' is not installed (pip install decord); use "
+                        "decoder='seek'")
     return name
 
 

@@ -18,6 +18,7 @@ from torchvision.transforms.v2.functional._color import _hsv_to_rgb, _rgb_to_hsv
 
 from benchmark.data.transforms import (ClipAugment, ClipAugParams, frames_to_tensor,
                                        apply_geometry, blur_kernel_and_sigma)
+from benchmark.errors import UserError
 from benchmark.registry import CLIP_TRANSFORMS
 
 JITTER_NAMES = ('brightness', 'contrast', 'saturation', 'hue')
@@ -136,8 +137,8 @@ class DeviceClipAugment(ClipAugment):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.consistent:
-            raise ValueError('DeviceClipAugment applies one parameter set per clip: use '
-                             'ClipAugment for consistent=False')
+            raise UserError('DeviceClipAugment applies one parameter set per clip: use '
+                            'ClipAugment for consistent=False')
 
     def __call__(self, frames: np.ndarray, rng: np.random.Generator
                  ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmark.errors import UserError
 from benchmark.registry import CLIP_SAMPLERS
 
 
@@ -30,7 +31,7 @@ class _ClipSampler:
 
     def __init__(self, clip_len: int, stride: int = 1) -> None:
         if clip_len < 1 or stride < 1:
-            raise ValueError(f'clip_len and stride must be >= 1, got {clip_len}, {stride}')
+            raise UserError(f'clip_len and stride must be >= 1, got {clip_len}, {stride}')
         self.clip_len = clip_len
         self.stride = stride
 
@@ -67,8 +68,8 @@ class CVRLIntervalSampler(_ClipSampler):
     def __init__(self, clip_len: int, stride: int = 1, distribution: str = 'decreasing') -> None:
         super().__init__(clip_len, stride)
         if distribution not in self.DISTRIBUTIONS:
-            raise ValueError(f'distribution must be one of {self.DISTRIBUTIONS}, '
-                             f'got {distribution!r}')
+            raise UserError(f'distribution must be one of {self.DISTRIBUTIONS}, '
+                            f'got {distribution!r}')
         self.distribution = distribution
 
     def interval_cdf(self, t: np.ndarray, T: int) -> np.ndarray:

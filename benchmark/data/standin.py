@@ -24,6 +24,7 @@ from pathlib import Path
 
 from benchmark.data.dataset import read_annotations
 from benchmark.data.synthmotion import CLASSES, generate
+from benchmark.errors import UserError
 
 TYPES = ('ucf101', 'hmdb51', 'kinetics', 'kinetics400', 'kinetics600', 'kinetics700')
 
@@ -95,8 +96,8 @@ def make_standin(type: str, out: str | os.PathLike[str],
     """Write the stand-in of data-set ``type`` (see module docstring) into ``out`` from the tiny
     SynthMotion at ``synth_root`` (generated there if missing); return ``out``. Idempotent."""
     if type not in TYPES:
-        raise ValueError(f'no smoke stand-in for data type {type!r}; stand-ins exist for '
-                         f'{TYPES} (SynthMotion and plain lists use tiny SynthMotion directly)')
+        raise UserError(f'no smoke stand-in for data type {type!r}; stand-ins exist for '
+                        f'{TYPES} (SynthMotion and plain lists use tiny SynthMotion directly)')
     synth = generate(synth_root, scale='tiny', seed=0, progress=False)
     out = Path(out)
     done = out / '.standin_complete'

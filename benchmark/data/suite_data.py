@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.data.readers import prepare_lists
+from benchmark.errors import UserError
 
 #: Suite split -> reader list name, per reader type.
 DEFAULT_SPLITS = {
@@ -72,8 +73,8 @@ def _split_map(data: dict, where: str) -> dict[str, str]:
     splits = dict(DEFAULT_SPLITS[data['type']], **(data.get('splits') or {}))
     unknown = set(splits) - set(SUITE_SPLITS)
     if unknown:
-        raise ValueError(f'{where}: data.splits maps suite splits {SUITE_SPLITS} onto reader '
-                         f'lists; unknown suite split(s) {sorted(unknown)}')
+        raise UserError(f'{where}: data.splits maps suite splits {SUITE_SPLITS} onto reader '
+                        f'lists; unknown suite split(s) {sorted(unknown)}')
     return splits
 
 
@@ -90,8 +91,8 @@ def declare(data: dict, where: str = 'suite') -> dict:
     source = out.get('pretrain_data')
     if source is not None:
         if not is_reader_data(source):
-            raise ValueError(f'{where}: data.pretrain_data must name a reader type '
-                             f'{sorted(DEFAULT_SPLITS)}, got {source.get("type")!r}')
+            raise UserError(f'{where}: data.pretrain_data must name a reader type '
+                            f'{sorted(DEFAULT_SPLITS)}, got {source.get("type")!r}')
         source = dict(source)
         source.setdefault('source_root', source['root'])
         out['pretrain_data'] = source

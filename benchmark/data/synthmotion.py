@@ -59,6 +59,7 @@ import numpy as np
 
 from benchmark import lock
 from benchmark.data.synthmotion_render import CLASSES, NUM_SCENES, render_video
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_text
 from benchmark.orphans import die_with_parent
 
@@ -202,11 +203,11 @@ def generate(out_dir: str | os.PathLike, scale: str = 'default', seed: int = 0,
     The files do not depend on `workers`.
     """
     if scale not in SCALES:
-        raise ValueError(f'unknown SynthMotion scale {scale!r}; choose one of {sorted(SCALES)}')
+        raise UserError(f'unknown SynthMotion scale {scale!r}; choose one of {sorted(SCALES)}')
     root = pathlib.Path(out_dir)
     if root.exists() and not root.is_dir():
-        raise ValueError(f'SynthMotion folder {root} is a file: pass a folder (--out / '
-                         '--data-root)')
+        raise UserError(f'SynthMotion folder {root} is a file: pass a folder (--out / '
+                        '--data-root)')
     if _existing(root, scale, seed):
         return root
     # One generator per folder: a second process (another run started at the same time) waits

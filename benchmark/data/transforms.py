@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torchvision.transforms.v2.functional as F
 
+from benchmark.errors import UserError
 from benchmark.registry import CLIP_TRANSFORMS
 
 # Sigma ranges are given for 224-pixel inputs (SimCLR / CVRL); blur scales them with the size.
@@ -279,7 +280,7 @@ class CenterClip:
 
     def __init__(self, out_size: int = 112, crop_fraction: float = 1.0) -> None:
         if not 0 < crop_fraction <= 1:
-            raise ValueError(f'crop_fraction must be in (0, 1], got {crop_fraction}')
+            raise UserError(f'crop_fraction must be in (0, 1], got {crop_fraction}')
         self.out_size = out_size
         self.crop_fraction = crop_fraction
 

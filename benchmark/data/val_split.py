@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.data.dataset import read_annotations
+from benchmark.errors import UserError
 from benchmark.io import write_hashed_text
 
 #: Extra word of the random stream, so the validation draw of a seed is independent of the
@@ -26,7 +27,7 @@ def val_count(num_videos: int, fraction: float) -> int:
     """Videos of a class of ``num_videos`` that go to validation: round(fraction * n), halves
     rounded up, at least 1, and at most n - 1 (one video stays for training)."""
     if num_videos < 2:
-        raise ValueError(f'a validation split needs >= 2 train videos per class, got {num_videos}')
+        raise UserError(f'a validation split needs >= 2 train videos per class, got {num_videos}')
     return int(min(num_videos - 1, max(1, np.floor(fraction * num_videos + 0.5))))
 
 
@@ -41,7 +42,7 @@ def split_validation(entries: Sequence[tuple[str, int]], fraction: float,
         raise ValueError(f'validation fraction must be in (0, 1), got {fraction}')
     labels = np.array([label for _, label in entries])
     if len(labels) == 0 or (labels < 0).any():
-        raise ValueError('a validation split needs labelled videos')
+        raise UserError('a validation split needs labelled videos')
     val: set[int] = set()
     for cls in np.unique(labels):
         members = np.flatnonzero(labels == cls)
@@ -65,8 +66,8 @@ def validation_files(ann_file: str | Path, fraction: float, seed: int, out_dir: 
     if exclude is not None:
         shared = sorted({p for p, _ in entries} & {p for p, _ in read_annotations(str(exclude))})
         if shared:
-            raise ValueError(f'{ann_file} and {exclude} share videos (e.g. {shared[0]}): a '
-                             'validation split must be disjoint from the test split')
+            raise UserError(f'{ann_file} and {exclude} share videos (e.g. {shared[0]}): a '
+                            'validation split must be disjoint from the test split')
     rest, val = split_validation(entries, fraction, seed)
     source = hashlib.sha256(ann_file.read_bytes()).hexdigest()[:12]
     paths = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from benchmark.errors import UserError
 from benchmark.features import Features
 
 
@@ -54,8 +55,8 @@ class FeatureProtocol(Protocol):
         test_x = test.video_level().astype('float32')
         name = type(self).__name__
         if len(train_x) == 0 or len(test_x) == 0:
-            raise ValueError(f'{name} needs training and test videos, got {len(train_x)} and '
-                             f'{len(test_x)}')
+            raise UserError(f'{name} needs training and test videos, got {len(train_x)} and '
+                            f'{len(test_x)}')
         if train_x.shape[1] != test_x.shape[1]:
             raise ValueError(f'Feature dims differ: train {train_x.shape[1]}, test '
                              f'{test_x.shape[1]}')

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmark.errors import UserError
 from benchmark.protocols.semisup import SemiSupervised
 from benchmark.registry import PROTOCOLS
 
@@ -20,6 +21,6 @@ class FineTune(SemiSupervised):
     def __init__(self, **schedule: Any) -> None:
         for key in ('fractions', 'subset_seeds'):
             if key in schedule:
-                raise ValueError(f'FineTune uses every training label; {key}= belongs to the '
-                                 'semisup protocol (type="SemiSupervised")')
+                raise UserError(f'FineTune uses every training label; {key}= belongs to the '
+                                'semisup protocol (type="SemiSupervised")')
         super().__init__(fractions=(1.0,), **schedule)

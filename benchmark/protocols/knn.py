@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmark.errors import UserError
 from benchmark.features import Features
 from benchmark.protocols.base import FeatureProtocol
 from benchmark.protocols.linear import topk_hits
@@ -57,12 +58,12 @@ class KNN(FeatureProtocol):
     def __init__(self, k: int = 20, temperature: float = 0.07,
                  topk: tuple[int, ...] = (1, 5)) -> None:
         if int(k) < 1:
-            raise ValueError(f'KNN k must be a positive integer, got {k}')
+            raise UserError(f'KNN k must be a positive integer, got {k}')
         if not temperature > 0:
-            raise ValueError(f'KNN temperature must be positive, got {temperature}')
+            raise UserError(f'KNN temperature must be positive, got {temperature}')
         topk = sorted({int(t) for t in topk})
         if not topk or topk[0] < 1:
-            raise ValueError(f'KNN topk must be positive integers, got {topk}')
+            raise UserError(f'KNN topk must be positive integers, got {topk}')
         self.k, self.temperature, self.topk = int(k), float(temperature), topk
         self.last_per_video: dict[str, np.ndarray] = {}
 

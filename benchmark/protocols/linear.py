@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
+from benchmark.errors import UserError
 from benchmark.features import Features
 from benchmark.protocols.base import FeatureProtocol
 from benchmark.registry import PROTOCOLS
@@ -86,9 +87,9 @@ class LinearProbe(FeatureProtocol):
                  max_iter: int = 1000, tol: float = 1e-4, blas_threads: int | None = 1) -> None:
         self.Cs = sorted(float(c) for c in Cs)
         if not self.Cs or self.Cs[0] <= 0:
-            raise ValueError(f'LinearProbe Cs must be positive, got {list(Cs)}')
+            raise UserError(f'LinearProbe Cs must be positive, got {list(Cs)}')
         if folds < 2:
-            raise ValueError(f'LinearProbe needs folds >= 2, got {folds}')
+            raise UserError(f'LinearProbe needs folds >= 2, got {folds}')
         self.folds = int(folds)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
@@ -155,11 +156,11 @@ class LinearProbe(FeatureProtocol):
         train_classes = np.unique(train.labels)
         missing = np.setdiff1d(np.unique(test.labels), train_classes)
         if missing.size:
-            raise ValueError(f'LinearProbe: test classes {missing.tolist()} have no training '
-                             f'video; fix the split')
+            raise UserError(f'LinearProbe: test classes {missing.tolist()} have no training '
+                            f'video; fix the split')
         if train_classes.size < 2:
-            raise ValueError(f'LinearProbe needs at least 2 training classes, got '
-                             f'{train_classes.tolist()}')
+            raise UserError(f'LinearProbe needs at least 2 training classes, got '
+                            f'{train_classes.tolist()}')
         self.last_info = {}
         x, y, groups = clip_samples(train)
         x_test, _, _ = clip_samples(test)

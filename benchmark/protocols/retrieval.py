@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from benchmark.errors import UserError
 from benchmark.features import Features
 from benchmark.protocols.base import FeatureProtocol
 from benchmark.registry import PROTOCOLS
@@ -61,7 +62,7 @@ class Retrieval(FeatureProtocol):
     def __init__(self, ks: Sequence[int] = (1, 5, 10, 20, 50)) -> None:
         ks = [int(k) for k in ks]
         if not ks or min(ks) < 1:
-            raise ValueError(f'Retrieval ks must be positive integers, got {ks}')
+            raise UserError(f'Retrieval ks must be positive integers, got {ks}')
         self.ks = sorted(set(ks))
         self.last_per_video: dict[str, np.ndarray] = {}
 

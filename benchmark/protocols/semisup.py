@@ -39,6 +39,7 @@ from mmengine.dist import broadcast_object_list
 
 from benchmark.data.dataset import read_annotations
 from benchmark.data.val_split import validation_files
+from benchmark.errors import UserError
 from benchmark.finetuning import (failed_videos, finetune, is_main_process, predict_test_split,
                                   subset_file)
 from benchmark.protocols.base import ModelContext, ModelProtocol
@@ -105,13 +106,13 @@ class SemiSupervised(ModelProtocol):
                  val_fraction: float = 0.2, eval_steps: Sequence[int] | None = None) -> None:
         fractions = [float(f) for f in fractions]
         if not fractions or not all(0 < f <= 1 for f in fractions):
-            raise ValueError(f'{type(self).__name__} fractions must lie in (0, 1], got '
-                             f'{fractions}')
+            raise UserError(f'{type(self).__name__} fractions must lie in (0, 1], got '
+                            f'{fractions}')
         if len({fraction_tag(f) for f in fractions}) != len(fractions):
-            raise ValueError(f'{type(self).__name__} fractions {fractions} repeat a value')
+            raise UserError(f'{type(self).__name__} fractions {fractions} repeat a value')
         if int(steps) < 1 or int(batch_size) < 1:
-            raise ValueError(f'{type(self).__name__} needs steps >= 1 and batch_size >= 1, got '
-                             f'{steps} and {batch_size}')
+            raise UserError(f'{type(self).__name__} needs steps >= 1 and batch_size >= 1, got '
+                            f'{steps} and {batch_size}')
         self.fractions = fractions
         self.subset_seeds = None if subset_seeds is None else [int(s) for s in subset_seeds]
         self.schedule = dict(steps=int(steps), batch_size=int(batch_size), lr=float(lr),
@@ -123,21 +124,21 @@ class SemiSupervised(ModelProtocol):
         self.candidates = None if candidates is None else [dict(c) for c in candidates]
         if self.candidates is not None:
             if len(self.candidates) < 2:
-                raise ValueError(f'{type(self).__name__} candidates= needs at least two schedules '
-                                 f'to choose from, got {len(self.candidates)}; put a single '
-                                 'schedule in the protocol arguments')
+                raise UserError(f'{type(self).__name__} candidates= needs at least two schedules '
+                                f'to choose from, got {len(self.candidates)}; put a single '
+                                'schedule in the protocol arguments')
             for overrides in self.candidates:
                 unknown = sorted(set(overrides) - set(self.schedule))
                 if unknown:
-                    raise ValueError(f'{type(self).__name__} candidate {overrides} sets unknown '
-                                     f'keys {unknown}; schedule keys: {sorted(self.schedule)}')
+                    raise UserError(f'{type(self).__name__} candidate {overrides} sets unknown '
+                                    f'keys {unknown}; schedule keys: {sorted(self.schedule)}')
         if not 0 < float(val_fraction) < 1:
-            raise ValueError(f'{type(self).__name__} val_fraction must lie in (0, 1), got '
-                             f'{val_fraction}')
+            raise UserError(f'{type(self).__name__} val_fraction must lie in (0, 1), got '
+                            f'{val_fraction}')
         self.val_fraction = float(val_fraction)
         self.eval_steps = None if eval_steps is None else sorted({int(x) for x in eval_steps})
         if self.eval_steps is not None and (not self.eval_steps or self.eval_steps[0] < 1):
-            raise ValueError(f'{type(self).__name__} eval_steps must be positive steps, got '
+            raise UserError(f'{type(self).__name__} eval_steps must be positive steps, got '
                              f'{eval_steps}')
         self.last_info: dict[str, Any] = {}
         self.last_per_video: dict[str, np.ndarray] = {}
@@ -248,7 +249,7 @@ class SemiSupervised(ModelProtocol):
         each candidate's overrides, validation metrics and runs.
         """
         if not self.candidates:
-            raise ValueError(f'{type(self).__name__} has no candidates= to select from')
+            raise UserError(f'{type(self).__name__} has no candidates= to select from')
         rest, val = validation_files(context.ann_files['train'], self.val_fraction, seed,
                                      context.subset_dir, exclude=context.ann_files['test'])
         num_classes = max(label for _, label in read_annotations(str(rest))) + 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmark.errors import UserError
 from benchmark.io import atomic_write_json, atomic_write_text
 
 # type name -> reader function; filled by the @register_reader decorator of each module.
@@ -113,10 +114,10 @@ def write_lists(out_dir: str | os.PathLike[str], data_root: Path,
         kept, lost = [], []
         for path, label in entries:
             if not 0 <= label < len(classes):
-                raise ValueError(f'{source} {split}: label {label} of {path!r} is outside '
-                                 f'[0, {len(classes)}); check the class index file')
+                raise UserError(f'{source} {split}: label {label} of {path!r} is outside '
+                                f'[0, {len(classes)}); check the class index file')
             if '\n' in path or '\r' in path:
-                raise ValueError(f'{source} {split}: path {path!r} contains a line break')
+                raise UserError(f'{source} {split}: path {path!r} contains a line break')
             if check_exists and not (data_root / path).is_file():
                 lost.append(path)
             else:
@@ -127,9 +128,9 @@ def write_lists(out_dir: str | os.PathLike[str], data_root: Path,
                           f'are missing under {str(data_root)!r} and are left out of the list; '
                           f'e.g. {shown}', RuntimeWarning, stacklevel=3)
         if not kept:
-            raise ValueError(f'{source} {split}: none of the {len(entries)} annotated videos '
-                             f'was found under {str(data_root)!r}; check the videos folder '
-                             f'(first expected: {entries[0][0] if entries else "-"})')
+            raise UserError(f'{source} {split}: none of the {len(entries)} annotated videos '
+                            f'was found under {str(data_root)!r}; check the videos folder '
+                            f'(first expected: {entries[0][0] if entries else "-"})')
         ann = out / f'{split}.txt'
         atomic_write_text(ann, ''.join(f'{p} {label}\n' for p, label in kept))
         ann_files[split], counts[split] = str(ann), len(kept)

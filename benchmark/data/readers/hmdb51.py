@@ -18,6 +18,7 @@ from pathlib import Path
 
 from benchmark.data.readers.common import (DataSetLists, first_existing, register_reader,
                                            require_dir, write_lists)
+from benchmark.errors import UserError
 
 SPLITS = (1, 2, 3)
 _TAGS = {'1': 'train', '2': 'test'}
@@ -43,7 +44,7 @@ def read_hmdb51(root: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
         check_exists: Leave out (count, warn about) listed videos missing on disk.
     """
     if split not in SPLITS:
-        raise ValueError(f'HMDB51 split must be one of {SPLITS}, got {split!r}')
+        raise UserError(f'HMDB51 split must be one of {SPLITS}, got {split!r}')
     root = Path(root)
     videos = Path(videos_dir) if videos_dir else first_existing(root, ('hmdb51', 'videos'))
     anns = Path(ann_dir) if ann_dir else first_existing(
@@ -67,7 +68,7 @@ def read_hmdb51(root: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
             if not parts:
                 continue
             if len(parts) != 2 or parts[1] not in ('0', '1', '2'):
-                raise ValueError(f'{path}:{lineno}: expected "<video>.avi <0|1|2>", got {raw!r}')
+                raise UserError(f'{path}:{lineno}: expected "<video>.avi <0|1|2>", got {raw!r}')
             if parts[1] in _TAGS:
                 splits[_TAGS[parts[1]]].append((f'{name}/{parts[0]}', label))
     meta = {'type': 'hmdb51', 'split': split, 'videos_dir': str(videos), 'ann_dir': str(anns)}

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from benchmark.data.readers.common import (DataSetLists, first_existing, register_reader,
                                            require_dir, require_file, write_lists)
+from benchmark.errors import UserError
 
 COLUMNS = ('label', 'youtube_id', 'time_start', 'time_end', 'split')
 _GET = ('download the CSVs of your Kinetics version from '
@@ -70,16 +71,16 @@ def read_kinetics(root: str | os.PathLike[str], out_dir: str | os.PathLike[str],
             reader = csv.DictReader(f)
             absent = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if absent:
-                raise ValueError(f'{path}: header {reader.fieldnames} lacks columns {absent}; '
-                                 f'expected {",".join(COLUMNS)} (test CSVs without labels '
-                                 f'cannot be used for evaluation)')
+                raise UserError(f'{path}: header {reader.fieldnames} lacks columns {absent}; '
+                                f'expected {",".join(COLUMNS)} (test CSVs without labels '
+                                f'cannot be used for evaluation)')
             for lineno, row in enumerate(reader, start=2):
                 try:
                     float(row['time_start']), float(row['time_end'])
                 except (TypeError, ValueError):
-                    raise ValueError(f'{path}:{lineno}: time_start/time_end must be numbers '
-                                     f'(seconds), got {row["time_start"]!r}, '
-                                     f'{row["time_end"]!r}') from None
+                    raise UserError(f'{path}:{lineno}: time_start/time_end must be numbers '
+                                    f'(seconds), got {row["time_start"]!r}, '
+                                    f'{row["time_end"]!r}') from None
                 rows.append(row)
     classes = sorted({row['label'] for row in rows})
     index = {name: i for i, name in enumerate(classes)}
@@ -102,7 +103,7 @@ def read_kinetics(root: str | os.PathLike[str], out_dir: str | os.PathLike[str],
         rel = f'{split_dir}/{label_folder(split_dir, row["label"])}/{name}'
         splits.setdefault(split, []).append((rel, index[row['label']]))
     if not splits:
-        raise ValueError(f'The Kinetics CSVs {[str(p) for p in csvs]} list no clips')
+        raise UserError(f'The Kinetics CSVs {[str(p) for p in csvs]} list no clips')
     meta = {'type': 'kinetics', 'csv_files': [str(p) for p in csvs], 'split_dirs': dirs}
     return write_lists(out_dir, root, splits, classes, meta, check_exists=check_exists,
                        source='Kinetics')

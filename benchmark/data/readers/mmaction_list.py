@@ -14,6 +14,7 @@ from pathlib import Path
 from benchmark.data.dataset import read_annotations
 from benchmark.data.readers.common import (DataSetLists, register_reader, require_dir,
                                            require_file, write_lists)
+from benchmark.errors import UserError
 
 
 @register_reader('list')
@@ -34,8 +35,8 @@ def read_list(root: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     root = Path(root)
     require_dir(root, 'Videos folder', 'put the videos the lists refer to there, or pass root')
     if not ann_files:
-        raise ValueError('ann_files is empty: pass split name -> list file, e.g. '
-                         "{'train': 'train.txt'}")
+        raise UserError('ann_files is empty: pass split name -> list file, e.g. '
+                        "{'train': 'train.txt'}")
     splits = {}
     for split, path in ann_files.items():
         require_file(Path(path), f'Annotation list of split {split!r}',

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from benchmark.data.readers.common import (DataSetLists, first_existing, register_reader,
                                            require_dir, require_file, write_lists)
+from benchmark.errors import UserError
 
 SPLITS = (1, 2, 3)
 _GET = ('download UCF101.rar and UCF101TrainTestSplits-RecognitionTask.zip from '
@@ -36,12 +37,12 @@ def read_class_index(path: Path) -> list[str]:
         if not parts:
             continue
         if len(parts) != 2 or not parts[0].isdigit():
-            raise ValueError(f'{path}:{lineno}: expected "<1-based index> <ClassName>", '
-                             f'got {raw!r}')
+            raise UserError(f'{path}:{lineno}: expected "<1-based index> <ClassName>", '
+                            f'got {raw!r}')
         names[int(parts[0])] = parts[1]
     if sorted(names) != list(range(1, len(names) + 1)):
-        raise ValueError(f'{path}: class indices must be 1..{len(names)} without gaps, got '
-                         f'{sorted(names)[:5]}...; is this the official classInd.txt?')
+        raise UserError(f'{path}: class indices must be 1..{len(names)} without gaps, got '
+                        f'{sorted(names)[:5]}...; is this the official classInd.txt?')
     return [names[i] for i in range(1, len(names) + 1)]
 
 
@@ -62,7 +63,7 @@ def read_ucf101(root: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
         check_exists: Leave out (count, warn about) listed videos missing on disk.
     """
     if split not in SPLITS:
-        raise ValueError(f'UCF101 split must be one of {SPLITS}, got {split!r}')
+        raise UserError(f'UCF101 split must be one of {SPLITS}, got {split!r}')
     root = Path(root)
     videos = Path(videos_dir) if videos_dir else first_existing(root, ('UCF-101', 'videos'))
     anns = Path(ann_dir) if ann_dir else first_existing(root, ('ucfTrainTestlist', 'annotations'))
@@ -77,8 +78,8 @@ def read_ucf101(root: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
     def label_of_folder(path: str, where: str) -> int:
         folder = path.split('/')[0]
         if '/' not in path or folder.lower() not in by_name:
-            raise ValueError(f'{where}: class folder {folder!r} of {path!r} is not in '
-                             f'classInd.txt; expected "<Class>/v_<Class>_gXX_cYY.avi"')
+            raise UserError(f'{where}: class folder {folder!r} of {path!r} is not in '
+                            f'classInd.txt; expected "<Class>/v_<Class>_gXX_cYY.avi"')
         return by_name[folder.lower()]
 
     train_file = require_file(anns / f'trainlist{split:02d}.txt', 'UCF101 train list', fix)
@@ -89,12 +90,12 @@ def read_ucf101(root: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
             continue
         where = f'{train_file}:{lineno}'
         if len(parts) != 2 or not parts[1].isdigit():
-            raise ValueError(f'{where}: expected "<Class>/<video>.avi <1-based label>", '
-                             f'got {raw!r}')
+            raise UserError(f'{where}: expected "<Class>/<video>.avi <1-based label>", '
+                            f'got {raw!r}')
         label = int(parts[1]) - 1
         if label != label_of_folder(parts[0], where):
-            raise ValueError(f'{where}: label {parts[1]} disagrees with the class folder of '
-                             f'{parts[0]!r} in classInd.txt; are the files from one release?')
+            raise UserError(f'{where}: label {parts[1]} disagrees with the class folder of '
+                            f'{parts[0]!r} in classInd.txt; are the files from one release?')
         train.append((parts[0], label))
     test_file = require_file(anns / f'testlist{split:02d}.txt', 'UCF101 test list', fix)
     test = []
