@@ -14,7 +14,7 @@ from mmengine.config import Config
 
 from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_names
-from benchmark.data import suite_data
+from benchmark.data import procedural, suite_data
 from benchmark.io import read_json
 from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
@@ -22,8 +22,9 @@ from benchmark.registry import PROTOCOLS
 from benchmark.suite_config import Suite
 
 ConfigError = pt.ConfigError
-#: ``data.type`` values: generated SynthMotion, plain annotation lists (no type) or a reader.
-DATA_TYPES = ('synthmotion', *suite_data.DEFAULT_SPLITS)
+#: ``data.type`` values: a generated data set (SynthMotion, SynthEvents, SynthInteract), plain
+#: annotation lists (no type) or a reader.
+DATA_TYPES = (*procedural.GENERATED, *suite_data.DEFAULT_SPLITS)
 SAFE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
 #: evaluation.view keys that count something: at least 1.
 VIEW_COUNTS = ('clip_len', 'stride', 'num_clips', 'out_size')
@@ -114,12 +115,12 @@ def check_suite(suite) -> None:
     if data_type is not None and data_type not in DATA_TYPES:
         raise ConfigError(f'{where}: unknown data.type {data_type!r}; known: '
                           f'{", ".join(DATA_TYPES)} (or no type for plain annotation lists)')
-    if data_type == 'synthmotion':
-        from benchmark.data.synthmotion import SCALES
+    if procedural.is_generated(data_type):
+        spec = procedural.get(data_type)
         scale = suite.data.get('scale', 'default')
-        if scale not in SCALES:
-            raise ConfigError(f'{where}: unknown SynthMotion scale {scale!r}; known: '
-                              f'{", ".join(sorted(SCALES))}')
+        if scale not in spec.scales:
+            raise ConfigError(f'{where}: unknown {spec.title} scale {scale!r}; known: '
+                              f'{", ".join(sorted(spec.scales))}')
     side = suite.data.get('cache_short_side')
     if side is not None and not (_positive_int(side) and side >= MIN_CACHE_SHORT_SIDE):
         raise ConfigError(f'{where}: data.cache_short_side={side!r} must be an integer >= '
@@ -154,11 +155,10 @@ def _positive_int(value) -> bool:
 
 
 def _train_videos(suite) -> int | None:
-    """Videos per class of the train split when known before generating (SynthMotion)."""
-    if suite.data.get('type') != 'synthmotion':
+    """Videos per class of the train split when known before generating (generated data)."""
+    if not procedural.is_generated(suite.data.get('type')):
         return None
-    from benchmark.data.synthmotion import SCALES
-    scale = SCALES.get(suite.data.get('scale', 'default'))
+    scale = procedural.get(suite.data['type']).scales.get(suite.data.get('scale', 'default'))
     return scale.train_per_class if scale else None
 
 
@@ -252,15 +252,17 @@ def check_run(suite, *, methods: list[str] | None, seeds: list[int] | None,
     root = Path(suite.data['root'])
     if root.exists() and not root.is_dir():
         raise ConfigError(f'data root {root} is a file: pass the data set folder (--data-root)')
-    if suite.data.get('type') == 'synthmotion' and (root / 'meta.json').is_file():
+    data_type = suite.data.get('type')
+    if procedural.is_generated(data_type) and (root / 'meta.json').is_file():
         try:
             meta = read_json(root / 'meta.json')
         except (OSError, ValueError):
             meta = None
-        wanted = dict(scale=suite.data.get('scale', 'default'), seed=suite.data.get('seed', 0))
+        wanted = dict(dataset=data_type, scale=suite.data.get('scale', 'default'),
+                      seed=suite.data.get('seed', 0))
         found = ({k: meta.get(k) for k in wanted} if isinstance(meta, dict) else None)
         if found != wanted:
-            raise ConfigError(f'{root} holds another SynthMotion data set ({found}, this suite '
+            raise ConfigError(f'{root} holds another generated data set ({found}, this suite '
                               f'needs {wanted}): pass another --data-root or delete that folder')
 
 
