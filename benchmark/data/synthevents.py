@@ -22,7 +22,7 @@ construction: every flash lasts half of the interval that follows it and is a tr
 full brightness, so in every class the lamp is dark half the time and uniformly bright in (0, 1]
 the other half (ramp_down and decelerating are exact time reverses of ramp_up and accelerating).
 A frame therefore shows a lamp at some brightness and nothing about the class; a frame probe in
-tests/test_synthevents.py stays near chance (8.3 %), while the lamp's brightness over the 8
+tests/test_generated_datasets.py stays near chance (8.3 %), while the lamp's brightness over the 8
 frames of an 8x2 clip (15 frames: 2-3 fast or 1-2 slow flashes) separates most of them (a
 gradient-boosting classifier on the noise-free brightness of ONE random 8x2 clip: 77 % top-1;
 irregular, accelerating and decelerating are the hardest: 2-3 intervals seen at a time).

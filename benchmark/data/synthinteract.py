@@ -19,12 +19,12 @@ direction through a random point, so no class has a direction of its own. Twelve
 
 What a single frame reveals: the looks, the line's direction and place, the camera shift and the
 noise are drawn from the same distributions for every class, and so (approximately) is the
-distance between the objects: it sweeps uniformly between contact and contact + the travel in
-the approach classes, its absolute value does so where they pass through each other, and the
-rigid classes draw a constant distance from the same range. What a frame can still tell: whether
-the objects overlap (possible only in pass_through, the leading classes and independent, about a
-quarter of their frames): that cue is worth at most 4/12 of the classes and needs a non-linear
-reading; a linear single-frame probe stays near chance (tests/test_synthinteract.py).
+distance between the objects: it sweeps uniformly from contact to contact + the travel in the
+approach classes (from 0 where they pass through each other), and the rigid classes draw a
+constant distance from that range. What a frame can still tell: whether the objects overlap
+(possible only in pass_through, the leading classes and independent, in up to a third of their
+frames): that cue points to 4 of the 12 classes and needs a non-linear reading; linear
+single-frame probes stay near chance (tests/test_generated_datasets.py, docs/datasets.md).
 """
 from __future__ import annotations
 
