@@ -55,11 +55,13 @@ def _names(text: str) -> list[str]:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from benchmark.data.synthmotion import generate
+    from benchmark.data import procedural
     from benchmark.suite_keys import check_seeds
     check_seeds([args.seed], '--seed')
-    out = generate(args.out, scale=args.scale, seed=args.seed, workers=args.workers)
-    print(f'SynthMotion ({args.scale}, seed {args.seed}) ready at {out}')
+    spec = procedural.get(args.dataset)
+    out = procedural.generate(spec, args.out, scale=args.scale, seed=args.seed,
+                              workers=args.workers)
+    print(f'{spec.title} ({args.scale}, seed {args.seed}) ready at {out}')
     return 0
 
 
@@ -243,18 +245,21 @@ def _add_config_options(parser: argparse.ArgumentParser, suite: bool = True) -> 
 def build_parser() -> argparse.ArgumentParser:
     from mmengine.config import DictAction
 
-    from benchmark.data.synthmotion import SCALES
+    from benchmark.data import procedural
     parser = _Parser(prog='vssl-bench', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
 
     data = sub.add_parser('data', help='generate a data set')
     data_sub = data.add_subparsers(dest='dataset', required=True)
-    synth = data_sub.add_parser('synthmotion', help='the procedural motion-only data set')
-    synth.add_argument('--out', type=_folder, default='data/synthmotion')
-    synth.add_argument('--scale', default='default', choices=sorted(SCALES))
-    synth.add_argument('--seed', type=int, default=0)
-    synth.add_argument('--workers', type=int, default=None)
-    synth.set_defaults(func=cmd_data)
+    for name in procedural.GENERATED:  # one sub-command per generated data set
+        spec = procedural.get(name)
+        synth = data_sub.add_parser(name, help=f'the procedural data set {spec.title} '
+                                    f'({len(spec.classes)} classes told apart by time only)')
+        synth.add_argument('--out', type=_folder, default=f'data/{name}')
+        synth.add_argument('--scale', default='default', choices=sorted(spec.scales))
+        synth.add_argument('--seed', type=int, default=0)
+        synth.add_argument('--workers', type=int, default=None)
+        synth.set_defaults(func=cmd_data)
 
     run = sub.add_parser('run', help='pretrain and evaluate a suite, then print its leaderboard')
     run.add_argument('suite', help='suite config, e.g. configs/suites/synthmotion.py')

@@ -8,6 +8,7 @@ from pathlib import Path
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from benchmark.data import procedural
 from benchmark.io import atomic_write_json, read_json
 from benchmark.precision import precision_name
 from benchmark.provenance import stable_hash
@@ -15,10 +16,10 @@ from benchmark.suite_config import Suite
 
 
 def generated_data_version(data: dict) -> dict:
-    """What a generated data set's ``meta.json`` says about its content (SynthMotion: scale,
-    seed and generator version), so that weights trained on a regenerated data set of another
+    """What a generated data set's ``meta.json`` says about its content (data set, scale, seed
+    and generator version), so that weights trained on a regenerated data set of another
     version are not taken for this one's; {} for other data sets (their lists are in ``data``)."""
-    if data.get('type') != 'synthmotion':
+    if not procedural.is_generated(data.get('type')):
         return {}
     meta = read_json(Path(data['root']) / 'meta.json')
     return {key: meta.get(key) for key in ('dataset', 'scale', 'seed', 'version')}

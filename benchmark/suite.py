@@ -30,8 +30,7 @@ from benchmark import backbone_policy, checkpoints, console, lock, orphans
 from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_names
 from benchmark.components import load_plugins
-from benchmark.data import suite_data
-from benchmark.data.synthmotion import generate
+from benchmark.data import procedural, suite_data
 from benchmark.errors import UserError
 from benchmark.feature_cache import eval_dataset, split_features
 from benchmark.hits import encode
@@ -49,12 +48,15 @@ __all__ = ['Suite', 'ensure_data', 'load_method_config', 'model_context', 'run_m
 
 
 def ensure_data(suite: Suite) -> None:
-    """Generate SynthMotion when the suite uses it and it is missing; run the reader of a real
-    data set (see :mod:`benchmark.data.suite_data`); check the annotation files."""
+    """Generate a generated data set (SynthMotion, SynthEvents, SynthInteract:
+    :mod:`benchmark.data.procedural`) when the suite uses it and it is missing; run the reader of
+    a real data set (see :mod:`benchmark.data.suite_data`); check the annotation files."""
     suite_data.prepare(suite.data)
     root = Path(suite.data['root'])
-    if suite.data.get('type') == 'synthmotion':
-        generate(root, scale=suite.data.get('scale', 'default'), seed=suite.data.get('seed', 0))
+    if procedural.is_generated(suite.data.get('type')):
+        procedural.generate(procedural.get(suite.data['type']), root,
+                            scale=suite.data.get('scale', 'default'),
+                            seed=suite.data.get('seed', 0))
     for split, ann in suite.data['splits'].items():
         if not (root / ann).is_file():
             raise FileNotFoundError(f'{split} annotation file {root / ann} not found: put the data '

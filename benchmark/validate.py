@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_names
+from benchmark.data import procedural
 from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
 from benchmark.registry import PROTOCOLS
@@ -168,11 +169,10 @@ def _positive_int(value) -> bool:
 
 
 def _train_videos(suite) -> int | None:
-    """Videos per class of the train split when known before generating (SynthMotion)."""
-    if suite.data.get('type') != 'synthmotion':
+    """Videos per class of the train split when known before generating (generated data)."""
+    if not procedural.is_generated(suite.data.get('type')):
         return None
-    from benchmark.data.synthmotion import SCALES
-    scale = SCALES.get(suite.data.get('scale', 'default'))
+    scale = procedural.get(suite.data['type']).scales.get(suite.data.get('scale', 'default'))
     return scale.train_per_class if scale else None
 
 

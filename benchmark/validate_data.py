@@ -1,23 +1,24 @@
 """The data section of a suite and its folder, checked before anything is generated, cached or
-read: the data type and SynthMotion's scale and lists, the frame cache's short side, evaluation
-clips that fit SynthMotion's videos, ``--data-root``, the folder SynthMotion would be generated
-into (never over lists it did not write) and plain annotation lists
+read: the data type and a generated data set's scale and lists (SynthMotion, SynthEvents,
+SynthInteract: :mod:`benchmark.data.procedural`), the frame cache's short side, evaluation clips
+that fit the generated videos, ``--data-root``, the folder a data set would be generated into
+(never over lists it did not write) and plain annotation lists
 (:mod:`benchmark.data.list_check`). Part of :mod:`benchmark.validate`."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.data import suite_data
+from benchmark.data import procedural, suite_data
 from benchmark.data.list_check import check_lists
 from benchmark.io import read_json
 from benchmark.pretrain import ConfigError
 
-#: ``data.type`` values: generated SynthMotion, plain annotation lists (no type) or a reader.
-DATA_TYPES = ('synthmotion', *suite_data.DEFAULT_SPLITS)
+#: ``data.type`` values: a generated data set, plain annotation lists (no type) or a reader.
+DATA_TYPES = (*procedural.GENERATED, *suite_data.DEFAULT_SPLITS)
 #: Smallest short side of a frame cache (SynthMotion's frames are 32 px).
 MIN_CACHE_SHORT_SIDE = 16
-#: The lists SynthMotion writes (and the only ones a SynthMotion suite may name).
-SYNTHMOTION_SPLITS = dict(pretrain='pretrain.txt', train='train.txt', test='test.txt')
+#: The lists a generated data set writes (and the only ones its suite may name).
+GENERATED_SPLITS = dict(pretrain='pretrain.txt', train='train.txt', test='test.txt')
 
 
 def check_data_section(suite, where: str) -> None:
@@ -26,16 +27,16 @@ def check_data_section(suite, where: str) -> None:
     if data_type is not None and data_type not in DATA_TYPES:
         raise ConfigError(f'{where}: unknown data.type {data_type!r}; known: '
                           f'{", ".join(DATA_TYPES)} (or no type for plain annotation lists)')
-    if data_type == 'synthmotion':
-        from benchmark.data.synthmotion import SCALES
+    if procedural.is_generated(data_type):
+        spec = procedural.get(data_type)
         scale = suite.data.get('scale', 'default')
-        if scale not in SCALES:
-            raise ConfigError(f'{where}: unknown SynthMotion scale {scale!r}; known: '
-                              f'{", ".join(sorted(SCALES))}')
-        if dict(suite.data.get('splits') or {}) != SYNTHMOTION_SPLITS:
+        if scale not in spec.scales:
+            raise ConfigError(f'{where}: unknown {spec.title} scale {scale!r}; known: '
+                              f'{", ".join(sorted(spec.scales))}')
+        if dict(suite.data.get('splits') or {}) != GENERATED_SPLITS:
             raise ConfigError(f'{where}: data.splits={suite.data.get("splits")!r} but data.type '
-                              "is 'synthmotion' (inherited from the base config?), whose lists "
-                              f'are {SYNTHMOTION_SPLITS}: for your own annotation lists start '
+                              f'is {data_type!r} (inherited from the base config?), whose lists '
+                              f'are {GENERATED_SPLITS}: for your own annotation lists start '
                               "the suite's data with _delete_=True, e.g. data = dict(_delete_="
                               "True, root=..., splits=dict(pretrain=..., train=..., test=...))")
     side = suite.data.get('cache_short_side')
@@ -49,7 +50,7 @@ def check_data_section(suite, where: str) -> None:
 
 
 def check_view_span(suite, view: dict, where: str) -> None:
-    """An evaluation clip may not span more frames than a (SynthMotion) video has: the sampler
+    """An evaluation clip may not span more frames than a generated video has: the sampler
     would wrap around the video and extraction would run for ages on a meaningless view."""
     frames = _video_frames(suite)
     span = (view.get('clip_len', 1) - 1) * view.get('stride', 1) + 1
@@ -60,11 +61,10 @@ def check_view_span(suite, view: dict, where: str) -> None:
 
 
 def _video_frames(suite) -> int | None:
-    """Frames per video when known before generating (SynthMotion)."""
-    if suite.data.get('type') != 'synthmotion':
+    """Frames per video when known before generating (generated data sets)."""
+    if not procedural.is_generated(suite.data.get('type')):
         return None
-    from benchmark.data.synthmotion import SCALES
-    scale = SCALES.get(suite.data.get('scale', 'default'))
+    scale = procedural.get(suite.data['type']).scales.get(suite.data.get('scale', 'default'))
     return scale.frames if scale else None
 
 
@@ -77,35 +77,38 @@ def check_data_root_option(data_root: str | None) -> None:
 
 
 def check_data(suite) -> None:
-    """The suite's data folder before anything is generated, cached or read: SynthMotion's of
-    the same scale and seed (or none yet, or a generation that was interrupted), plain lists with
-    valid labels (:mod:`benchmark.data.list_check`)."""
+    """The suite's data folder before anything is generated, cached or read: the generated data
+    set of the same type, scale and seed (or none yet, or a generation that was interrupted),
+    plain lists with valid labels (:mod:`benchmark.data.list_check`)."""
     root = Path(suite.data['root'])
     if root.exists() and not root.is_dir():
         raise ConfigError(f'data root {root} is a file: pass the data set folder (--data-root)')
     if suite.data.get('type') is None:
         check_lists(root, suite.data['splits'], f'suite {suite.path}')
-    if suite.data.get('type') != 'synthmotion':
+    data_type = suite.data.get('type')
+    if not procedural.is_generated(data_type):
         return
     if not (root / 'meta.json').is_file():
-        _check_generation_target(root)
+        _check_generation_target(root, procedural.get(data_type).title)
         return
     try:
         meta = read_json(root / 'meta.json')
     except (OSError, ValueError):
         meta = None
-    wanted = dict(scale=suite.data.get('scale', 'default'), seed=suite.data.get('seed', 0))
-    found = ({k: meta.get(k) for k in wanted} if isinstance(meta, dict) else None)
+    wanted = dict(dataset=data_type, scale=suite.data.get('scale', 'default'),
+                  seed=suite.data.get('seed', 0))
+    found = ({k: procedural.meta_field(meta, k) for k in wanted} if isinstance(meta, dict)
+             else None)
     if found != wanted:
-        raise ConfigError(f'{root} holds another SynthMotion data set ({found}, this suite '
+        raise ConfigError(f'{root} holds another generated data set ({found}, this suite '
                           f'needs {wanted}): pass another --data-root or delete that folder')
 
 
-def _check_generation_target(root: Path) -> None:
-    """SynthMotion is generated into ``root``: refuse when its lists would overwrite lists that
-    SynthMotion did not write (a user's, e.g. of a suite whose data inherited
+def _check_generation_target(root: Path, title: str) -> None:
+    """A data set is generated into ``root``: refuse when its lists would overwrite lists that
+    no generator wrote (a user's, e.g. of a suite whose data inherited
     type='synthmotion' for want of ``_delete_=True``)."""
-    for split, name in SYNTHMOTION_SPLITS.items():
+    for split, name in GENERATED_SPLITS.items():
         path = root / name
         if not path.is_file():
             continue
@@ -113,8 +116,8 @@ def _check_generation_target(root: Path) -> None:
                       if line.strip()), '')
         if first and not first.startswith(f'videos/{split}/'):
             raise ConfigError(
-                f'{path} is not a SynthMotion list (its first line is {first!r}) and generating '
-                f'SynthMotion into {root} would overwrite it: for your own lists start the '
+                f'{path} is not a {title} list (its first line is {first!r}) and generating '
+                f'{title} into {root} would overwrite it: for your own lists start the '
                 "suite's data with _delete_=True (data = dict(_delete_=True, root=..., splits="
                 '...)), else pass another --data-root')
 
