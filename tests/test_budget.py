@@ -283,9 +283,10 @@ def test_budget_rule_reads_where_the_upper_bound_learns():
               point(0.25, 99.0, method='CVRL'), point(0.25, 99.0, protocol='knn')]
     rule = budget_rule(points)
     assert (rule['learns_at'], rule['learns_at_tflops']) == (1.0, 30.0)
-    assert (rule['recommended_scale'], rule['recommended_tflops']) == (2.0, 60.0)
+    assert (rule['recommended_scale'], rule['recommended_tflops']) == (8.0, 240.0)
     assert 'from 1x (30.0 TFLOPs)' in budget_rule_text(rule)
-    assert '2x the suite\'s budget = 60.0 TFLOPs' in budget_rule_text(rule)
+    assert '8x the suite\'s budget = 240.0 TFLOPs' in budget_rule_text(rule)
+    assert budget_rule(points, factor=2.0)['recommended_tflops'] == 60.0
     points[1]['mean'] = 61.0
     points[2]['mean'] = 59.0
     assert budget_rule(points)['learns_at'] == 2.0

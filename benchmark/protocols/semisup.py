@@ -139,7 +139,7 @@ class SemiSupervised(ModelProtocol):
         self.eval_steps = None if eval_steps is None else sorted({int(x) for x in eval_steps})
         if self.eval_steps is not None and (not self.eval_steps or self.eval_steps[0] < 1):
             raise UserError(f'{type(self).__name__} eval_steps must be positive steps, got '
-                             f'{eval_steps}')
+                            f'{eval_steps}')
         self.last_info: dict[str, Any] = {}
         self.last_per_video: dict[str, np.ndarray] = {}
         self.last_num_failed: dict[str, int] | None = None  # videos left out per split
