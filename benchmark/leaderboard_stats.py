@@ -111,7 +111,3 @@ def difference(row: dict[str, Any], ref: dict[str, Any],
         return None if diff is None else _percent(diff)
     return welch_difference(np.array(row['values']), np.array(ref['values']), LEVEL)
 
-
-def one_seed_rows(rows: list[dict[str, Any]]) -> list[str]:
-    """Methods of ``rows`` with a single seed on some metric (their differences are untested)."""
-    return list(dict.fromkeys(r['method'] for r in rows if r['n'] < 2))

@@ -86,6 +86,13 @@ def fake_context(tmp_path: Path) -> ModelContext:
                         view={}, work_dir=tmp_path / 'work', subset_dir=tmp_path / 'subsets')
 
 
+def fake_predictions(split: Path, accuracy: float, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot 'probabilities' of the split's videos, the first ``accuracy`` share right."""
+    labels = np.array([c for _, c in read_annotations(str(split))])
+    right = np.arange(len(labels)) < round(accuracy * len(labels))
+    return np.eye(classes)[np.where(right, labels, (labels + 1) % 4)], labels
+
+
 @pytest.fixture
 def stubbed(monkeypatch):
     """Fine-tuning returns its schedule as 'model'; scoring looks the accuracy up by split."""
@@ -97,11 +104,8 @@ def stubbed(monkeypatch):
     def predict(model, context, dtype=None):
         split = Path(context.ann_files['test'])
         calls.append((split, model))
-        labels = np.array([c for _, c in read_annotations(str(split))])
         table = TEST_ACC if split.name == 'test.txt' else VAL_ACC
-        right = np.arange(len(labels)) < round(table[model['lr']] * len(labels))
-        probs = np.eye(model['classes'])[np.where(right, labels, (labels + 1) % 4)]
-        return probs, labels
+        return fake_predictions(split, table[model['lr']], model['classes'])
     monkeypatch.setattr(semisup, 'finetune', finetune)
     monkeypatch.setattr(semisup, 'predict_test_split', predict)
     return calls
@@ -237,11 +241,8 @@ def stubbed_search(monkeypatch):
         split = Path(context.ann_files['test'])
         name = 'test' if split.name == 'test.txt' else 'val'
         calls.append((name, model['lr'], model['step']))
-        labels = np.array([c for _, c in read_annotations(str(split))])
-        acc = SEARCH_ACC[name, model['lr']][model['step']]
-        right = np.arange(len(labels)) < round(acc * len(labels))
-        probs = np.eye(model['classes'])[np.where(right, labels, (labels + 1) % 4)]
-        return probs, labels
+        return fake_predictions(split, SEARCH_ACC[name, model['lr']][model['step']],
+                                model['classes'])
     monkeypatch.setattr(semisup, 'finetune', finetune)
     monkeypatch.setattr(semisup, 'predict_test_split', predict)
     return calls
