@@ -100,6 +100,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_family(args: argparse.Namespace) -> int:
+    from benchmark import console
+    from benchmark.family import load_family, run_family
+    from benchmark.results_dir import default_results
+    from benchmark.validate import check_run
+    console.set_verbose(args.verbose)
+    family = load_family(args.family)  # every member checked before any work
+    for member in family.members:
+        check_run(member.suite, methods=args.methods, seeds=args.seeds, work_dir=args.work_dir,
+                  data_root=None)
+    out = Path(args.out) if args.out else default_results(family.name)
+    report, failures = run_family(family, out, Path(args.work_dir), methods=args.methods,
+                                  seeds=args.seeds, launcher=args.launcher,
+                                  use_cache=not args.no_cache)
+    if report is not None:
+        print((out / 'family.md').read_text())
+    for failure in failures:
+        print(f'FAILED: {failure}', file=sys.stderr)
+    return 1 if failures else 0
+
+
 def _run_smoke(suite, args: argparse.Namespace) -> int:
     from benchmark.leaderboard import headline_table
     from benchmark.smoke import run_smoke
@@ -284,6 +305,28 @@ def build_parser() -> argparse.ArgumentParser:
                           'work_dirs/smoke/<suite>), never results/ (see benchmark/smoke.py)')
     _add_config_options(run)
     run.set_defaults(func=cmd_run)
+
+    family = sub.add_parser('family', help='run a suite family: every method pretrained once '
+                            'per data set, evaluated on every data set; prints how well the data '
+                            'sets rank the methods alike')
+    family.add_argument('family', help='family config, e.g. configs/families/synth.py')
+    family.add_argument('--methods', type=_names, default=None,
+                        help='comma-separated method names (default: the family\'s)')
+    family.add_argument('--seeds', type=_ints, default=None,
+                        help='comma-separated seeds (default: the family\'s)')
+    family.add_argument('--out', type=_folder, default=None,
+                        help='results directory (default bench_results/<family>, git-ignored): '
+                             'one folder per member and family.md / family.json')
+    family.add_argument('--work-dir', type=_folder, default='work_dirs',
+                        help='checkpoints, logs, features (shared with the suites: weights '
+                             'trained by a suite on the same data set are reused)')
+    family.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help="mmengine's launcher for several GPUs")
+    family.add_argument('--no-cache', action='store_true',
+                        help='bypass the shared feature cache (see run --no-cache)')
+    family.add_argument('--verbose', action='store_true',
+                        help="show mmengine's logs on the console")
+    family.set_defaults(func=cmd_family)
 
     train = sub.add_parser('train', help='pretrain one method config under a budget, outside '
                            'any suite')

@@ -10,7 +10,7 @@ import torch
 from mmengine.logging import print_log
 
 from benchmark import pretrain as pt
-from benchmark.data import suite_data
+from benchmark.data import pretrain_source, suite_data
 from benchmark.data.dataset import read_annotations
 from benchmark.data.video import files_fingerprint
 from benchmark.features import (Features, extract_features, load_features, save_features,
@@ -24,7 +24,9 @@ def eval_dataset(suite: Suite, split: str):
     view = suite.evaluation['view']
     return build(DATASETS, dict(
         type='VideoClipDataset', ann_file=ann_path(suite, split),
-        data_root=suite_data.split_root(suite.data, split), **suite_data.cache_kwargs(suite.data),
+        data_root=suite_data.split_root(suite.data, split),
+        **(pretrain_source.source_cache_kwargs(suite.data) if split == 'pretrain'
+           else suite_data.cache_kwargs(suite.data)),
         sampler=dict(type='UniformClipSampler', clip_len=view['clip_len'],
                      stride=view['stride'], num_clips=view['num_clips']),
         transform=dict(type='CenterClip', out_size=view['out_size'])))

@@ -8,7 +8,7 @@ from pathlib import Path
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from benchmark.data import procedural
+from benchmark.data import pretrain_source, procedural
 from benchmark.io import atomic_write_json, read_json
 from benchmark.precision import precision_name
 from benchmark.provenance import stable_hash
@@ -31,9 +31,12 @@ def pretrain_hash(suite: Suite, cfg: Config) -> str:
     (:func:`benchmark.precision.precision_name`: bfloat16 where native, float32 elsewhere or
     under ``VSSL_FLOAT32``). Names the work dir: weights are reused only under the same hash,
     so weights trained in bfloat16 are never taken for a float32 run in the same work dir (or
-    the reverse), and a change of the evaluation alone keeps them."""
-    return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain, data=suite.data,
-                            generated=generated_data_version(suite.data),
+    the reverse), and a change of the evaluation alone keeps them. A suite that pretrains on
+    another generated data set hashes the data section of a suite on that source
+    (:func:`benchmark.data.pretrain_source.pretraining_data`): it shares that suite's weights."""
+    data = pretrain_source.pretraining_data(suite.data)
+    return stable_hash(dict(method=cfg.to_dict(), pretrain=suite.pretrain, data=data,
+                            generated=generated_data_version(data),
                             precision=precision_name()))
 
 

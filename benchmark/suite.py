@@ -30,7 +30,7 @@ from benchmark import backbone_policy, checkpoints, console, lock, orphans
 from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_names
 from benchmark.components import load_plugins
-from benchmark.data import procedural, suite_data
+from benchmark.data import pretrain_source, procedural, suite_data
 from benchmark.errors import UserError
 from benchmark.feature_cache import eval_dataset, split_features
 from benchmark.hits import encode
@@ -52,14 +52,16 @@ def ensure_data(suite: Suite) -> None:
     :mod:`benchmark.data.procedural`) when the suite uses it and it is missing; run the reader of
     a real data set (see :mod:`benchmark.data.suite_data`); check the annotation files."""
     suite_data.prepare(suite.data)
-    root = Path(suite.data['root'])
-    if procedural.is_generated(suite.data.get('type')):
-        procedural.generate(procedural.get(suite.data['type']), root,
-                            scale=suite.data.get('scale', 'default'),
-                            seed=suite.data.get('seed', 0))
-    for split, ann in suite.data['splits'].items():
-        if not (root / ann).is_file():
-            raise FileNotFoundError(f'{split} annotation file {root / ann} not found: put the data '
+    sources = [suite.data] + ([suite.data['pretrain_data']]
+                              if pretrain_source.is_generated_transfer(suite.data) else [])
+    for data in sources:  # the data set, and a generated pretraining source
+        if procedural.is_generated(data.get('type')):
+            procedural.generate(procedural.get(data['type']), Path(data['root']),
+                                scale=data.get('scale', 'default'), seed=data.get('seed', 0))
+    for split in suite.data['splits']:
+        ann = Path(ann_path(suite, split))
+        if not ann.is_file():
+            raise FileNotFoundError(f'{split} annotation file {ann} not found: put the data '
                                     'set there or pass --data-root (see README, "Data")')
 
 
@@ -110,6 +112,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
             seed=seed, protocol=protocol.name, protocol_version=protocol.version,
             metrics={k: round(float(v), 4) for k, v in metrics.items()}, pretrain=stats,
             **({'data': suite.data['lists']} if 'lists' in suite.data else {}),
+            **_source_entry(suite),
             evaluation=dict(view=suite.evaluation['view'], **evaluation,
                             protocol_info=getattr(protocol, 'last_info', None)),
             **({'per_video': {k: encode(v) for k, v in per_video.items() if k in metrics}}
@@ -284,8 +287,18 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
                                          pretrain=suite.pretrain, evaluation=suite.evaluation,
                                          **({'ablation': suite.ablation} if suite.ablation else {}),
                                          **({'data': suite.data['lists']}
-                                            if 'lists' in suite.data else {})))
+                                            if 'lists' in suite.data else {}),
+                                         **_source_entry(suite)))
     return board, failures
+
+
+def _source_entry(suite: Suite) -> dict:
+    """``{'pretrain_data': ...}``: the generated data set a transfer suite pretrains on, for its
+    records and leaderboard; {} for a suite that pretrains on its own data set."""
+    if not pretrain_source.is_generated_transfer(suite.data):
+        return {}
+    source = suite.data['pretrain_data']
+    return {'pretrain_data': {key: source[key] for key in ('type', 'root', 'scale', 'seed')}}
 
 
 def _backbone_summary(suite: Suite, cfgs: list[tuple[str, Config]]) -> dict:

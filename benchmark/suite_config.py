@@ -13,7 +13,7 @@ from benchmark import backbone_policy
 from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_spec
 from benchmark.budget import Budget
-from benchmark.data import suite_data
+from benchmark.data import pretrain_source, suite_data
 from benchmark.suite_keys import SUITE_KEYS, check_option_keys, check_row_name
 
 
@@ -69,6 +69,7 @@ class Suite:
             data.setdefault('cache_dir', str(Path(data['root']) / '.frame_cache'))
         data.setdefault('cache_dir', None)
         data = suite_data.declare(data, where=str(path))  # UCF101 / HMDB51 / Kinetics readers
+        data = pretrain_source.declare(data, where=str(path))  # generated -> generated transfer
         methods = [method_entry(m, path) for m in cfg.methods]
         pretrain = cfg.pretrain.to_dict()
         if 'budget' not in pretrain:
@@ -164,11 +165,13 @@ def load_method_config(entry: str | dict, suite: Suite) -> Config:
             'train_dataloader.dataset.data_root': suite_data.split_root(suite.data, 'pretrain'),
             'train_dataloader.dataset.ann_file': ann_path(suite, 'pretrain'),
             **{f'train_dataloader.dataset.{key}': value
-               for key, value in suite_data.cache_kwargs(suite.data).items()}})
+               for key, value in pretrain_source.source_cache_kwargs(suite.data).items()}})
     cfg.method_name = check_row_name(entry['name'] or cfg.get('method_name', cfg.model.type),
                                      f'row name of {path} in suite {suite.path}', "name='CVRL'")
     return cfg
 
 
 def ann_path(suite: Suite, split: str) -> str:
-    return str(Path(suite.data['root']) / suite.data['splits'][split])
+    """The annotation list of ``split`` (the pretrain list of a suite with a ``pretrain_data``
+    source lies in the source's folder)."""
+    return str(Path(suite_data.split_root(suite.data, split)) / suite.data['splits'][split])

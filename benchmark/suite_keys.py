@@ -6,13 +6,14 @@ instead of being silently ignored (mmengine's ``merge_from_dict`` creates any ke
 Top-level names of a suite file are free (``_base_`` variables such as
 ``frozen_feature_protocols`` are shared that way), but ``--cfg-options`` may only set a top-level
 key the suite already has or one a suite may declare (:data:`SUITE_KEYS`, :data:`OPTIONAL_KEYS`).
-Inside the ``pretrain``, ``evaluation`` and ``evaluation.view`` sections and a SynthMotion or
+Inside the ``pretrain``, ``evaluation`` and ``evaluation.view`` sections and a generated or
 plain-list ``data`` section only the keys below are read; any other is a mistake.
 """
 from __future__ import annotations
 
 import re
 
+from benchmark.data.procedural import GENERATED
 from benchmark.errors import UserError
 
 #: A suite's or a row's name: a plain folder name.
@@ -29,8 +30,13 @@ EVALUATION_KEYS = ('view', 'batch_size', 'num_workers', 'protocols')
 VIEW_KEYS = ('clip_len', 'stride', 'num_clips', 'out_size')
 #: ``data`` keys of the data types whose keys the harness reads itself (readers of real data
 #: sets take their own arguments, checked by the reader).
+#: A generated data set (SynthMotion, SynthEvents, SynthInteract) may name a generated
+#: ``pretrain_data`` source (:mod:`benchmark.data.pretrain_source`; ``pretrain_root`` is set from
+#: it at load time).
+_GENERATED_KEYS = ('type', 'root', 'scale', 'seed', 'splits', 'cache_dir', 'cache_short_side',
+                   'pretrain_data', 'pretrain_root')
 DATA_KEYS = {
-    'synthmotion': ('type', 'root', 'scale', 'seed', 'splits', 'cache_dir', 'cache_short_side'),
+    **{name: _GENERATED_KEYS for name in GENERATED},
     None: ('root', 'splits', 'cache_dir', 'cache_short_side'),  # plain annotation lists
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.data import procedural, suite_data
+from benchmark.data import pretrain_source, procedural, suite_data
 from benchmark.data.list_check import check_lists
 from benchmark.io import read_json
 from benchmark.pretrain import ConfigError
@@ -28,11 +28,9 @@ def check_data_section(suite, where: str) -> None:
         raise ConfigError(f'{where}: unknown data.type {data_type!r}; known: '
                           f'{", ".join(DATA_TYPES)} (or no type for plain annotation lists)')
     if procedural.is_generated(data_type):
-        spec = procedural.get(data_type)
-        scale = suite.data.get('scale', 'default')
-        if scale not in spec.scales:
-            raise ConfigError(f'{where}: unknown {spec.title} scale {scale!r}; known: '
-                              f'{", ".join(sorted(spec.scales))}')
+        _check_scale(suite.data, where)
+        if pretrain_source.is_generated_transfer(suite.data):
+            _check_scale(suite.data['pretrain_data'], f'{where}: data.pretrain_data')
         if dict(suite.data.get('splits') or {}) != GENERATED_SPLITS:
             raise ConfigError(f'{where}: data.splits={suite.data.get("splits")!r} but data.type '
                               f'is {data_type!r} (inherited from the base config?), whose lists '
@@ -47,6 +45,14 @@ def check_data_section(suite, where: str) -> None:
     if side is not None and suite.data.get('cache_dir') is None:
         raise ConfigError(f'{where}: data.cache_short_side={side} needs a frame cache, but '
                           'data.cache_dir is None: remove cache_short_side or set cache_dir')
+
+
+def _check_scale(data: dict, where: str) -> None:
+    spec = procedural.get(data['type'])
+    scale = data.get('scale', 'default')
+    if scale not in spec.scales:
+        raise ConfigError(f'{where}: unknown {spec.title} scale {scale!r}; known: '
+                          f'{", ".join(sorted(spec.scales))}')
 
 
 def check_view_span(suite, view: dict, where: str) -> None:
@@ -85,9 +91,21 @@ def check_data(suite) -> None:
         raise ConfigError(f'data root {root} is a file: pass the data set folder (--data-root)')
     if suite.data.get('type') is None:
         check_lists(root, suite.data['splits'], f'suite {suite.path}')
-    data_type = suite.data.get('type')
-    if not procedural.is_generated(data_type):
+    if not procedural.is_generated(suite.data.get('type')):
         return
+    _check_generated_root(suite.data)
+    if pretrain_source.is_generated_transfer(suite.data):
+        source = suite.data['pretrain_data']
+        if Path(source['root']).exists() and not Path(source['root']).is_dir():
+            raise ConfigError(f'data.pretrain_data root {source["root"]} is a file: name the '
+                              'folder of the data set to pretrain on')
+        _check_generated_root(source)
+
+
+def _check_generated_root(data: dict) -> None:
+    """The folder of a generated data set holds that data set (type, scale, seed), nothing yet,
+    or an interrupted generation of it."""
+    root, data_type = Path(data['root']), data['type']
     if not (root / 'meta.json').is_file():
         _check_generation_target(root, procedural.get(data_type).title)
         return
@@ -95,8 +113,7 @@ def check_data(suite) -> None:
         meta = read_json(root / 'meta.json')
     except (OSError, ValueError):
         meta = None
-    wanted = dict(dataset=data_type, scale=suite.data.get('scale', 'default'),
-                  seed=suite.data.get('seed', 0))
+    wanted = dict(dataset=data_type, scale=data.get('scale', 'default'), seed=data.get('seed', 0))
     found = ({k: procedural.meta_field(meta, k) for k in wanted} if isinstance(meta, dict)
              else None)
     if found != wanted:

@@ -1,0 +1,155 @@
+"""A family's tables (:mod:`benchmark.family`): every member's headline numbers side by side, and
+how well the data sets rank the methods alike (:mod:`benchmark.rank_agreement`), written as
+``family.md`` and ``family.json`` into the family's results folder.
+
+Each member's results folder keeps its own leaderboard (intervals and significance within that
+data set); the cells here are copied from those leaderboards. Agreement is measured between the
+in-domain rankings of every two data sets and, per data set, between its in-domain ranking and
+its ranking after pretraining on each other data set.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from benchmark.aggregate import collect, load_records
+from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.rank_agreement import REPLICATES, Agreement, rank_agreement
+from benchmark.table_helpers import budget_line, cell, number
+
+#: The metrics compared across data sets: (protocol, metric, title).
+HEADLINE = (('linear', 'top1', 'Linear probe top-1'), ('knn', 'top1', 'kNN top-1'),
+            ('retrieval', 'R@1', 'Retrieval R@1'))
+#: The upper bound and the linear top-1 it must reach on every data set of a family (a budget
+#: at which the supervised bound does not learn says nothing about the other methods).
+UPPER_BOUND, UPPER_BOUND_MIN = 'Supervised', 60.0
+
+
+def write_family_report(out: Path, family, replicates: int = REPLICATES) -> dict[str, Any]:
+    """Read the members' results under ``out`` and write ``family.md`` / ``family.json``;
+    ``family``: a :class:`benchmark.family.Family` (its name, data sets and members)."""
+    out = Path(out)
+    members = [dict(source=m.source, target=m.target, folder=m.folder) for m in family.members]
+    boards = {m['folder']: read_json(out / m['folder'] / 'leaderboard.json') for m in members}
+    outcomes = {m['folder']: collect(load_records(out / m['folder']))[1] for m in members}
+    ran = {r['method'] for board in boards.values() for r in board['rows']}
+    order = list(boards[members[0]['folder']].get('method_order') or [])
+    methods = [m for m in order if m in ran] + sorted(ran - set(order))
+    agreement = []
+    for protocol, metric, _ in HEADLINE:
+        pairs = [(a, b, 'in domain') for a, b in combinations(family.datasets, 2)]
+        pairs += [(m['target'], m['folder'], f'pretrained on {m["source"]}')
+                  for m in members if m['source'] != m['target']]
+        for a, b, kind in pairs:
+            found = _agreement(outcomes[a], outcomes[b], protocol, metric, replicates)
+            if found is not None:
+                entry = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                         for k, v in asdict(found).items()}  # tau of tied scores: undefined
+                agreement.append(dict(protocol=protocol, metric=metric, first=a, second=b,
+                                      kind=kind, **dict(entry, methods=list(found.methods))))
+    report = dict(family=family.name, datasets=list(family.datasets), members=members,
+                  methods=methods, cells=_cells(boards, members),
+                  budgets={d: boards[d].get('pretrain', {}).get('budget') for d in family.datasets},
+                  upper_bound=_upper_bound(boards, family.datasets), agreement=agreement,
+                  seeds=sorted({s for b in boards.values() for r in b['rows'] for s in r['seeds']}))
+    atomic_write_json(out / 'family.json', report)
+    atomic_write_text(out / 'family.md', family_markdown(report, boards))
+    return report
+
+
+def _agreement(x: dict, y: dict, protocol: str, metric: str, replicates: int) -> Agreement | None:
+    """Agreement of one metric between two members (None when fewer than 2 methods have
+    per-video outcomes on both)."""
+    first = {m: v for (m, p, k), v in x.items() if (p, k) == (protocol, metric)}
+    second = {m: v for (m, p, k), v in y.items() if (p, k) == (protocol, metric)}
+    if len(set(first) & set(second)) < 2:
+        return None
+    return rank_agreement(first, second, replicates=replicates)
+
+
+def _cells(boards: dict, members: Sequence[dict]) -> dict[str, dict[str, dict[str, str]]]:
+    """folder -> 'protocol/metric' -> method -> the leaderboard's cell text."""
+    out = {}
+    for member in members:
+        rows = boards[member['folder']]['rows']
+        out[member['folder']] = {f'{p}/{k}': {r['method']: cell(r) for r in rows
+                                             if (r['protocol'], r['metric']) == (p, k)}
+                                 for p, k, _ in HEADLINE}
+    return out
+
+
+def _upper_bound(boards: dict, datasets: Sequence[str]) -> dict[str, Any]:
+    """The upper bound's in-domain linear top-1 per data set and whether it reaches the floor."""
+    values = {}
+    for name in datasets:
+        row = next((r for r in boards[name]['rows'] if r['method'] == UPPER_BOUND
+                    and (r['protocol'], r['metric']) == ('linear', 'top1')), None)
+        values[name] = None if row is None else row['mean']
+    known = [v for v in values.values() if v is not None]
+    return dict(method=UPPER_BOUND, minimum=UPPER_BOUND_MIN, linear_top1=values,
+                learns_everywhere=bool(known) and len(known) == len(values)
+                and min(known) >= UPPER_BOUND_MIN)
+
+
+def _tau(value: float | None) -> str:
+    return 'tied' if value is None else f'{value:.2f}'
+
+
+def _label(folder: str, members: Sequence[dict]) -> str:
+    member = next(m for m in members if m['folder'] == folder)
+    if member['source'] == member['target']:
+        return member['target']
+    return f'{member["target"]} ← {member["source"]}'
+
+
+def family_markdown(report: dict[str, Any], boards: dict[str, dict]) -> str:
+    members, datasets = report['members'], report['datasets']
+    in_domain = [m['folder'] for m in members if m['source'] == m['target']]
+    transfer = [m['folder'] for m in members if m['source'] != m['target']]
+    lines = [f'# Family {report["family"]}: {len(datasets)} data sets, '
+             f'{len(report["methods"])} methods, seeds {report["seeds"]}', '']
+    lines += ['Every method pretrained once per data set at that data set\'s budget, evaluated '
+              'on every data set with frozen features (in domain; "B ← A": evaluated on B after '
+              'pretraining on A). Each column is a member suite whose own folder holds its '
+              'leaderboard (intervals and marks of that column: its legend).', '']
+    lines += [f'- {name}: {budget_line(boards[name])}' for name in datasets] + ['']
+    bound = report['upper_bound']
+    values = ', '.join(f'{d} {number(v)}' for d, v in bound['linear_top1'].items())
+    lines += [f'{bound["method"]} (the upper bound), linear top-1 in domain: {values}; '
+              f'{"every data set at or above" if bound["learns_everywhere"] else "NOT every data set at"}'
+              f' {bound["minimum"]:g} %.', '']
+    if len(report['seeds']) < 2:
+        lines += ['One seed: no cell is tested, the intervals cover the test videos only, not '
+                  'run-to-run variance, and the rank agreement\'s intervals below are too narrow '
+                  'for the same reason; run 3 or more seeds (`--seeds 0,1,2`) to compare.', '']
+    for protocol, metric, title in HEADLINE:
+        key = f'{protocol}/{metric}'
+        folders = in_domain + transfer
+        lines += [f'## {title} (%)', '',
+                  '| method | ' + ' | '.join(_label(f, members) for f in folders) + ' |',
+                  '|---|' + '---:|' * len(folders)]
+        for method in report['methods']:
+            lines.append(f'| {method} | ' + ' | '.join(
+                report['cells'][f][key].get(method, '—') for f in folders) + ' |')
+        lines.append('')
+    lines += ['## Rank agreement', '',
+              "Kendall's tau-b between two rankings of the same methods (1: same order, -1: "
+              'reversed, 0: unrelated), with a 95 % percentile bootstrap interval that resamples '
+              'the test videos (once per data set, shared by its methods) and each method\'s '
+              'seeds, on both sides independently (benchmark/rank_agreement.py).', '',
+              '| metric | ranking A | ranking B | tau-b | 95 % interval | methods |',
+              '|---|---|---|---:|---|---:|']
+    for row in report['agreement']:
+        lines.append(f'| {row["protocol"]} {row["metric"]} | {_label(row["first"], members)} | '
+                     f'{_label(row["second"], members)} | '
+                     f'{_tau(row["tau"])} | [{_tau(row["low"])}, {_tau(row["high"])}] | '
+                     f'{len(row["methods"])} |')
+    lines += ['', 'A row "B | B ← A" compares data set B\'s in-domain ranking with its ranking '
+              'after pretraining on A; "tied": a data set scores every method alike, so tau is '
+              'undefined (bootstrap replicates where that happens are left out: `valid` in '
+              'family.json).', '']
+    return '\n'.join(lines)
