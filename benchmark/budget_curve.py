@@ -71,8 +71,8 @@ def take_off(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     the smallest budget scale from which every point is significantly above RandomInit (the
     leaderboard of that scale marks it so and its mean is higher), with its TFLOPs; None where
     the largest scale is not (``plateau_until``: the largest scale that is not). ``untested``:
-    some point of the line has no test against RandomInit (a single seed): no take-off is
-    claimed."""
+    some point of the line has no test against RandomInit (fewer than 3 seeds, see
+    :data:`benchmark.leaderboard_stats.MIN_TEST_SEEDS`): no take-off is claimed."""
     lines: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for p in points:
         lines.setdefault((p['method'], p['protocol'], p['metric']), []).append(p)
@@ -86,6 +86,7 @@ def take_off(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
             (i for i in range(len(line)) if all(above[i:])), len(line))
         reached = first < len(line)
         out.append(dict(method=method, protocol=protocol, metric=metric, untested=untested,
+                        min_seeds=min(p['n'] for p in line),
                         scale=line[first]['scale'] if reached else None,
                         train_tflops=line[first]['train_tflops'] if reached else None,
                         plateau_until=line[first - 1]['scale'] if first > 0 else None,
@@ -158,7 +159,8 @@ def take_off_table(rows: list[dict[str, Any]]) -> str:
     panels = _panels(rows)
     cells = {(r['method'], r['protocol'], r['metric']): (
         f'{r["scale"]:g}x ({r["train_tflops"]:.1f} TFLOPs)' if r['scale'] is not None
-        else 'untested (one seed)' if r.get('untested')
+        else 'untested (one seed)' if r.get('untested') and r.get('min_seeds', 1) == 1
+        else f'untested ({r["min_seeds"]} seeds)' if r.get('untested')
         else f'not by {max(r["scales"]):g}x') for r in rows}
     methods = list(dict.fromkeys(r['method'] for r in rows))
     table = [[m] + [cells.get((m, p, k), '—') for p, k in panels] for m in methods]

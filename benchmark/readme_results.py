@@ -58,8 +58,8 @@ def _cell(row: dict[str, Any] | None) -> str:
 def verdict(rows: dict[tuple, dict[str, Any]], method: str, protocol: str,
             metric: str) -> tuple[str, float] | None:
     """('above' | 'below' | 'unclear' | 'untested', mean - RandomInit's mean) of one
-    leaderboard cell, by the leaderboard's significance mark ('untested': a single seed on
-    either side); None without the cell or RandomInit's."""
+    leaderboard cell, by the leaderboard's significance mark ('untested': fewer than 3 seeds
+    on either side); None without the cell or RandomInit's."""
     row, base = rows.get((method, protocol, metric)), rows.get((BASELINE, protocol, metric))
     if row is None or base is None:
         return None
@@ -104,9 +104,12 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
                 found.setdefault(side, []).append(
                     title if side in ('unclear', 'untested') else f'{title} {diff:+.1f}')
         parts = []  # the baseline is named once, in the first part, then 'it'
+        seeds = min((r.get('n', 1) for k, r in rows.items() if k[0] in (method, BASELINE)),
+                    default=1)
+        few = 'one seed' if seeds <= 1 else f'{seeds} seeds'
         for side, words in (('above', 'significantly above'), ('below', 'significantly below'),
                             ('unclear', 'not distinguishable from'),
-                            ('untested', 'one seed, not tested against')):
+                            ('untested', f'{few}, not tested against')):
             if found.get(side):
                 parts.append(f'{words} {"it" if parts else BASELINE} on '
                              + ', '.join(found[side]))

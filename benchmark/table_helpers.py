@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from benchmark.leaderboard_stats import BASELINE, CORRECTION, CORRECTION_NAMES, LEVEL
+from benchmark.leaderboard_stats import (BASELINE, CORRECTION, CORRECTION_NAMES, LEVEL,
+                                        MIN_TEST_SEEDS)
 
 # Protocols shown first, in this order; any other protocol follows alphabetically.
 PROTOCOL_ORDER = ('linear', 'knn', 'retrieval', 'semisup', 'finetune')
@@ -64,16 +65,27 @@ def cell(row: dict[str, Any]) -> str:
 
 
 def one_seed_warning(rows: Sequence[dict[str, Any]]) -> str | None:
-    """The sentence a table with single-seed rows carries above its numbers, or None."""
-    single = list(dict.fromkeys(r['method'] for r in rows
-                                if r.get('n', len(r.get('seeds', ()))) < 2))
-    if not single:
-        return None
-    which = 'every method' if len(single) == len({r['method'] for r in rows}) else ', '.join(single)
-    return (f'One seed ({which}): one training run per method cannot separate methods from '
+    """The sentences a table with rows of fewer than :data:`MIN_TEST_SEEDS` seeds carries
+    above its numbers (such rows are not tested), or None."""
+    def seeds(row: dict[str, Any]) -> int:
+        return row.get('n', len(row.get('seeds', ())))
+
+    every = {r['method'] for r in rows}
+    sentences = []
+    for few in range(1, MIN_TEST_SEEDS):
+        methods = list(dict.fromkeys(r['method'] for r in rows if seeds(r) == few))
+        if not methods:
+            continue
+        which = 'every method' if set(methods) == every else ', '.join(methods)
+        sentences.append(
+            f'One seed ({which}): one training run per method cannot separate methods from '
             'run-to-run variance, so no difference involving it is tested or marked and its '
             'interval covers the test videos only; run 3 or more seeds (`--seeds 0,1,2`) to '
-            'compare.')
+            'compare.' if few == 1 else
+            f'{few} seeds ({which}): too few to test a difference at 5 % (the test is '
+            f'calibrated from {MIN_TEST_SEEDS} seeds on), so none involving it is marked; run '
+            f'{MIN_TEST_SEEDS} or more seeds to compare.')
+    return ' '.join(sentences) or None
 
 
 def legend_lines(baseline: str = BASELINE) -> list[str]:
