@@ -263,11 +263,23 @@ def _add_config_options(parser: argparse.ArgumentParser, suite: bool = True) -> 
                              "they are always in each run's work dir")
 
 
+def _version() -> str:
+    """The installed distribution's version ('unknown' when run from a checkout that was never
+    installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version('vssl-bench')
+    except PackageNotFoundError:
+        return 'unknown (not installed: pip install -e .)'
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mmengine.config import DictAction
 
     from benchmark.data import procedural
     parser = _Parser(prog='vssl-bench', description=__doc__)
+    parser.add_argument('--version', action='version', version=f'%(prog)s {_version()}',
+                        help='print the installed version and exit')
     sub = parser.add_subparsers(dest='command', required=True)
 
     data = sub.add_parser('data', help='generate a data set')
@@ -276,10 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
         spec = procedural.get(name)
         synth = data_sub.add_parser(name, help=f'the procedural data set {spec.title} '
                                     f'({len(spec.classes)} classes told apart by time only)')
-        synth.add_argument('--out', type=_folder, default=f'data/{name}')
-        synth.add_argument('--scale', default='default', choices=sorted(spec.scales))
-        synth.add_argument('--seed', type=int, default=0)
-        synth.add_argument('--workers', type=int, default=None)
+        synth.add_argument('--out', type=_folder, default=f'data/{name}',
+                           help=f'folder to write it into (default data/{name})')
+        synth.add_argument('--scale', default='default', choices=sorted(spec.scales),
+                           help='size: default = 2400 / 600 / 360 videos (pretrain / train / '
+                                'test); tiny and ci are smaller (default: default)')
+        synth.add_argument('--seed', type=int, default=0,
+                           help='generation seed: the same seed gives the same bytes '
+                                '(default 0)')
+        synth.add_argument('--workers', type=int, default=None,
+                           help='rendering processes (default: the CPU count; 1 = in this process)')
         synth.set_defaults(func=cmd_data)
 
     run = sub.add_parser('run', help='pretrain and evaluate a suite, then print its leaderboard')
@@ -292,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help='checkpoints, logs, features')
     run.add_argument('--data-root', type=_folder, default=None,
                      help="override the suite's data root")
-    run.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'])
+    run.add_argument('--launcher', default='none', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                     help="mmengine's launcher: pytorch under torchrun for several GPUs or CPU "
+                          'processes (default none: one process)')
     run.add_argument('--budget-scale', type=_scales, default=None, metavar='F[,F...]',
                      help='run the suite at these fractions of its budget (e.g. 0.25,0.5,1) '
                           'and draw <out>/budget_curve.png')
@@ -337,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
                             'device_seconds=600')
     train.add_argument('--work-dir', type=_folder, default=None,
                        help='default work_dirs/train/<method>/seed<seed>')
-    train.add_argument('--seed', type=int, default=0)
+    train.add_argument('--seed', type=int, default=0, help='training seed (default 0)')
     train.add_argument('--data-root', type=_folder, default=None,
                        help="override the config's data_root")
     train.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
@@ -347,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser('eval', help="evaluate a checkpoint trained elsewhere with a "
                               "suite's protocols; it gets a leaderboard row")
-    evaluate.add_argument('checkpoint')
+    evaluate.add_argument('checkpoint', help='weights trained elsewhere, in the --format given')
     evaluate.add_argument('--suite', required=True, help='e.g. configs/suites/synthmotion.py')
     evaluate.add_argument('--format', default='vssl', choices=['vssl', 'mmaction2', 'torchvision'],
                           help='vssl: a final_weights.pth; mmaction2: a recognizer checkpoint '
@@ -356,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
     evaluate.add_argument('--out', type=_folder, default=None, help='results directory (default '
                           'bench_results/<suite>)')
-    evaluate.add_argument('--work-dir', type=_folder, default='work_dirs')
+    evaluate.add_argument('--work-dir', type=_folder, default='work_dirs',
+                          help='fine-tuning runs and the feature cache (default work_dirs)')
     evaluate.add_argument('--data-root', type=_folder, default=None,
                           help="override the suite's data root")
     evaluate.add_argument('--no-cache', action='store_true', help='bypass the feature cache')
@@ -366,7 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser('export', help='write a checkpoint + config snippet that another '
                             'framework loads')
     export.add_argument('checkpoint', help='a final_weights.pth')
-    export.add_argument('--to', required=True, choices=['mmaction2'])
+    export.add_argument('--to', required=True, choices=['mmaction2'],
+                        help='the framework whose checkpoint format is written')
     export.add_argument('--out', type=_folder, default=None,
                         help="folder (default: the checkpoint's)")
     export.add_argument('--config', default=None, help='the method config (default: '
@@ -384,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     paper.set_defaults(func=cmd_paper)
 
     board = sub.add_parser('leaderboard', help='rebuild the tables from run records')
-    board.add_argument('results_dir')
+    board.add_argument('results_dir', help="a suite's results folder (the one holding runs/)")
     board.add_argument('--budget-scale', type=_scales, default=None, metavar='F[,F...]',
                        help='rebuild the leaderboard of each of these budget scales (results_dir '
                        'for 1, results_dir/budget_scale/x<F> for the others) and redraw '
@@ -408,7 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     clean = sub.add_parser('clean', help='free disk space, keeping final weights and records '
                            '(see benchmark/clean.py)')
-    clean.add_argument('--work-dir', default='work_dirs')
+    clean.add_argument('--work-dir', default='work_dirs',
+                       help='the work dir to clean (default work_dirs)')
     clean.add_argument('--data-root', action='append', default=[], metavar='DIR',
                        help='data set whose stale frame caches are pruned (repeatable)')
     clean.add_argument('--features', action='store_true', help='also the feature cache')

@@ -139,3 +139,28 @@ def test_eta_known_answers():
     assert eta([5.0], [False, False, False]) == 10.0  # evaluation-only runs at their mean
     assert eta([600.0], [True, False]) == 600.0  # no evaluation-only run done: the trained mean
     assert eta([10.0, 600.0, 800.0], [False, True, True, False, True]) == 700.0 + 10.0
+
+
+def test_every_cli_argument_has_help_and_version_prints(capsys):
+    """`vssl-bench <command> -h` explains every argument; `--version` names the installed one."""
+    import argparse
+    from importlib.metadata import version
+
+    from benchmark.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, path + [name])
+            elif not action.help:
+                missing.append(' '.join(path + [action.dest]))
+
+    walk(build_parser(), ['vssl-bench'])
+    assert missing == []
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(['--version'])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f'vssl-bench {version("vssl-bench")}'
