@@ -153,3 +153,33 @@ def family_markdown(report: dict[str, Any], boards: dict[str, dict]) -> str:
               'undefined (bootstrap replicates where that happens are left out: `valid` in '
               'family.json).', '']
     return '\n'.join(lines)
+
+
+def render_family(report: dict[str, Any], path: str) -> str:
+    """Markdown of a committed family for results/README.md: the in-domain and transfer linear
+    top-1 cells, the upper bound's check and the rank agreement of linear top-1, from
+    ``family.json`` alone."""
+    members = report['members']
+    folders = [m['folder'] for m in members if m['source'] == m['target']] + \
+        [m['folder'] for m in members if m['source'] != m['target']]
+    lines = ['| method | ' + ' | '.join(_label(f, members) for f in folders) + ' |',
+             '|---|' + '---:|' * len(folders)]
+    for method in report['methods']:
+        lines.append(f'| {method} | ' + ' | '.join(
+            report['cells'][f]['linear/top1'].get(method, '—') for f in folders) + ' |')
+    bound = report['upper_bound']
+    values = ', '.join(f'{d} {number(v)}' for d, v in bound['linear_top1'].items())
+    lines += ['', f'Linear probe top-1 (%), seeds {report["seeds"]}, from `{path}` ("B ← A": '
+              f'evaluated on B after pretraining on A). {bound["method"]} in domain: {values} '
+              f'({"every data set at or above" if bound["learns_everywhere"] else "NOT every data set at"} '
+              f'{bound["minimum"]:g} %).', '',
+              "| ranking A | ranking B | Kendall's tau-b (linear top-1) | 95 % interval |",
+              '|---|---|---:|---|']
+    for row in report['agreement']:
+        if (row['protocol'], row['metric']) == ('linear', 'top1'):
+            lines.append(f'| {_label(row["first"], members)} | {_label(row["second"], members)} '
+                         f'| {_tau(row["tau"])} | [{_tau(row["low"])}, {_tau(row["high"])}] |')
+    if len(report['seeds']) < 2:
+        lines += ['', 'One seed: the intervals (cells and tau) cover the test videos only, not '
+                  'run-to-run variance, so they are too narrow and no cell is tested.']
+    return '\n'.join(lines) + '\n'

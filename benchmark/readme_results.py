@@ -1,6 +1,7 @@
-"""The README's result tables and verdicts, generated from committed leaderboards.
+"""The result tables and verdicts of ``results/README.md``, generated from committed leaderboards
+(the project README states no result itself and links there).
 
-Every number the README states about results sits between ``<!-- results:SUITE -->`` and
+Every number that file states about results sits between ``<!-- results:SUITE -->`` and
 ``<!-- /results -->`` markers and is rendered here from ``results/SUITE/leaderboard.json``:
 a headline table (95 % intervals and significance marks as in the leaderboard) and one verdict
 line per method that names only the differences from RandomInit that the leaderboard marks as
@@ -13,8 +14,10 @@ with the number of seeds each variant holds; whether a suite meets the project's
 targets between ``<!-- targets:SUITE -->`` and ``<!-- /targets -->``
 (:mod:`benchmark.readme_targets`); where two results folders of one suite (another machine,
 precision or seeds) reach the same verdicts between ``<!-- agreement:A,B -->`` and
-``<!-- /agreement -->``. ``python -m
-benchmark.readme_results --check`` fails when the README and the committed files disagree
+``<!-- /agreement -->``; a suite family's tables and rank agreement between
+``<!-- family:FOLDER -->`` and ``<!-- /family -->``, from its ``family.json``
+(:mod:`benchmark.family_report`). ``python -m
+benchmark.readme_results --check`` fails when the file and the committed leaderboards disagree
 (tests/test_readme_results.py runs it); ``--write`` rewrites the blocks.
 """
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from benchmark.ablation import table as ablation_table
 from benchmark.budget_curve import seed_list
+from benchmark.family_report import render_family
 from benchmark.readme_targets import render_targets
 from benchmark.table_helpers import one_seed_warning
 
@@ -37,7 +41,7 @@ HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
             ('finetune', 'top1', 'finetune top-1'))
 BASELINE = 'RandomInit'
-BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets|agreement):'
+BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets|agreement|family):'
                    r'(?P<suite>[\w.,-]+) -->\n)'
                    r'(?P<body>.*?)(<!-- /(?P=kind) -->)', re.S)
 #: (protocol, metric, column title) of the budget-curve table: the frozen-feature headlines.
@@ -283,6 +287,9 @@ def rewrite(readme: str, root: Path) -> str:
             path = f'results/{match["suite"]}/leaderboard.json'
             render_board = render_ablation if match['kind'] == 'ablation' else render_targets
             body = render_board(json.loads((root / path).read_text()), path)
+        elif match['kind'] == 'family':
+            path = f'results/{match["suite"]}/family.json'
+            body = render_family(json.loads((root / path).read_text()), path)
         elif match['kind'] == 'budget':
             path = f'results/{match["suite"]}/budget_curve.json'
             body = render_curve(json.loads((root / path).read_text()), path, sorted(
@@ -297,14 +304,17 @@ def rewrite(readme: str, root: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--readme', default='README.md')
+    parser.add_argument('--readme', default='results/README.md',
+                        help='the markdown file whose blocks are rendered')
+    parser.add_argument('--root', default='.',
+                        help='the repository root, which holds results/ (default: .)')
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument('--check', action='store_true', help='exit 1 if a block is stale')
     mode.add_argument('--write', action='store_true', help='rewrite the blocks in place')
     args = parser.parse_args(argv)
     path = Path(args.readme)
     text = path.read_text()
-    fresh = rewrite(text, path.resolve().parent)
+    fresh = rewrite(text, Path(args.root).resolve())
     if args.write:
         path.write_text(fresh)
         return 0

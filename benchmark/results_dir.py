@@ -1,6 +1,6 @@
 """Where a run's records and leaderboard go unless ``--out`` says otherwise.
 
-``results/`` holds the results committed on purpose (the README's tables are rendered from them
+``results/`` holds the results committed on purpose (the tables of results/README.md are rendered from them
 and the tests compare them), so a user's run never writes there by default: ``vssl-bench run``
 and ``eval`` (and so ``make bench``) write into ``bench_results/<suite>``, which git ignores.
 Regenerating a committed folder is a deliberate ``--out results/<suite>``.

@@ -1,4 +1,4 @@
-"""Counted training cost of one step of every method of a suite (the README's Methods table).
+"""Counted training cost of one step of every method of a suite (the Methods table of docs/harness.md).
 
 ``python -m benchmark.step_costs SUITE > results/<suite>/step_costs.md`` builds each method as the
 suite runs it, puts one real batch through one training step under the FLOP counter

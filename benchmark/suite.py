@@ -62,7 +62,7 @@ def ensure_data(suite: Suite) -> None:
         ann = Path(ann_path(suite, split))
         if not ann.is_file():
             raise FileNotFoundError(f'{split} annotation file {ann} not found: put the data '
-                                    'set there or pass --data-root (see README, "Data")')
+                                    'set there or pass --data-root (see docs/guide.md, "Real data and GPUs")')
 
 
 def model_context(suite: Suite, cfg: Config, work: Path, out: Path,

@@ -81,6 +81,8 @@ def test_run_without_out_uses_the_default_results_folder(monkeypatch, tmp_path):
 
 
 def test_readme_says_where_make_bench_writes():
-    text = (ROOT / 'README.md').read_text()
-    assert 'results in bench_results/synthmotion,' in text  # the console sample
-    assert 'results in results/synthmotion' not in text
+    guide = (ROOT / 'docs/guide.md').read_text()
+    assert 'results in bench_results/synthmotion,' in guide  # the console sample
+    for text in (guide, (ROOT / 'README.md').read_text()):
+        assert 'results in results/synthmotion' not in text
+        assert 'bench_results/synthmotion' in text

@@ -186,13 +186,14 @@ def test_committed_references_cover_every_source_they_pool(name):
 
 
 def test_readme_check_examples_name_existing_references():
-    """Every `vssl-bench check` line of the README that checks (not --write-reference) names a
-    reference file that is committed (the audit found results/reference/<suite>.json, which
-    does not exist for the default suite)."""
+    """Every `vssl-bench check` line of the README and the user guide that checks (not
+    --write-reference) names a reference file that is committed (the audit found
+    results/reference/<suite>.json, which does not exist for the default suite)."""
     import shlex
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]
-    lines = [line.split('#')[0] for line in (root / 'README.md').read_text().splitlines()
+    lines = [line.split('#')[0] for doc in ('README.md', 'docs/guide.md')
+             for line in (root / doc).read_text().splitlines()
              if line.startswith('vssl-bench check ')]
     checks = [shlex.split(line) for line in lines if '--write-reference' not in line]
     assert checks, lines

@@ -252,6 +252,13 @@ def test_tiny_family_end_to_end(tmp_path, tiny_sets):
     text = (tmp_path / 'out/family.md').read_text()
     assert 'events ← motion' in text and 'One seed' in text
     assert set(report['upper_bound']['linear_top1']) == {'motion', 'events'}
+    # results/README.md's block: the same cells and the linear rows of the agreement
+    from benchmark.family_report import render_family
+    block = render_family(on_disk, 'results/fam/family.json')
+    assert block.startswith('| method | motion | events | motion ← events | events ← motion |')
+    cell = report['cells']['events_from_motion']['linear/top1']['Supervised']
+    assert f'| Supervised | ' in block and f' | {cell} |' in block
+    assert block.count('\n| motion | events |') == 1 and 'One seed' in block
 
 
 @pytest.mark.parametrize('path', sorted((ROOT / 'configs/families').glob('*.py')),

@@ -15,9 +15,9 @@ frame whose object is not at the scene's resting size (grow, shrink) or angle (r
 reveals that the video is one of those 4 classes, not which: that cue alone is worth at most
 3/12 = 25 % top-1 (chance 8.3 %; a frame probe in tests/test_synthmotion.py stays near chance).
 Drawing size and angle per video removes the cue but lets appearance single out a video, and
-self-supervised methods then learn looks instead of motion (measured, see README).
+self-supervised methods then learn looks instead of motion (measured, see docs/calibration.md).
 
-Calibration (measured on 2 CPU cores, see README): at 64x64 with 1-3 larger distractors and
+Calibration (measured on 2 CPU cores, see docs/calibration.md): at 64x64 with 1-3 larger distractors and
 per-video looks, neither supervised training nor CVRL left chance level within minutes; at
 32x32 with larger, faster main objects and muted backgrounds supervised training leaves chance
 within ~150 steps (batch 64). With 8 shared scenes (version 4, now scale `multiscene`), at 2.5

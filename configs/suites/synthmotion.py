@@ -5,7 +5,7 @@
 # fine-tuning protocols' search to convergence (2 learning rates x 720 steps per method and
 # label fraction, ~12 minutes a method on 2 cores) and all 8 methods x 3 seeds run in
 # configs/suites/synthmotion_standard.py. One seed: the intervals cover the test videos only
-# and no difference is tested (README, "Reading the leaderboard").
+# and no difference is tested (README, "Reading a leaderboard").
 _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'synthmotion'

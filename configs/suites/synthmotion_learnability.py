@@ -4,8 +4,8 @@
 #       --budget-scale 0.0625,0.125,0.25,0.5,1 --out results/synthmotion_learnability
 # budget_curve.md then gives the budget rule (benchmark/budget_curve.py, budget_rule): the
 # smallest budget from which Supervised keeps >= 60 % linear top-1, and 2x that as the budget
-# the suite should use. The same suite shape checks any new data set (README, "Picking the
-# budget for your own data set").
+# the suite should use. The same suite shape checks any new data set (docs/guide.md,
+# "Picking the budget for your own data set").
 _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'synthmotion_learnability'
