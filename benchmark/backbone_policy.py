@@ -23,6 +23,7 @@ from typing import Any
 from mmengine.config import Config
 
 from benchmark.errors import UserError
+from benchmark.names import BASELINE
 
 
 class BackboneError(UserError):
@@ -114,7 +115,7 @@ def check_shared(entries: Sequence[tuple[str, str | None, str, Any]], where: str
                     f'{where}: {name} and {first_name} build different backbones '
                     f'({"; ".join(diff)}); declare the suite\'s backbone (backbone=...) and a '
                     'backbone_variant for the other architecture')
-        if variant is not None and not any(t == 'RandomInit' for _, t, _ in members):
+        if variant is not None and not any(t == BASELINE for _, t, _ in members):
             raise BackboneError(
                 f'{where}: backbone_variant {variant!r} ({", ".join(n for n, _, _ in members)}) '
                 'has no RandomInit entry: add dict(config=<random_init config>, name=..., '

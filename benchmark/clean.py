@@ -35,6 +35,7 @@ from benchmark.errors import UserError
 from benchmark.io import read_json
 from benchmark.orphans import pid_alive, sweep_stale_temps, writer_pid
 from benchmark.run_records import run_dirs
+from benchmark.names import STATS_FILE, WEIGHTS_FILE
 
 FRAME_CACHE = '.frame_cache'
 
@@ -66,10 +67,10 @@ def _size(path: Path) -> int:
 
 def _finished(run: Path) -> bool:
     """Final weights and readable stats: the run needs no checkpoint any more."""
-    if not (run / 'final_weights.pth').is_file():
+    if not (run / WEIGHTS_FILE).is_file():
         return False
     try:
-        return isinstance(read_json(run / 'pretrain_stats.json'), dict)
+        return isinstance(read_json(run / STATS_FILE), dict)
     except (OSError, ValueError):
         return False
 
@@ -133,7 +134,7 @@ def _clean(work_root: Path, data_roots: list[Path], *, features: bool, frames: b
                 if path.exists():
                     done.remove(path)
             if weights:
-                for name in ('final_weights.pth', 'pretrain_stats.json'):
+                for name in (WEIGHTS_FILE, STATS_FILE):
                     done.remove(run / name)
     feature_cache = work_root / 'feature_cache'
     if features and feature_cache.is_dir():

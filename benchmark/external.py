@@ -25,6 +25,7 @@ from benchmark.run_records import run_work_dir
 from benchmark.suite import prepare_data, run_method_seed
 from benchmark.suite_config import Suite
 from benchmark.suite_keys import check_row_name
+from benchmark.names import STATS_FILE, WEIGHTS_FILE
 
 
 def checkpoint_config(suite: Suite, checkpoint: Path, fmt: str, name: str,
@@ -104,9 +105,9 @@ def _eval_seed(suite: Suite, cfg: Config, model, checkpoint: Path, name: str, se
                out: Path, work_root: Path, use_cache: bool) -> list[str]:
     """One seed's records of an external checkpoint; returns its failure line, if any."""
     work = run_work_dir(suite, cfg, seed, work_root)
-    weights = work / 'final_weights.pth'
+    weights = work / WEIGHTS_FILE
     if not weights.is_file():
-        atomic_write_json(work / 'pretrain_stats.json', dict(
+        atomic_write_json(work / STATS_FILE, dict(
             budget=dict(unit='external checkpoint'), matched=False, iters=0,
             train_tflops=None, epochs=None, clips_seen=None, wall_s=None, device_s=None,
             external=dict(cfg.weights_from)))

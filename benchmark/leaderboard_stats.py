@@ -30,9 +30,9 @@ import numpy as np
 
 from benchmark.stats import (Interval, adjust_pvalues, seed_video_difference,
                              seed_video_interval, t_interval, welch_difference)
+from benchmark.names import BASELINE
 
 #: The untrained baseline every method is compared with; matched ignoring case and ``_``/``-``.
-BASELINE = 'RandomInit'
 LEVEL = 0.95
 #: Fewest seeds on each side of a tested difference (module doc).
 MIN_TEST_SEEDS = 3

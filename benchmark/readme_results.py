@@ -35,12 +35,12 @@ from benchmark.budget_curve import seed_list
 from benchmark.family_report import render_family
 from benchmark.readme_targets import render_targets
 from benchmark.table_helpers import one_seed_warning
+from benchmark.names import BASELINE
 
 #: (protocol, metric, column title) of the headline table and verdicts.
 HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
             ('finetune', 'top1', 'finetune top-1'))
-BASELINE = 'RandomInit'
 BLOCK = re.compile(r'(<!-- (?P<kind>results|budget|ablation|targets|agreement|family):'
                    r'(?P<suite>[\w.,-]+) -->\n)'
                    r'(?P<body>.*?)(<!-- /(?P=kind) -->)', re.S)

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from benchmark.leaderboard_stats import MIN_TEST_SEEDS
+from benchmark.names import BASELINE
 
-BASELINE = 'RandomInit'
 _TITLES = {('linear', 'top1'): 'linear top-1', ('retrieval', 'R@1'): 'R@1',
            ('semisup', 'top1_10pct'): 'semisup 10 %', ('knn', 'top1'): 'kNN top-1',
            ('finetune', 'top1'): 'finetune top-1'}

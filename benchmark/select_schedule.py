@@ -34,6 +34,7 @@ from benchmark.components import load_plugins
 from benchmark.run_records import run_work_dir
 from benchmark.suite import ensure_data, model_context
 from benchmark.suite_config import Suite, load_method_config
+from benchmark.names import WEIGHTS_FILE
 
 
 def read_candidates(text: str) -> list[dict]:
@@ -80,7 +81,7 @@ def select_schedules(suite: Suite, candidates: list[dict], out: Path, work_root:
     for cfg in cfgs:
         for seed in seeds or suite.seeds:
             work = run_work_dir(suite, cfg, seed, work_root)
-            if not (work / 'final_weights.pth').is_file():
+            if not (work / WEIGHTS_FILE).is_file():
                 failures.append(f'{cfg.method_name} seed {seed}: no {work / "final_weights.pth"}'
                                 '; run the suite first')
                 continue

@@ -42,6 +42,7 @@ from benchmark.results_dir import default_results
 from benchmark.run_records import (record_is_current, run_config_hash, run_dirs,
                                    run_work_dir, write_record)
 from benchmark.suite_config import Suite, ann_path, load_method_config
+from benchmark.names import STATS_FILE, WEIGHTS_FILE
 
 __all__ = ['Suite', 'ensure_data', 'load_method_config', 'model_context', 'run_method_seed',
            'run_suite']
@@ -70,7 +71,7 @@ def model_context(suite: Suite, cfg: Config, work: Path, out: Path,
     """What model protocols get about the checkpoint in ``work`` (label subsets go to
     ``out/subsets``, shared by the suite's methods)."""
     return ModelContext(
-        method_cfg=cfg, weights=work / 'final_weights.pth', data_root=suite.data['root'],
+        method_cfg=cfg, weights=work / WEIGHTS_FILE, data_root=suite.data['root'],
         cache_dir=suite.data['cache_dir'], cache_short_side=suite.data.get('cache_short_side'),
         ann_files={split: ann_path(suite, split) for split in suite.data['splits']},
         view=suite.evaluation['view'], work_dir=work, subset_dir=Path(out) / 'subsets',
@@ -87,7 +88,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     work = run_work_dir(suite, cfg, seed, work_root)
     records_dir = out / 'runs' / name / f'seed{seed}'
     protocols = [build_protocol(p) for p in suite.evaluation['protocols']]
-    weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
+    weights, stats_path = work / WEIGHTS_FILE, work / STATS_FILE
     # Records are skipped only when this machine also holds the weights they came from: on a
     # fresh clone the committed records are recomputed (and overwritten), not trusted.
     pending = [p for p in protocols if not weights.is_file()
@@ -159,7 +160,7 @@ def _weights(suite: Suite, cfg: Config, work: Path, seed: int, launcher: str) ->
     """(model, pretraining stats) of a (method, seed): its final weights if they exist, else
     pretrained (or initialised, for an untrained method) and saved into ``work``."""
     name = cfg.method_name
-    weights, stats_path = work / 'final_weights.pth', work / 'pretrain_stats.json'
+    weights, stats_path = work / WEIGHTS_FILE, work / STATS_FILE
     if get_rank() == 0:  # weights without readable stats: an unfinished run, trained again
         checkpoints.finished_stats(weights, stats_path)
     barrier()
@@ -266,7 +267,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
                  f'{out}, mmengine logs in the work dirs under {Path(work_root) / "pretrain"}')
     # Which runs pretrain (the ETA counts them apart from the runs that only evaluate).
     trains = [pt.MODELS.get(cfg.model.type).trainable and not (
-        run_work_dir(suite, cfg, seed, Path(work_root)) / 'final_weights.pth').is_file()
+        run_work_dir(suite, cfg, seed, Path(work_root)) / WEIGHTS_FILE).is_file()
         for _, cfg in cfgs for seed in seeds]
     with console.suite_progress(len(cfgs) * len(seeds), suite.name, trains) as progress:
         for path, cfg in cfgs:

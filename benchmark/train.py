@@ -14,6 +14,7 @@ from benchmark.components import load_plugins
 from benchmark.errors import UserError
 from benchmark.io import atomic_write_json
 from benchmark.suite_keys import check_row_name
+from benchmark.names import STATS_FILE, WEIGHTS_FILE
 
 #: The default suite's budget (configs/_base_/suite_synthmotion.py).
 DEFAULT_BUDGET = dict(unit='train_flops', value=30e12)
@@ -71,7 +72,7 @@ def train_method(config: str | Path, budget: dict | None = None, work_dir: str |
             held.enter_context(lock.share(work.parents[2]))
         model, stats = pt.pretrain(cfg, work_dir=work, seed=seed,
                                    budget=budget or DEFAULT_BUDGET)
-        atomic_write_json(work / 'pretrain_stats.json', stats)
-        weights = work / 'final_weights.pth'
+        atomic_write_json(work / STATS_FILE, stats)
+        weights = work / WEIGHTS_FILE
         pt.save_weights(model, weights, cfg.model.to_dict())
     return weights, stats

@@ -41,8 +41,12 @@ def test_method_contract(name):
     total, _ = model.parse_losses(losses)
     assert total.dim() == 0 and torch.isfinite(total)
     total.backward()
-    grads = [p.grad for p in model.backbone.parameters() if p.grad is not None]
-    assert grads and any(g.abs().sum() > 0 for g in grads)
+    # Every parameter the optimiser trains gets a gradient (a head left out of the loss, or a
+    # detach in the wrong place, would silently train nothing), and the backbone's is non-zero.
+    # Parameters that do not require one (momentum targets) are updated otherwise.
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert missing == [], f'{name}: no gradient reaches {missing}'
+    assert any(p.grad.abs().sum() > 0 for p in model.backbone.parameters())
 
 
 def test_predict_mode_is_refused():
