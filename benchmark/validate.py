@@ -22,7 +22,7 @@ from benchmark.ablation_spec import check_names
 from benchmark.data import procedural
 from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
-from benchmark.registry import PROTOCOLS
+from benchmark.registry import CLIP_SAMPLERS, MODELS, PROTOCOLS, build
 from benchmark.suite_config import Suite
 from benchmark.suite_keys import SAFE_NAME, check_row_name, check_section_keys, check_seeds
 from benchmark.validate_data import (check_data, check_data_root_option, check_data_section,
@@ -255,6 +255,7 @@ def check_methods(suite) -> None:
             where = f'{entry["config"]} with the overrides of {suite.path}'
             pt.check_method_config(cfg, where)
             check_dataloader(cfg, where)
+        check_views(cfg, f'{entry["config"]} (in suite {suite.path})')
     unknown = sorted(set(suite.method_overrides) - keys)
     if unknown:
         raise ConfigError(f'suite {suite.path}: method_overrides (or --method-cfg-options) set '
@@ -265,6 +266,25 @@ def check_methods(suite) -> None:
     if repeated:
         raise ConfigError(f'suite {suite.path} lists {repeated} more than once: give each '
                           "variant its own name (dict(config=..., name='CVRL-uniform', ...))")
+
+
+def check_views(cfg, where: str) -> None:
+    """The clips per video the pretraining loader gives (the sampler's ``num_clips`` times the
+    dataset's ``views_per_clip``) are the clips the method's ``loss`` takes (its ``num_views``),
+    checked before any data is made, not at the first training step."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    if not dataset.get('sampler') or not MODELS.get(cfg.model.type).trainable:
+        return  # an untrained method (RandomInit) builds no loader
+    sampler = build(CLIP_SAMPLERS, dataset['sampler'])
+    views = sampler.num_clips * dataset.get('views_per_clip', 1)
+    model = build(MODELS, cfg.model)
+    if views != model.num_views:
+        raise ConfigError(f'{where}: the loader gives {views} clip(s) per video '
+                          f'({type(sampler).__name__} num_clips={sampler.num_clips} x '
+                          f'views_per_clip={dataset.get("views_per_clip", 1)}) but '
+                          f'{cfg.model.type} takes num_views={model.num_views}: change the '
+                          'sampler, or set num_views in the method (a class attribute, or in '
+                          '__init__ when it depends on its arguments)')
 
 
 def check_dataloader(cfg, where: str) -> None:

@@ -19,6 +19,16 @@ SUITE_CASES = {
         "ablation = dict(reference='CVRL', claims=[dict(variant='CVRL-x', expect='below', "
         "paper='p')])", [], "ablation names ['CVRL-x']"),
     'no methods': ('methods = []', [], 'no methods'),
+    'sampler gives 1 clip, CVRL takes 2': (
+        "method_overrides = dict(train_dataloader=dict(dataset=dict(sampler=dict(_delete_=True, "
+        "type='RandomClipSampler', clip_len=8, stride=2, num_clips=1))))", ['--methods', 'CVRL'],
+        'CVRL takes num_views=2'),
+    'pretraining source of another kind': (
+        "data = dict(pretrain_data=dict(type='ucf101', root='{dir}/u'))", [],
+        'must be another generated data set'),
+    'pretraining source without a root': (
+        "data = dict(type='synthevents', pretrain_data=dict(type='synthmotion'))", [],
+        'needs a root folder'),
     'negative seed in suite': ('seeds = [-3]', [], '-3'),
     'unknown data type': ("data = dict(type='webvid')", [], 'webvid'),
     'unknown synthmotion scale': ("data = dict(scale='huge')", [], 'huge'),

@@ -35,6 +35,9 @@ class VideoSimSiam(VideoMethod):
     is ``(D(p_a, z_b) + D(p_b, z_a)) / 2`` with ``D`` = :func:`simsiam_loss`.
     """
 
+    #: Two clips of a video per sample: the harness checks the config's sampler against it.
+    num_views = 2
+
     def __init__(self, backbone: dict, proj_dim: int = 128, pred_hidden_dim: int = 32,
                  num_hidden: int = 2, **kwargs) -> None:
         super().__init__(backbone=backbone, **kwargs)
