@@ -2,12 +2,10 @@
 
 Configs ask for bfloat16 autocast (no loss scaling, the papers' mixed precision). CUDA GPUs from
 Ampere on and CPUs with AMX or AVX512-BF16 run bfloat16 convolutions natively; on other CPUs
-(e.g. AVX2-only ones) oneDNN emulates them: on a 2-core AVX2 EPYC a bfloat16 3D convolution
-was measured ~90x slower than float32 and a whole training step ~30x (R3D-18 width 16, 128
-clips of 8x32x32: 34 s against 1.2 s). There the harness trains and fine-tunes in float32
-instead and says so once; the precision actually used is part of every record's provenance
-(``precision``). On a 2-core EPYC with AVX512-BF16 the same step under bfloat16 autocast is
-1.34x faster than in float32 (results/throughput/step.md).
+(e.g. AVX2-only ones) oneDNN emulates them, many times slower than float32 (measured in
+docs/harness.md, "Architecture"). There the harness trains and fine-tunes in float32 instead and
+says so once; the precision actually used is part of every record's provenance
+(``precision``).
 """
 from __future__ import annotations
 

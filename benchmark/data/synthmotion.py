@@ -15,17 +15,10 @@ frame whose object is not at the scene's resting size (grow, shrink) or angle (r
 reveals that the video is one of those 4 classes, not which: that cue alone is worth at most
 3/12 = 25 % top-1 (chance 8.3 %; a frame probe in tests/test_synthmotion.py stays near chance).
 Drawing size and angle per video removes the cue but lets appearance single out a video, and
-self-supervised methods then learn looks instead of motion (measured, see docs/calibration.md).
+self-supervised methods then learn looks instead of motion (docs/calibration.md).
 
-Calibration (measured on 2 CPU cores, see docs/calibration.md): at 64x64 with 1-3 larger distractors and
-per-video looks, neither supervised training nor CVRL left chance level within minutes; at
-32x32 with larger, faster main objects and muted backgrounds supervised training leaves chance
-within ~150 steps (batch 64). With 8 shared scenes (version 4, now scale `multiscene`), at 2.5
-TFLOPs per method (then the default suite's budget) supervised training stayed at chance (10.5 %
-linear top-1) and the self-supervised methods' features barely moved from 0.5x to 16x that
-budget (TCLR 17.2 % linear at 40 TFLOPs against RandomInit's 9.8 %): telling 8 scenes apart was
-enough to lower their losses. With one scene the same budget gives Supervised 53 % and TCLR 34 %
-(RandomInit 20 %, 3 seeds); the default suite's 4 TFLOPs give 80 % and 36 %.
+Why one scene, 32x32 and these object sizes: the measurements that chose them are in
+docs/calibration.md.
 
 Rendering lives in `synthmotion_render`.
 

@@ -20,9 +20,8 @@ seeds = [0, 1, 2]
 # another backbone is refused.
 backbone = 'configs/_base_/backbone_r3d18_w16.py'
 # Every method spends the same training compute, counted on a real step (forward + backward of
-# everything it runs): 30 TFLOPs, ~285 steps of CVRL's 128 clips. At 4 TFLOPs (57 steps) no
-# self-supervised method had left its initial loss plateau (CVRL's contrastive loss stays at its
-# uniform value for ~200 steps), so every one of them was within noise of RandomInit.
+# everything it runs): 30 TFLOPs, ~285 steps of CVRL's 128 clips, by the budget rule
+# (docs/guide.md, "Picking the budget for your own data set").
 pretrain = dict(budget=dict(unit='train_flops', value=30e12), warmup_ratio=0.05,
                 log_interval=20)
 # Fine-tuning (backbone + new linear head), searched to convergence the same way for every
@@ -31,11 +30,8 @@ pretrain = dict(budget=dict(unit='train_flops', value=30e12), warmup_ratio=0.05,
 # (1e-3 and 3e-4, the new head at 10x), one random 8x2 clip per video, full frame, no flip;
 # each run's checkpoint is scored after 120, 240, 360, 480, 600 and 720 steps, and the
 # (learning rate, step) with the best top-1 on a 20 % class-stratified validation split of the
-# train split wins; the test numbers are that checkpoint's. 720 steps because the former
-# 120-step schedule stopped far from convergence (CVRL, TCLR, FrameSimCLR and VCOP fine-tuned
-# below their own linear probes on the standard board); in this search, at lr 1e-3, RandomInit / CVRL / TCLR score 19 / 48 /
-# 23 % validation top-1 after 120 steps, 84 / 91 / 89 % after 360 and 98 / 98 / 91 % after 720,
-# flat from 600 on (seed 0, results/synthmotion_finetune, each record's protocol_info.search).
+# train split wins; the test numbers are that checkpoint's. Why 720 steps (validation curves
+# flat from 600 on): docs/harness.md, "Fine-tuning searched to convergence".
 _finetune_search = dict(steps=720, batch_size=32, lr=1e-3, head_lr_mult=10.0, warmup_ratio=0.1,
                         eval_steps=(120, 240, 360, 480, 600),
                         candidates=[dict(lr=1e-3), dict(lr=3e-4)])
