@@ -10,8 +10,17 @@ DATA ?= data/synthmotion
 
 .PHONY: setup data bench test clean clean-all ci ci-reference faults gpu-check throughput
 
+# TORCH_INDEX: install torch and torchvision (at the pinned versions) from another index first,
+# e.g. `make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu` for a CPU-only build, about
+# 4 GB smaller than PyPI's x86_64 wheels, which bring CUDA (docs/guide.md, "Disk").
+TORCH_INDEX ?=
+
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
+ifneq ($(TORCH_INDEX),)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt \
+		--index-url $(TORCH_INDEX) torch torchvision
+endif
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 

@@ -86,3 +86,19 @@ def test_readme_says_where_make_bench_writes():
     for text in (guide, (ROOT / 'README.md').read_text()):
         assert 'results in results/synthmotion' not in text
         assert 'bench_results/synthmotion' in text
+
+
+def test_setup_can_take_torch_from_another_index(tmp_path):
+    """`make setup TORCH_INDEX=URL` installs the pinned torch and torchvision from URL (a CPU
+    build) before the project; without it, PyPI's alone."""
+    import subprocess
+
+    def commands(*extra: str) -> str:
+        return subprocess.run(['make', '-n', 'setup', f'VENV={tmp_path / "venv"}', *extra],
+                              cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+    cpu = commands('TORCH_INDEX=https://download.pytorch.org/whl/cpu')
+    first, project = cpu.index('--index-url https://download.pytorch.org/whl/cpu torch '
+                               'torchvision'), cpu.index("-e '.[test]'")
+    assert first < project and cpu.count('-c constraints.txt') == 2
+    assert '--index-url' not in commands()
