@@ -33,9 +33,9 @@ from benchmark import checkpoints, lock
 from benchmark.data.video import files_fingerprint
 from benchmark.errors import UserError
 from benchmark.io import read_json
+from benchmark.names import STATS_FILE, WEIGHTS_FILE
 from benchmark.orphans import pid_alive, sweep_stale_temps, writer_pid
 from benchmark.run_records import run_dirs
-from benchmark.names import STATS_FILE, WEIGHTS_FILE
 
 FRAME_CACHE = '.frame_cache'
 

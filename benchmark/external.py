@@ -20,12 +20,12 @@ from benchmark.errors import UserError
 from benchmark.interop import default_model, exported_model, file_digest, read_backbone
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import rebuild_leaderboard
+from benchmark.names import STATS_FILE, WEIGHTS_FILE
 from benchmark.results_dir import default_results
 from benchmark.run_records import run_work_dir
 from benchmark.suite import prepare_data, run_method_seed
 from benchmark.suite_config import Suite
 from benchmark.suite_keys import check_row_name
-from benchmark.names import STATS_FILE, WEIGHTS_FILE
 
 
 def checkpoint_config(suite: Suite, checkpoint: Path, fmt: str, name: str,

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.names import BASELINE
 from benchmark.stats import (Interval, adjust_pvalues, seed_video_difference,
                              seed_video_interval, t_interval, welch_difference)
-from benchmark.names import BASELINE
 
 #: The untrained baseline every method is compared with; matched ignoring case and ``_``/``-``.
 LEVEL = 0.95

@@ -33,9 +33,9 @@ from typing import Any
 from benchmark.ablation import table as ablation_table
 from benchmark.budget_curve import seed_list
 from benchmark.family_report import render_family
+from benchmark.names import BASELINE
 from benchmark.readme_targets import render_targets
 from benchmark.table_helpers import one_seed_warning
-from benchmark.names import BASELINE
 
 #: (protocol, metric, column title) of the headline table and verdicts.
 HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),

@@ -29,12 +29,12 @@ from mmengine.config import Config
 from benchmark.data import suite_data
 from benchmark.errors import UserError
 from benchmark.io import atomic_write_json, atomic_write_text
+from benchmark.names import WEIGHTS_FILE
 from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
 from benchmark.run_records import run_work_dir
 from benchmark.suite import ensure_data, model_context
 from benchmark.suite_config import Suite, load_method_config
-from benchmark.names import WEIGHTS_FILE
 
 
 def read_candidates(text: str) -> list[dict]:

@@ -36,13 +36,13 @@ from benchmark.feature_cache import eval_dataset, split_features
 from benchmark.hits import encode
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
+from benchmark.names import STATS_FILE, WEIGHTS_FILE
 from benchmark.protocols import ModelContext, build_protocol
 from benchmark.provenance import provenance
 from benchmark.results_dir import default_results
 from benchmark.run_records import (record_is_current, run_config_hash, run_dirs,
                                    run_work_dir, write_record)
 from benchmark.suite_config import Suite, ann_path, load_method_config
-from benchmark.names import STATS_FILE, WEIGHTS_FILE
 
 __all__ = ['Suite', 'ensure_data', 'load_method_config', 'model_context', 'run_method_seed',
            'run_suite']
@@ -63,7 +63,8 @@ def ensure_data(suite: Suite) -> None:
         ann = Path(ann_path(suite, split))
         if not ann.is_file():
             raise FileNotFoundError(f'{split} annotation file {ann} not found: put the data '
-                                    'set there or pass --data-root (see docs/guide.md, "Real data and GPUs")')
+                                    'set there or pass --data-root (see docs/guide.md, "Real '
+                                    'data and GPUs")')
 
 
 def model_context(suite: Suite, cfg: Config, work: Path, out: Path,

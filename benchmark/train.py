@@ -13,8 +13,8 @@ from benchmark.budget import Budget
 from benchmark.components import load_plugins
 from benchmark.errors import UserError
 from benchmark.io import atomic_write_json
-from benchmark.suite_keys import check_row_name
 from benchmark.names import STATS_FILE, WEIGHTS_FILE
+from benchmark.suite_keys import check_row_name
 
 #: The default suite's budget (configs/_base_/suite_synthmotion.py).
 DEFAULT_BUDGET = dict(unit='train_flops', value=30e12)
