@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict
-from itertools import combinations
+from itertools import combinations, product
 from pathlib import Path
 from typing import Any
 
 from benchmark.aggregate import collect, load_records
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.names import BASELINE
 from benchmark.rank_agreement import REPLICATES, Agreement, rank_agreement
 from benchmark.table_helpers import budget_line, cell, number
 
@@ -27,6 +28,10 @@ HEADLINE = (('linear', 'top1', 'Linear probe top-1'), ('knn', 'top1', 'kNN top-1
 #: The upper bound and the linear top-1 it must reach on every data set of a family (a budget
 #: at which the supervised bound does not learn says nothing about the other methods).
 UPPER_BOUND, UPPER_BOUND_MIN = 'Supervised', 60.0
+#: The method sets whose rankings are compared: every row, and the self-supervised methods alone
+#: (without the two bounds, whose places at the bottom and top agree almost by construction and
+#: lift tau).
+AMONG = {'all methods': (), 'self-supervised': (BASELINE, UPPER_BOUND)}
 
 
 def write_family_report(out: Path, family, replicates: int = REPLICATES) -> dict[str, Any]:
@@ -44,13 +49,15 @@ def write_family_report(out: Path, family, replicates: int = REPLICATES) -> dict
         pairs = [(a, b, 'in domain') for a, b in combinations(family.datasets, 2)]
         pairs += [(m['target'], m['folder'], f'pretrained on {m["source"]}')
                   for m in members if m['source'] != m['target']]
-        for a, b, kind in pairs:
-            found = _agreement(outcomes[a], outcomes[b], protocol, metric, replicates)
+        for (a, b, kind), among in product(pairs, AMONG):
+            found = _agreement(outcomes[a], outcomes[b], protocol, metric, replicates,
+                               exclude=AMONG[among])
             if found is not None:
                 entry = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                          for k, v in asdict(found).items()}  # tau of tied scores: undefined
                 agreement.append(dict(protocol=protocol, metric=metric, first=a, second=b,
-                                      kind=kind, **dict(entry, methods=list(found.methods))))
+                                      kind=kind, among=among,
+                                      **dict(entry, methods=list(found.methods))))
     report = dict(family=family.name, datasets=list(family.datasets), members=members,
                   methods=methods, cells=_cells(boards, members),
                   budgets={d: boards[d].get('pretrain', {}).get('budget') for d in family.datasets},
@@ -61,11 +68,14 @@ def write_family_report(out: Path, family, replicates: int = REPLICATES) -> dict
     return report
 
 
-def _agreement(x: dict, y: dict, protocol: str, metric: str, replicates: int) -> Agreement | None:
-    """Agreement of one metric between two members (None when fewer than 2 methods have
-    per-video outcomes on both)."""
-    first = {m: v for (m, p, k), v in x.items() if (p, k) == (protocol, metric)}
-    second = {m: v for (m, p, k), v in y.items() if (p, k) == (protocol, metric)}
+def _agreement(x: dict, y: dict, protocol: str, metric: str, replicates: int,
+               exclude: tuple[str, ...] = ()) -> Agreement | None:
+    """Agreement of one metric between two members over the methods not in ``exclude`` (None
+    when fewer than 2 of them have per-video outcomes on both)."""
+    first = {m: v for (m, p, k), v in x.items() if (p, k) == (protocol, metric)
+             and m not in exclude}
+    second = {m: v for (m, p, k), v in y.items() if (p, k) == (protocol, metric)
+              and m not in exclude}
     if len(set(first) & set(second)) < 2:
         return None
     return rank_agreement(first, second, replicates=replicates)
@@ -140,12 +150,14 @@ def family_markdown(report: dict[str, Any], boards: dict[str, dict]) -> str:
               "Kendall's tau-b between two rankings of the same methods (1: same order, -1: "
               'reversed, 0: unrelated), with a 95 % percentile bootstrap interval that resamples '
               'the test videos (once per data set, shared by its methods) and each method\'s '
-              'seeds, on both sides independently (benchmark/rank_agreement.py).', '',
-              '| metric | ranking A | ranking B | tau-b | 95 % interval | methods |',
-              '|---|---|---|---:|---|---:|']
+              'seeds, on both sides independently (benchmark/rank_agreement.py). "among": every '
+              f'method, or the self-supervised ones alone (without {BASELINE} and '
+              f'{UPPER_BOUND}, whose places agree almost by construction).', '',
+              '| metric | ranking A | ranking B | among | tau-b | 95 % interval | methods |',
+              '|---|---|---|---|---:|---|---:|']
     for row in report['agreement']:
         lines.append(f'| {row["protocol"]} {row["metric"]} | {_label(row["first"], members)} | '
-                     f'{_label(row["second"], members)} | '
+                     f'{_label(row["second"], members)} | {row["among"]} | '
                      f'{_tau(row["tau"])} | [{_tau(row["low"])}, {_tau(row["high"])}] | '
                      f'{len(row["methods"])} |')
     lines += ['', 'A row "B | B ← A" compares data set B\'s in-domain ranking with its ranking '
@@ -173,12 +185,13 @@ def render_family(report: dict[str, Any], path: str) -> str:
               f'evaluated on B after pretraining on A). {bound["method"]} in domain: {values} '
               f'({"every data set at or above" if bound["learns_everywhere"] else "NOT every data set at"} '
               f'{bound["minimum"]:g} %).', '',
-              "| ranking A | ranking B | Kendall's tau-b (linear top-1) | 95 % interval |",
-              '|---|---|---:|---|']
+              "| ranking A | ranking B | among | Kendall's tau-b (linear top-1) | 95 % interval |",
+              '|---|---|---|---:|---|']
     for row in report['agreement']:
         if (row['protocol'], row['metric']) == ('linear', 'top1'):
             lines.append(f'| {_label(row["first"], members)} | {_label(row["second"], members)} '
-                         f'| {_tau(row["tau"])} | [{_tau(row["low"])}, {_tau(row["high"])}] |')
+                         f'| {row["among"]} ({len(row["methods"])}) | {_tau(row["tau"])} | '
+                         f'[{_tau(row["low"])}, {_tau(row["high"])}] |')
     if len(report['seeds']) < 2:
         lines += ['', 'One seed: the intervals (cells and tau) cover the test videos only, not '
                   'run-to-run variance, so they are too narrow and no cell is tested.']

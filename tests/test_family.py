@@ -248,6 +248,8 @@ def test_tiny_family_end_to_end(tmp_path, tiny_sets):
     assert ('linear', 'motion', 'events') in pairs
     assert ('linear', 'events', 'events_from_motion') in pairs
     assert report['methods'] == ['RandomInit', 'Supervised']  # the methods that ran
+    # Every method; the self-supervised ones alone: none ran, so no such rows.
+    assert {a['among'] for a in report['agreement']} == {'all methods'}
     assert all(a['methods'] == ['RandomInit', 'Supervised'] for a in report['agreement'])
     text = (tmp_path / 'out/family.md').read_text()
     assert 'events ← motion' in text and 'One seed' in text
@@ -258,7 +260,7 @@ def test_tiny_family_end_to_end(tmp_path, tiny_sets):
     assert block.startswith('| method | motion | events | motion ← events | events ← motion |')
     cell = report['cells']['events_from_motion']['linear/top1']['Supervised']
     assert f'| Supervised | ' in block and f' | {cell} |' in block
-    assert block.count('\n| motion | events |') == 1 and 'One seed' in block
+    assert block.count('\n| motion | events | all methods (2) |') == 1 and 'One seed' in block
 
 
 @pytest.mark.parametrize('path', sorted((ROOT / 'configs/families').glob('*.py')),
@@ -269,3 +271,31 @@ def test_committed_family_loads(path):
     assert len(family.members) == len(family.datasets) ** (2 if family.transfer else 1)
     for member in family.members:
         assert member.suite.pretrain['budget']['value'] > 0 and member.suite.methods
+
+
+def test_report_compares_the_self_supervised_methods_without_the_bounds(tmp_path):
+    """The bounds' places (RandomInit last, Supervised first) agree almost by construction: the
+    report also ranks the self-supervised methods alone. Here the bounds agree and the two
+    self-supervised methods swap places, so tau is high with the bounds and -1 without."""
+    from types import SimpleNamespace
+
+    from benchmark.family_report import write_family_report
+    from benchmark.io import atomic_write_json
+    from benchmark.leaderboard import write_leaderboard
+    accuracy = {'a': dict(RandomInit=0.1, CVRL=0.5, TCLR=0.3, Supervised=0.9),
+                'b': dict(RandomInit=0.1, CVRL=0.3, TCLR=0.5, Supervised=0.9)}
+    for folder, methods in accuracy.items():
+        for method, acc in methods.items():
+            hits = '1' * round(200 * acc) + '0' * (200 - round(200 * acc))
+            atomic_write_json(tmp_path / folder / f'runs/{method}/seed0/linear.json', dict(
+                suite=folder, method=method, seed=0, protocol='linear', protocol_version='1',
+                config_hash='x', metrics={'top1': 100.0 * acc}, per_video={'top1': hits}))
+        write_leaderboard(tmp_path / folder, folder, method_order=list(methods))
+    family = SimpleNamespace(name='f', datasets=('a', 'b'), members=[
+        SimpleNamespace(source=d, target=d, folder=d) for d in ('a', 'b')])
+    report = write_family_report(tmp_path, family, replicates=200)
+    rows = {r['among']: r for r in report['agreement'] if r['protocol'] == 'linear'}
+    assert rows['all methods']['tau'] == pytest.approx(4 / 6)
+    assert rows['self-supervised']['methods'] == ['CVRL', 'TCLR']
+    assert rows['self-supervised']['tau'] == -1.0
+    assert rows['self-supervised']['high'] == -1.0  # 40 points on 200 videos: never swapped back
