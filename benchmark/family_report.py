@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmark.aggregate import collect, load_records
 from benchmark.io import atomic_write_json, atomic_write_text, read_json
+from benchmark.leaderboard_stats import MIN_TEST_SEEDS
 from benchmark.names import BASELINE
 from benchmark.rank_agreement import REPLICATES, Agreement, rank_agreement
 from benchmark.table_helpers import budget_line, cell, number
@@ -105,6 +106,25 @@ def _upper_bound(boards: dict, datasets: Sequence[str]) -> dict[str, Any]:
                 and min(known) >= UPPER_BOUND_MIN)
 
 
+def _bound_sentence(bound: dict[str, Any]) -> str:
+    """'Supervised (the upper bound), linear top-1 in domain: a 95.3, b 92.8; every data set at
+    or above 60 %.'"""
+    values = ', '.join(f'{d} {number(v)}' for d, v in bound['linear_top1'].items())
+    verdict = 'every data set at or above' if bound['learns_everywhere'] else \
+        'NOT every data set at'
+    return (f'{bound["method"]} (the upper bound), linear top-1 in domain: {values}; {verdict} '
+            f'{bound["minimum"]:g} %.')
+
+
+def _few_seeds_sentence(seeds: int) -> str:
+    if seeds == 1:
+        return ('One seed: no cell is tested, the intervals cover the test videos only, not '
+                'run-to-run variance, and the rank agreement\'s intervals are too narrow for the '
+                f'same reason; run {MIN_TEST_SEEDS} or more seeds (`--seeds 0,1,2`) to compare.')
+    return (f'{seeds} seeds: too few to test a difference ({MIN_TEST_SEEDS} are needed), so no '
+            'cell is marked.')
+
+
 def _tau(value: float | None) -> str:
     return 'tied' if value is None else f'{value:.2f}'
 
@@ -127,15 +147,9 @@ def family_markdown(report: dict[str, Any], boards: dict[str, dict]) -> str:
               'pretraining on A). Each column is a member suite whose own folder holds its '
               'leaderboard (intervals and marks of that column: its legend).', '']
     lines += [f'- {name}: {budget_line(boards[name])}' for name in datasets] + ['']
-    bound = report['upper_bound']
-    values = ', '.join(f'{d} {number(v)}' for d, v in bound['linear_top1'].items())
-    lines += [f'{bound["method"]} (the upper bound), linear top-1 in domain: {values}; '
-              f'{"every data set at or above" if bound["learns_everywhere"] else "NOT every data set at"}'
-              f' {bound["minimum"]:g} %.', '']
-    if len(report['seeds']) < 2:
-        lines += ['One seed: no cell is tested, the intervals cover the test videos only, not '
-                  'run-to-run variance, and the rank agreement\'s intervals below are too narrow '
-                  'for the same reason; run 3 or more seeds (`--seeds 0,1,2`) to compare.', '']
+    lines += [_bound_sentence(report['upper_bound']), '']
+    if len(report['seeds']) < MIN_TEST_SEEDS:
+        lines += [_few_seeds_sentence(len(report['seeds'])), '']
     for protocol, metric, title in HEADLINE:
         key = f'{protocol}/{metric}'
         folders = in_domain + transfer
@@ -179,12 +193,9 @@ def render_family(report: dict[str, Any], path: str) -> str:
     for method in report['methods']:
         lines.append(f'| {method} | ' + ' | '.join(
             report['cells'][f]['linear/top1'].get(method, '—') for f in folders) + ' |')
-    bound = report['upper_bound']
-    values = ', '.join(f'{d} {number(v)}' for d, v in bound['linear_top1'].items())
     lines += ['', f'Linear probe top-1 (%), seeds {report["seeds"]}, from `{path}` ("B ← A": '
-              f'evaluated on B after pretraining on A). {bound["method"]} in domain: {values} '
-              f'({"every data set at or above" if bound["learns_everywhere"] else "NOT every data set at"} '
-              f'{bound["minimum"]:g} %).', '',
+              'evaluated on B after pretraining on A). ' + _bound_sentence(report['upper_bound']),
+              '',
               "| ranking A | ranking B | among | Kendall's tau-b (linear top-1) | 95 % interval |",
               '|---|---|---|---:|---|']
     for row in report['agreement']:
@@ -192,7 +203,6 @@ def render_family(report: dict[str, Any], path: str) -> str:
             lines.append(f'| {_label(row["first"], members)} | {_label(row["second"], members)} '
                          f'| {row["among"]} ({len(row["methods"])}) | {_tau(row["tau"])} | '
                          f'[{_tau(row["low"])}, {_tau(row["high"])}] |')
-    if len(report['seeds']) < 2:
-        lines += ['', 'One seed: the intervals (cells and tau) cover the test videos only, not '
-                  'run-to-run variance, so they are too narrow and no cell is tested.']
+    if len(report['seeds']) < MIN_TEST_SEEDS:
+        lines += ['', _few_seeds_sentence(len(report['seeds']))]
     return '\n'.join(lines) + '\n'
