@@ -22,6 +22,8 @@ from benchmark.leaderboard_stats import BASELINE, annotate
 from benchmark.table_helpers import method_sort_key, metric_sort_key, protocol_sort_key
 
 _REQUIRED_KEYS = ('method', 'seed', 'protocol', 'metrics')
+#: The protocols that fine-tune the network (their schedule is searched on validation).
+FINE_TUNING = ('semisup', 'finetune')
 
 
 def load_records(results_dir: str | Path) -> list[dict[str, Any]]:
@@ -71,6 +73,16 @@ def compute_summary(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, An
             entry[key] = round(float(np.mean(values)), 4) if values else None
         summary[method] = entry
     return summary
+
+
+def not_searched(record: dict[str, Any]) -> bool:
+    """A fine-tuning record (semisup, finetune) made on one fixed schedule, without the
+    checkpoint search on validation (``protocol_info.search``, :mod:`benchmark.protocols.semisup`):
+    it measures how fast a checkpoint adapts in that schedule, not its fine-tuned accuracy."""
+    if record.get('protocol') not in FINE_TUNING:
+        return False
+    info = (record.get('evaluation') or {}).get('protocol_info') or {}
+    return not info.get('search')
 
 
 def failed_videos(record: dict[str, Any]) -> int:
@@ -126,6 +138,7 @@ def collect(records: Iterable[dict[str, Any]], method_order: Sequence[str] | Non
     for record in records:
         key = (str(record['method']), str(record['protocol']))
         failures[key] = max(failures.get(key, 0), failed_videos(record))
+    unsearched = {(str(r['method']), str(r['protocol'])) for r in records if not_searched(r)}
     rows, outcomes = [], {}
     for method, protocol, metric in keys:
         seeds = sorted(values[method, protocol, metric])
@@ -139,6 +152,7 @@ def collect(records: Iterable[dict[str, Any]], method_order: Sequence[str] | Non
             # only when videos were left out: tables of clean data sets stay as they were
             **({'num_failed': failures[method, protocol]}
                if failures.get((method, protocol)) else {}),
+            **({'unsearched': True} if (method, protocol) in unsearched else {}),
         })
         vectors = [per_video[method, protocol, metric][s] for s in seeds]
         if all(v is not None for v in vectors):

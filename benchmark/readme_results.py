@@ -35,8 +35,10 @@ from benchmark.budget_curve import seed_list
 from benchmark.family_report import render_family
 from benchmark.names import BASELINE
 from benchmark.readme_targets import render_targets
-from benchmark.table_helpers import one_seed_warning
+from benchmark.table_helpers import one_seed_warning, unsearched_warning
 
+#: Verdict sides that name no direction (not significant, not tested, not searched).
+NO_VERDICT = ('unclear', 'untested', 'unsearched')
 #: (protocol, metric, column title) of the headline table and verdicts.
 HEADLINE = (('linear', 'top1', 'linear top-1'), ('knn', 'top1', 'kNN top-1'),
             ('retrieval', 'R@1', 'R@1'), ('semisup', 'top1_10pct', 'semisup 10 %'),
@@ -61,13 +63,16 @@ def _cell(row: dict[str, Any] | None) -> str:
 
 def verdict(rows: dict[tuple, dict[str, Any]], method: str, protocol: str,
             metric: str) -> tuple[str, float] | None:
-    """('above' | 'below' | 'unclear' | 'untested', mean - RandomInit's mean) of one
-    leaderboard cell, by the leaderboard's significance mark ('untested': fewer than 3 seeds
-    on either side); None without the cell or RandomInit's."""
+    """('above' | 'below' | 'unclear' | 'untested' | 'unsearched', mean - RandomInit's mean) of
+    one leaderboard cell, by the leaderboard's significance mark ('untested': fewer than 3 seeds
+    on either side; 'unsearched': fine-tuning records without the search on validation, see
+    :func:`benchmark.aggregate.not_searched`); None without the cell or RandomInit's."""
     row, base = rows.get((method, protocol, metric)), rows.get((BASELINE, protocol, metric))
     if row is None or base is None:
         return None
     diff = row['mean'] - base['mean']
+    if row.get('unsearched') or base.get('unsearched'):
+        return 'unsearched', diff  # fine-tuned on one fixed schedule: no verdict
     if row.get('sig_vs_random_init') is None:
         return 'untested', diff
     if not row['sig_vs_random_init']:
@@ -94,9 +99,9 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
               f'column, after correction for multiple comparisons (from `{results_path}`).'
               + _time_sentence([runs_root] if runs_root else []), '']
-    warning = one_seed_warning(board['rows'])
-    if warning:
-        lines += [warning, '']
+    for warning in (one_seed_warning(board['rows']), unsearched_warning(board['rows'])):
+        if warning:
+            lines += [warning, '']
     for method in methods:
         if method == BASELINE:
             continue
@@ -106,14 +111,15 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
             if cell is not None:
                 side, diff = cell
                 found.setdefault(side, []).append(
-                    title if side in ('unclear', 'untested') else f'{title} {diff:+.1f}')
+                    title if side in NO_VERDICT else f'{title} {diff:+.1f}')
         parts = []  # the baseline is named once, in the first part, then 'it'
         seeds = min((r.get('n', 1) for k, r in rows.items() if k[0] in (method, BASELINE)),
                     default=1)
         few = 'one seed' if seeds <= 1 else f'{seeds} seeds'
         for side, words in (('above', 'significantly above'), ('below', 'significantly below'),
                             ('unclear', 'not distinguishable from'),
-                            ('untested', f'{few}, not tested against')):
+                            ('untested', f'{few}, not tested against'),
+                            ('unsearched', 'not searched to convergence, no verdict against')):
             if found.get(side):
                 parts.append(f'{words} {"it" if parts else BASELINE} on '
                              + ', '.join(found[side]))
@@ -236,6 +242,7 @@ def render_agreement(boards: dict[str, dict[str, Any]]) -> str:
     lines = ['| method | ' + ' | '.join(t for _, _, t in columns) + ' |',
              '|---' * (len(columns) + 1) + '|']
     groups: dict[str, list[str]] = {'both': [], name_a: [], name_b: [], 'opposite': []}
+    compared = 0  # the cells with a verdict on both boards
     for method in methods:
         cells = []
         for protocol, metric, title in columns:
@@ -244,10 +251,12 @@ def render_agreement(boards: dict[str, dict[str, Any]]) -> str:
             if va is None or vb is None:
                 cells.append('-')
                 continue
-            cells.append(' / '.join(f'{d:+.1f}' + {'unclear': ' †', 'untested': ' ?'}.get(v, '')
+            compared += 'unsearched' not in (va[0], vb[0])
+            cells.append(' / '.join(f'{d:+.1f}' + {'unclear': ' †', 'untested': ' ?',
+                                                    'unsearched': ' *'}.get(v, '')
                                     for v, d in (va, vb)))
             item = f'{method} {title}'
-            signs = {va[0], vb[0]} - {'unclear', 'untested'}
+            signs = {va[0], vb[0]} - set(NO_VERDICT)
             if va[0] == vb[0] and signs:
                 groups['both'].append(f'{item} ({va[0]})')
             elif len(signs) == 2:
@@ -257,14 +266,16 @@ def render_agreement(boards: dict[str, dict[str, Any]]) -> str:
             elif vb[0] in signs:
                 groups[name_b].append(f'{item} ({vb[0]})')
         lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
-    total = len(methods) * len(columns)
     seeds = [','.join(map(str, sorted({s for r in board['rows'] for s in r.get('seeds', [])})))
              for board in (a, b)]
     lines += ['', f'Difference from {BASELINE} in points, `{path_a}` (seeds {seeds[0]}) / '
               f'`{path_b}` (seeds {seeds[1]}); †: not distinguishable from {BASELINE} on that '
-              'board; ?: not tested there (one seed).', '',
-              f'- Significant in the same direction on both: {len(groups["both"])} of {total} '
-              f'comparisons' + (': ' + ', '.join(groups['both']) if groups['both'] else '') + '.',
+              'board; ?: not tested there (fewer than 3 seeds); *: fine-tuned without the search '
+              'to convergence there, no verdict.', '',
+              f'- Significant in the same direction on both: {len(groups["both"])} of {compared} '
+              f'comparisons' + (' with a verdict on both' if compared < len(methods) * len(columns)
+                                else '')
+              + (': ' + ', '.join(groups['both']) if groups['both'] else '') + '.',
               *(f'- Significant on {name} only: ' + ', '.join(groups[name]) + '.'
                 for name in (name_a, name_b) if groups[name]),
               f'- Significant on both in opposite directions: '

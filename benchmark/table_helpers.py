@@ -88,6 +88,23 @@ def one_seed_warning(rows: Sequence[dict[str, Any]]) -> str | None:
     return ' '.join(sentences) or None
 
 
+def unsearched_warning(rows: Sequence[dict[str, Any]]) -> str | None:
+    """The sentence a table carries above its numbers when fine-tuning rows come from records
+    made on one fixed schedule, without the search on validation (``unsearched``), or None."""
+    parts = []
+    for protocol in dict.fromkeys(r['protocol'] for r in rows if r.get('unsearched')):
+        flagged = list(dict.fromkeys(r['method'] for r in rows
+                                     if r['protocol'] == protocol and r.get('unsearched')))
+        every = set(flagged) == {r['method'] for r in rows if r['protocol'] == protocol}
+        parts.append(f'{protocol} of {"every method" if every else ", ".join(flagged)}')
+    if not parts:
+        return None
+    return (f'Not searched to convergence ({"; ".join(parts)}): these fine-tuning records were '
+            'made on one fixed schedule, without the checkpoint search on validation, so they '
+            'measure how fast a checkpoint adapts, not its fine-tuned accuracy, and their marks '
+            'are not findings; rerun the suite to replace them.')
+
+
 def legend_lines(baseline: str = BASELINE) -> list[str]:
     """The markdown legend of the cells (under the table)."""
     correction = CORRECTION_NAMES[CORRECTION]

@@ -385,3 +385,33 @@ def test_rows_of_fewer_than_three_seeds_are_not_tested():
     assert one_seed_warning(rows_for(3)) is None
     assert one_seed_warning([dict(method='A', n=1), dict(method='B', n=2)]).startswith(
         'One seed (A): ')
+
+
+def test_fine_tuning_records_without_the_search_are_flagged(tmp_path):
+    """A semisup / finetune record made on one fixed schedule (no protocol_info.search) is
+    flagged on its rows and above the table; a searched one and frozen-feature ones are not."""
+    from benchmark.leaderboard import format_table, write_leaderboard
+    from benchmark.table_helpers import unsearched_warning
+
+    def rec(method, protocol, info):
+        return dict(suite='s', method=method, seed=0, protocol=protocol, protocol_version='1',
+                    config_hash='x', metrics={'top1': 50.0},
+                    evaluation=dict(protocol_info=info))
+
+    records = [rec('CVRL', 'finetune', {'schedule': {}, 'runs': []}),
+               rec('TCLR', 'finetune', {'schedule': {}, 'search': {'chosen': {'step': 600}}}),
+               rec('CVRL', 'linear', {'C': 1.0})]
+    for r in records:
+        atomic_write_json(tmp_path / f'runs/{r["method"]}/seed0/{r["protocol"]}.json', r)
+    board = write_leaderboard(tmp_path, 's')
+    flagged = {(r['method'], r['protocol']) for r in board['rows'] if r.get('unsearched')}
+    assert flagged == {('CVRL', 'finetune')}
+    warning = unsearched_warning(board['rows'])
+    assert warning.startswith('Not searched to convergence (finetune of CVRL):')
+    # every method of a protocol flagged: said so, not listed
+    every = [dict(r, unsearched=True) if r['protocol'] == 'finetune' else r
+             for r in board['rows']]
+    assert unsearched_warning(every).startswith(
+        'Not searched to convergence (finetune of every method):')
+    assert f'**{warning}**' in (tmp_path / 'leaderboard.md').read_text()
+    assert f'**{warning}**' in format_table(board)
