@@ -299,3 +299,17 @@ def test_report_compares_the_self_supervised_methods_without_the_bounds(tmp_path
     assert rows['self-supervised']['methods'] == ['CVRL', 'TCLR']
     assert rows['self-supervised']['tau'] == -1.0
     assert rows['self-supervised']['high'] == -1.0  # 40 points on 200 videos: never swapped back
+
+
+def test_family_command_refuses_bad_input_in_one_line(tmp_path, capsys):
+    from benchmark.cli import main
+    assert main(['family', str(tmp_path / 'nope.py')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'nope.py not found' in err[0]
+    roots = {'synthmotion': tmp_path / 'm', 'synthevents': tmp_path / 'e'}
+    path = _family_file(tmp_path, _two_tiny_sets(roots))
+    assert main(['family', str(path), '--methods', 'NoSuch', '--out', str(tmp_path / 'o'),
+                 '--work-dir', str(tmp_path / 'w')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'NoSuch' in err[0]
+    assert not (tmp_path / 'o').exists() and not (tmp_path / 'm').exists()  # nothing made
