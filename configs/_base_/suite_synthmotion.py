@@ -35,6 +35,10 @@ pretrain = dict(budget=dict(unit='train_flops', value=30e12), warmup_ratio=0.05,
 _finetune_search = dict(steps=720, batch_size=32, lr=1e-3, head_lr_mult=10.0, warmup_ratio=0.1,
                         eval_steps=(120, 240, 360, 480, 600),
                         candidates=[dict(lr=1e-3), dict(lr=3e-4)])
+# The two bounds alone, RandomInit (untrained) and Supervised (the pretraining pool's labels):
+# the learnability and validation suites of a data set run just these
+# (`methods = {{_base_.bound_methods}}`).
+bound_methods = [methods[0], methods[-1]]
 # The protocols on frozen features; suites that skip fine-tuning take exactly these with
 # `evaluation = dict(protocols={{_base_.frozen_feature_protocols}})`.
 frozen_feature_protocols = [
