@@ -85,6 +85,31 @@ def not_searched(record: dict[str, Any]) -> bool:
     return not info.get('search')
 
 
+def current_protocols() -> dict[str, tuple[str, dict[str, str]]]:
+    """Protocol name -> (its current version, what each version changed), of every registered
+    protocol (imported here, late: reading records needs no torch)."""
+    import benchmark.protocols  # noqa: F401  (registers the in-tree protocols)
+    from benchmark.registry import PROTOCOLS
+    return {cls.name: (cls.version, dict(cls.changes))
+            for cls in PROTOCOLS.module_dict.values() if hasattr(cls, 'version')}
+
+
+def outdated(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, protocol) -> what is outdated, for records made by an earlier version of their
+    protocol than the registered one: ``{'versions': [...], 'current': v, 'change': ...}``
+    (``change``: what the current version changed). Unknown protocols are never outdated."""
+    current = current_protocols()
+    seen: dict[tuple[str, str], set[str]] = {}
+    for record in records:
+        protocol = str(record['protocol'])
+        version = str(record.get('protocol_version', '?'))
+        if protocol in current and version != current[protocol][0]:
+            seen.setdefault((str(record['method']), protocol), set()).add(version)
+    return {key: dict(versions=sorted(versions), current=current[key[1]][0],
+                      change=current[key[1]][1].get(current[key[1]][0], ''))
+            for key, versions in seen.items()}
+
+
 def failed_videos(record: dict[str, Any]) -> int:
     """Videos a record's numbers left out (undecodable): pretraining plus evaluation splits."""
     pretrain = (record.get('pretrain') or {}).get('num_failed') or 0
@@ -139,6 +164,7 @@ def collect(records: Iterable[dict[str, Any]], method_order: Sequence[str] | Non
         key = (str(record['method']), str(record['protocol']))
         failures[key] = max(failures.get(key, 0), failed_videos(record))
     unsearched = {(str(r['method']), str(r['protocol'])) for r in records if not_searched(r)}
+    old = outdated(records)
     rows, outcomes = [], {}
     for method, protocol, metric in keys:
         seeds = sorted(values[method, protocol, metric])
@@ -153,6 +179,7 @@ def collect(records: Iterable[dict[str, Any]], method_order: Sequence[str] | Non
             **({'num_failed': failures[method, protocol]}
                if failures.get((method, protocol)) else {}),
             **({'unsearched': True} if (method, protocol) in unsearched else {}),
+            **({'outdated': old[method, protocol]} if (method, protocol) in old else {}),
         })
         vectors = [per_video[method, protocol, metric][s] for s in seeds]
         if all(v is not None for v in vectors):

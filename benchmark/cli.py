@@ -76,7 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite, data_root=args.data_root,  # checked before any work
                        cfg_options=args.cfg_options, method_cfg_options=args.method_cfg_options)
     check_run(suite, methods=args.methods, seeds=args.seeds,
-              work_dir=None if args.smoke else args.work_dir, data_root=args.data_root)
+              work_dir=None if args.smoke else args.work_dir, data_root=args.data_root,
+              protocols=args.protocols)
     if args.smoke:
         return _run_smoke(suite, args)
     out = Path(args.out) if args.out else default_results(suite.name)
@@ -85,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         board, failed = run_suite(suite.scaled(scale), out=scale_dir(out, scale),
                                   work_root=Path(args.work_dir), methods=args.methods,
                                   seeds=args.seeds, launcher=args.launcher,
-                                  use_cache=not args.no_cache)
+                                  use_cache=not args.no_cache, protocols=args.protocols)
         failures += [f'budget x{scale:g}: {f}' if args.budget_scale else f for f in failed]
         if board is not None:
             print(headline_table(board, scale_dir(out, scale)))
@@ -304,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('suite', help='suite config, e.g. configs/suites/synthmotion.py')
     run.add_argument('--methods', type=_names, default=None, help='comma-separated method names')
     run.add_argument('--seeds', type=_ints, default=None, help='comma-separated seeds')
+    run.add_argument('--protocols', type=_names, default=None,
+                     help="comma-separated protocol names of the suite (e.g. linear,knn) to "
+                          "evaluate; the others' records stay as they are (default: all). The "
+                          'run hash stays the suite\'s: for re-running protocols whose version '
+                          'changed')
     run.add_argument('--out', type=_folder, default=None, help='results directory (default '
                      'bench_results/<suite>, git-ignored; results/ holds the committed ones)')
     run.add_argument('--work-dir', type=_folder, default='work_dirs',

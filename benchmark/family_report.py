@@ -21,7 +21,7 @@ from benchmark.io import atomic_write_json, atomic_write_text, read_json
 from benchmark.leaderboard_stats import MIN_TEST_SEEDS
 from benchmark.names import BASELINE
 from benchmark.rank_agreement import REPLICATES, Agreement, rank_agreement
-from benchmark.table_helpers import budget_line, cell, number
+from benchmark.table_helpers import budget_line, cell, number, outdated_warning
 
 #: The metrics compared across data sets: (protocol, metric, title).
 HEADLINE = (('linear', 'top1', 'Linear probe top-1'), ('knn', 'top1', 'kNN top-1'),
@@ -150,6 +150,10 @@ def family_markdown(report: dict[str, Any], boards: dict[str, dict]) -> str:
     lines += [_bound_sentence(report['upper_bound']), '']
     if len(report['seeds']) < MIN_TEST_SEEDS:
         lines += [_few_seeds_sentence(len(report['seeds'])), '']
+    # the same sentence from every member whose board holds them: once
+    for warning in dict.fromkeys(filter(None, (outdated_warning(b['rows'])
+                                               for b in boards.values()))):
+        lines += [warning, '']
     for protocol, metric, title in HEADLINE:
         key = f'{protocol}/{metric}'
         folders = in_domain + transfer

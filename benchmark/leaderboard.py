@@ -22,8 +22,8 @@ from benchmark.leaderboard_formats import write_formats
 from benchmark.leaderboard_stats import BASELINE, CORRECTION, LEVEL
 from benchmark.table_helpers import (NOT_VS_BASELINE, NOT_VS_BEST, T_MARK, backbone_line,
                                      budget_line, cell, legend_lines, metric_sort_key, number,
-                                     one_seed_warning, protocol_sort_key, provenance_lines,
-                                     significance_marks, unsearched_warning)
+                                     protocol_sort_key, provenance_lines, significance_marks,
+                                     table_warnings)
 
 __all__ = ['aggregate', 'format_table', 'headline_table', 'load_records', 'rebuild_leaderboard',
            'write_leaderboard']
@@ -78,9 +78,7 @@ def headline_table(leaderboard: dict[str, Any], results_dir: str | Path | None =
     lines = [f'{leaderboard["suite"]}: mean over seeds, percent ({NOT_VS_BASELINE}: not '
              f'distinguishable from {BASELINE}, {NOT_VS_BEST}: from the best, after correction '
              'for multiple comparisons)', text]
-    for warning in (one_seed_warning(rows), unsearched_warning(rows)):
-        if warning:
-            lines.append(warning)
+    lines += table_warnings(rows)
     if results_dir is not None:
         lines.append(f'full tables (intervals, every metric, compute, provenance): '
                      f'{Path(results_dir) / "leaderboard.md"} (.csv, .tex, .json)')
@@ -124,9 +122,8 @@ def format_table(leaderboard: dict[str, Any]) -> str:
              f'({NOT_VS_BASELINE} {NOT_VS_BEST} {T_MARK}: see under the table). TFLOPs and '
              'steps: pretraining consumed (mean over seeds).', '', budget_line(leaderboard),
              backbone_line(leaderboard), '']
-    for warning in (one_seed_warning(rows), unsearched_warning(rows)):
-        if warning:
-            lines += [f'**{warning}**', '']
+    for warning in table_warnings(rows):
+        lines += [f'**{warning}**', '']
     lines.append(tabulate(table, headers=headers, tablefmt='github', disable_numparse=True)
                  if table else '(no results)')
     if table:

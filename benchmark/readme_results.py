@@ -35,7 +35,7 @@ from benchmark.budget_curve import seed_list
 from benchmark.family_report import render_family
 from benchmark.names import BASELINE
 from benchmark.readme_targets import render_targets
-from benchmark.table_helpers import one_seed_warning, unsearched_warning
+from benchmark.table_helpers import table_warnings
 
 #: Verdict sides that name no direction (not significant, not tested, not searched).
 NO_VERDICT = ('unclear', 'untested', 'unsearched')
@@ -99,9 +99,8 @@ def render(board: dict[str, Any], results_path: str, runs_root: Path | None = No
               f'distinguishable from {BASELINE}, ‡: not distinguishable from the best of the '
               f'column, after correction for multiple comparisons (from `{results_path}`).'
               + _time_sentence([runs_root] if runs_root else []), '']
-    for warning in (one_seed_warning(board['rows']), unsearched_warning(board['rows'])):
-        if warning:
-            lines += [warning, '']
+    for warning in table_warnings(board['rows']):
+        lines += [warning, '']
     for method in methods:
         if method == BASELINE:
             continue

@@ -81,14 +81,17 @@ def model_context(suite: Suite, cfg: Config, work: Path, out: Path,
 
 
 def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out: Path,
-                    work_root: Path, launcher: str = 'none', use_cache: bool = True) -> list[Path]:
+                    work_root: Path, launcher: str = 'none', use_cache: bool = True,
+                    only: list[str] | None = None) -> list[Path]:
     """Pretrain (or reuse), run the pending model protocols (fine-tuning), extract features (or
-    read them from the cache) and evaluate the pending feature protocols."""
+    read them from the cache) and evaluate the pending feature protocols. ``only``: names of
+    the suite's protocols to consider (None: all); the others' records are left alone."""
     name = cfg.method_name
     config_hash = run_config_hash(suite, cfg)
     work = run_work_dir(suite, cfg, seed, work_root)
     records_dir = out / 'runs' / name / f'seed{seed}'
-    protocols = [build_protocol(p) for p in suite.evaluation['protocols']]
+    protocols = [p for p in map(build_protocol, suite.evaluation['protocols'])
+                 if only is None or p.name in only]
     weights, stats_path = work / WEIGHTS_FILE, work / STATS_FILE
     # Records are skipped only when this machine also holds the weights they came from: on a
     # fresh clone the committed records are recomputed (and overwritten), not trusted.
@@ -216,7 +219,8 @@ def prepare_data(suite: Suite, launcher: str = 'none') -> Suite:
 
 def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
               methods: list[str] | None = None, seeds: list[int] | None = None,
-              launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
+              launcher: str = 'none', use_cache: bool = True,
+              protocols: list[str] | None = None) -> tuple[dict | None, list[str]]:
     """:func:`_run_suite` holding the results folder's lock (a second run into the same folder
     is refused, see :mod:`benchmark.lock`) and the work dir's shared lock (`vssl-bench clean` is
     refused meanwhile), after removing the temporary files and lock files of killed runs."""
@@ -229,15 +233,18 @@ def run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wor
             cache = [Path(suite.data['cache_dir'])] if suite.data['cache_dir'] else []
             orphans.sweep_stale_temps(out, Path(work_root), *cache)
             lock.sweep_stale([run / lock.LOCK_NAME for run in run_dirs(Path(work_root))])
-        return _run_suite(suite, out, work_root, methods, seeds, launcher, use_cache)
+        return _run_suite(suite, out, work_root, methods, seeds, launcher, use_cache, protocols)
 
 
 def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('work_dirs'),
                methods: list[str] | None = None, seeds: list[int] | None = None,
-               launcher: str = 'none', use_cache: bool = True) -> tuple[dict | None, list[str]]:
+               launcher: str = 'none', use_cache: bool = True,
+               protocols: list[str] | None = None) -> tuple[dict | None, list[str]]:
     """Run every (method, seed) of the suite; a failing one is reported, the others go on.
 
     ``use_cache=False`` bypasses the shared feature cache (see :func:`split_features`).
+    ``protocols``: only these of the suite's protocols are evaluated (see
+    :func:`run_method_seed`).
 
     Returns the leaderboard (None on ranks other than 0 under a distributed launcher) and the
     list of failures ('method seed N: error').
@@ -275,7 +282,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
             for seed in seeds:
                 try:
                     run_method_seed(suite, cfg, path, seed, out, Path(work_root), launcher,
-                                    use_cache)
+                                    use_cache, protocols)
                 except Exception as exc:  # one failing method must not lose the others' results
                     failure = f'{cfg.method_name} seed {seed}: {type(exc).__name__}: {exc}'
                     failures.append(failure)

@@ -105,6 +105,32 @@ def unsearched_warning(rows: Sequence[dict[str, Any]]) -> str | None:
             'are not findings; rerun the suite to replace them.')
 
 
+def outdated_warning(rows: Sequence[dict[str, Any]]) -> str | None:
+    """The sentence a table carries above its numbers when rows come from records of an earlier
+    version of their protocol than the current one (``outdated``), or None."""
+    parts = []
+    for protocol in dict.fromkeys(r['protocol'] for r in rows if r.get('outdated')):
+        flagged = [r for r in rows if r['protocol'] == protocol and r.get('outdated')]
+        methods = list(dict.fromkeys(r['method'] for r in flagged))
+        every = set(methods) == {r['method'] for r in rows if r['protocol'] == protocol}
+        versions = sorted({v for r in flagged for v in r['outdated']['versions']})
+        info = flagged[0]['outdated']
+        parts.append(f'{protocol} v{"/".join(versions)} '
+                     f'({"every method" if every else ", ".join(methods)}), where {protocol} '
+                     f'v{info["current"]} {info["change"]}')
+    if not parts:
+        return None
+    return (f'Made with an earlier version of a protocol: {"; ".join(parts)}. These cells and '
+            'their marks are the earlier version\'s; rerun the suite to replace them.')
+
+
+def table_warnings(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Every sentence a table of ``rows`` carries above its numbers, in order: too few seeds,
+    fine-tuning not searched, outdated protocol versions."""
+    return [w for w in (one_seed_warning(rows), unsearched_warning(rows), outdated_warning(rows))
+            if w]
+
+
 def legend_lines(baseline: str = BASELINE) -> list[str]:
     """The markdown legend of the cells (under the table)."""
     correction = CORRECTION_NAMES[CORRECTION]

@@ -300,8 +300,16 @@ def check_dataloader(cfg, where: str) -> None:
 
 
 def check_run(suite, *, methods: list[str] | None, seeds: list[int] | None,
-              work_dir: str | None, data_root: str | None) -> None:
+              work_dir: str | None, data_root: str | None,
+              protocols: list[str] | None = None) -> None:
     """The command line of a run against its suite, before any work."""
+    if protocols is not None:
+        known = [build_protocol(dict(cfg)).name for cfg in suite.evaluation['protocols']]
+        unknown = [p for p in protocols if p not in known]
+        if not protocols or unknown:
+            raise ConfigError(f'--protocols {",".join(unknown or protocols) or "(empty)"}: not '
+                              f'protocols of suite {suite.name}; name some of '
+                              f'{",".join(known)}, or leave it out to run them all')
     if methods is not None:
         if not methods:
             raise ConfigError('--methods is empty: name methods, e.g. --methods CVRL,TCLR, or '

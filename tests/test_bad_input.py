@@ -75,6 +75,8 @@ SUITE_CASES = {
     # command line, on the tiny suite
     'empty --methods': (None, ['--methods', ''], '--methods'),
     'unknown --methods': (None, ['--methods', 'CVRL,Telepathy'], 'Telepathy'),
+    'unknown --protocols': (None, ['--protocols', 'linear,telepathy'], 'telepathy'),
+    'empty --protocols': (None, ['--protocols', ''], '--protocols'),
     '--seeds a,b': (None, ['--seeds', 'a,b'], 'a,b'),
     'negative --seeds': (None, ['--seeds', '-1'], '-1'),
     'empty --seeds': (None, ['--seeds', ''], '--seeds'),

@@ -415,3 +415,38 @@ def test_fine_tuning_records_without_the_search_are_flagged(tmp_path):
         'Not searched to convergence (finetune of every method):')
     assert f'**{warning}**' in (tmp_path / 'leaderboard.md').read_text()
     assert f'**{warning}**' in format_table(board)
+
+
+def test_records_of_an_earlier_protocol_version_are_flagged(tmp_path):
+    """A record whose protocol_version is not the registered protocol's current one is flagged
+    on its rows and above the table, with what the current version changed; current records,
+    and records of protocols the registry does not know, are not."""
+    from benchmark.aggregate import current_protocols
+    from benchmark.leaderboard import format_table, write_leaderboard
+    from benchmark.table_helpers import outdated_warning
+
+    linear_now, changes = current_protocols()['linear']
+    old = str(int(linear_now) - 1)
+
+    def rec(method, protocol, version):
+        return dict(suite='s', method=method, seed=0, protocol=protocol,
+                    protocol_version=version, config_hash='x', metrics={'top1': 50.0})
+
+    records = [rec('CVRL', 'linear', old), rec('TCLR', 'linear', linear_now),
+               rec('CVRL', 'knn', current_protocols()['knn'][0]),
+               rec('CVRL', 'myprobe', '0')]
+    for r in records:
+        atomic_write_json(tmp_path / f'runs/{r["method"]}/seed0/{r["protocol"]}.json', r)
+    board = write_leaderboard(tmp_path, 's')
+    flagged = {(r['method'], r['protocol']): r['outdated'] for r in board['rows']
+               if r.get('outdated')}
+    assert flagged == {('CVRL', 'linear'): dict(versions=[old], current=linear_now,
+                                                change=changes[linear_now])}
+    warning = outdated_warning(board['rows'])
+    assert warning.startswith(f'Made with an earlier version of a protocol: linear v{old} '
+                              f'(CVRL), where linear v{linear_now} {changes[linear_now]}. ')
+    assert f'**{warning}**' in (tmp_path / 'leaderboard.md').read_text()
+    assert f'**{warning}**' in format_table(board)
+    every = [dict(r, outdated=flagged['CVRL', 'linear']) if r['protocol'] == 'linear' else r
+             for r in board['rows']]
+    assert f': linear v{old} (every method), where' in outdated_warning(every)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from benchmark.errors import UserError
 from benchmark.features import Features
 from benchmark.protocols import (KNN, FeatureProtocol, FineTune, LinearProbe, ModelContext,
                                  ModelProtocol, Retrieval, SemiSupervised, build_protocol)
@@ -159,6 +160,75 @@ def test_linear_cv_folds_grouped_by_video(monkeypatch):
     for fit_groups, val_groups in seen:
         assert not set(fit_groups) & set(val_groups)
         assert len(val_groups) % 4 == 0  # Whole videos only.
+
+
+def test_linear_nearly_collinear_features():
+    # Pooled ReLU features of a trained network: positive, pointing almost the same way, the
+    # classes told apart by differences ~1e-3 of the common part. After L2 normalisation the
+    # unstandardised probe (version 1) stayed near chance here (25 % on 4 classes); the
+    # standardised features make the classes as separable as they are.
+    rng = np.random.default_rng(12)
+    common = 10.0 + rng.random(16)
+    means = common + 0.01 * rng.standard_normal((4, 16))
+    train, test = clusters(rng, means, 80, 2, 0.002), clusters(rng, means, 40, 2, 0.002)
+    assert LinearProbe().evaluate(train, test)['top1'] >= 95.0
+
+
+def test_linear_needs_large_c_for_correlated_noise():
+    # The class is x0 - x1 (noise shared by both features): a strongly regularised probe leans
+    # on the mean difference (x0 alone, swamped by the shared noise); only a large C learns the
+    # difference. The chosen C is larger than the strongest, and the accuracy near perfect.
+    rng = np.random.default_rng(13)
+
+    def make(n):
+        labels = rng.integers(0, 2, n)
+        shared = 3.0 * rng.standard_normal((n, 2, 1))
+        clips = np.concatenate([shared + 0.3 * (2 * labels[:, None, None] - 1), shared,
+                                rng.standard_normal((n, 2, 2))], axis=2)
+        clips += 0.05 * rng.standard_normal(clips.shape)
+        return feats(clips + 20.0, labels)
+
+    probe = LinearProbe()
+    assert probe.evaluate(make(200), make(100))['top1'] >= 95.0
+    assert probe.last_info['C'] > 0.001
+
+
+@pytest.mark.parametrize('extend, expected, chosen, edge', [
+    (5, ['0.001', '0.01', '0.1', '1', '10'], 1.0, False),  # grows until the winner is inside
+    (1, ['0.001', '0.01', '0.1'], 0.1, True),  # allowed one decade: still at the edge, said so
+    (0, ['0.001', '0.01'], 0.01, True),
+])
+def test_linear_grid_grows_at_the_upper_edge(monkeypatch, extend, expected, chosen, edge):
+    # A CV score that rises with C up to C = 1, then stays flat.
+    monkeypatch.setattr(LinearProbe, '_cv_score',
+                        lambda self, x, y, k, c, splits, seed: min(np.log10(c), 0.0))
+    rng = np.random.default_rng(14)
+    means = rng.standard_normal((3, 4))
+    probe = LinearProbe(Cs=(0.001, 0.01), extend=extend)
+    probe.evaluate(clusters(rng, means, 30, 2, 1.0), clusters(rng, means, 9, 2, 1.0))
+    assert list(probe.last_info['cv_top1']) == expected
+    assert probe.last_info['C'] == chosen
+    assert probe.last_info['grid_edge'] is edge
+
+
+def test_linear_grid_grows_at_the_lower_edge_and_stops_on_a_tie(monkeypatch):
+    # Smaller C is better down to 0.01, flat below: the tie at 0.001 ends the growth, and the
+    # smallest of the tied values wins (the strongest regularisation).
+    monkeypatch.setattr(LinearProbe, '_cv_score',
+                        lambda self, x, y, k, c, splits, seed: min(-np.log10(c), 2.0))
+    rng = np.random.default_rng(15)
+    means = rng.standard_normal((3, 4))
+    probe = LinearProbe(Cs=(0.1, 1.0), extend=5)
+    probe.evaluate(clusters(rng, means, 30, 2, 1.0), clusters(rng, means, 9, 2, 1.0))
+    assert list(probe.last_info['cv_top1']) == ['0.001', '0.01', '0.1', '1']
+    assert probe.last_info['C'] == 0.001
+    assert probe.last_info['grid_edge'] is False
+
+
+@pytest.mark.parametrize('extend', [-1, 1.5, True])
+def test_linear_bad_extend_is_refused(extend):
+    with pytest.raises(UserError, match='extend'):
+        LinearProbe(extend=extend)
 
 
 def test_linear_missing_train_class_is_an_error():

@@ -7,7 +7,7 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.data.synthmotion import generate
-from benchmark.io import read_json
+from benchmark.io import atomic_write_json, read_json
 from benchmark.suite import Suite, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +94,28 @@ def test_rerun_skips_finished_work(first_run, tiny_data, monkeypatch):
     again, failures = run_suite(Suite.load(TINY, data_root=str(tiny_data)),
                                 out=base / 'results', work_root=base / 'work')
     assert failures == [] and _values(again) == _values(board)
+
+
+def test_protocols_option_reruns_only_the_named_protocols(first_run, tiny_data, tmp_path):
+    """``protocols``: the named protocols' records are redone (here from the kept weights and
+    features, to the same numbers); the other protocols' records are not touched, and the
+    board still holds every protocol."""
+    base, board = first_run
+    out = tmp_path / 'results'
+    shutil.copytree(base / 'results', out)
+    knn = out / 'runs' / 'CVRL' / 'seed0' / 'knn.json'
+    linear = out / 'runs' / 'CVRL' / 'seed0' / 'linear.json'
+    stale = read_json(knn)
+    stale['protocol_version'] = 'old'  # not current: a run of every protocol would redo it
+    atomic_write_json(knn, stale)
+    linear.unlink()
+    again, failures = run_suite(Suite.load(TINY, data_root=str(tiny_data)), out=out,
+                                work_root=base / 'work', protocols=['linear'])
+    assert failures == []
+    assert read_json(knn)['protocol_version'] == 'old'  # left alone
+    assert read_json(linear)['metrics'] == read_json(
+        base / 'results' / 'runs' / 'CVRL' / 'seed0' / 'linear.json')['metrics']
+    assert {r['protocol'] for r in again['rows']} == {r['protocol'] for r in board['rows']}
 
 
 def board_methods(board: dict) -> list[str]:

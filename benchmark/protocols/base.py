@@ -35,6 +35,9 @@ class Protocol:
 
     name: ClassVar[str]
     version: ClassVar[str]
+    #: What each version changed (version -> one sentence): why records of an earlier version
+    #: are outdated. Leaderboards holding such records say so above their tables.
+    changes: ClassVar[dict[str, str]] = {}
     #: True when the protocol needs the model (a :class:`ModelContext`), not just features.
     needs_model: ClassVar[bool] = False
 

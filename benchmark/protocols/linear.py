@@ -1,10 +1,19 @@
 """Linear evaluation protocol (CVRL / TCLR style) on frozen per-clip features.
 
-Every training clip, L2-normalised, is one sample labelled with its video's class. A multinomial
-logistic regression (L-BFGS, deterministic) is fitted on the training split only; its inverse
-regularisation strength C is chosen by cross-validation on the training split with folds grouped
-by video, then the classifier is refitted on all training clips. A test video's prediction is
-the average of its clips' softmax probabilities.
+Every training clip, L2-normalised, is one sample labelled with its video's class. Each feature is
+then standardised (zero mean, unit variance) with statistics of the clips the classifier is
+fitted on, and a multinomial logistic regression (L-BFGS, deterministic) is fitted on the
+training split only. Its inverse regularisation strength C is chosen by cross-validation on the
+training split with folds grouped by video (each fold standardised with its own fitting clips);
+where the best C lies at an edge of the grid, the grid grows by a decade on that side (up to
+``extend`` times), so the choice is not cut off by the grid. The classifier is then refitted on
+all training clips. A test video's prediction is the average of its clips' softmax probabilities.
+
+Version 2 (standardisation, the wider grid and its extension): version 1 fitted the L2-normalised
+clips as they were. Pooled ReLU features of a trained network point almost the same way, so
+their L2-normalised differences are small; the regularisation then dominated, the largest C of
+the grid won almost every time while cross-validation was still rising, and on nearly collinear
+features the probe stayed at chance where kNN did not (docs/harness.md, "Linear probe v2").
 """
 from __future__ import annotations
 
@@ -16,6 +25,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from benchmark.errors import UserError
@@ -36,7 +47,7 @@ def clip_samples(features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return x, np.repeat(features.labels, k), np.repeat(np.arange(n), k)
 
 
-def video_probs(clf: LogisticRegression, clips: np.ndarray, num_clips: int) -> np.ndarray:
+def video_probs(clf: LogisticRegression | Pipeline, clips: np.ndarray, num_clips: int) -> np.ndarray:
     """(N, C) class probabilities of N videos: mean softmax over their ``num_clips`` clips.
 
     clips: (N*K, D) normalised clip features, video-major. Columns follow ``clf.classes_``.
@@ -61,14 +72,24 @@ def topk_accuracy(probs: np.ndarray, classes: np.ndarray, labels: np.ndarray, k:
     return float(100.0 * np.mean(topk_hits(probs, classes, labels, k)))
 
 
+def best_c(scores: dict[float, float]) -> float:
+    """The C with the best score; ties go to the smallest C (the strongest regularisation)."""
+    best = max(scores.values())
+    return min(c for c, s in scores.items() if s == best)
+
+
 @PROTOCOLS.register_module()
 class LinearProbe(FeatureProtocol):
     """Linear probe with video-grouped cross-validation of C on the training split.
 
     Args:
-        Cs: grid of inverse regularisation strengths; the value with the best mean CV video-level
-            top-1 wins (ties: the smallest C, i.e. the strongest regularisation). A single value
-            skips cross-validation.
+        Cs: grid of inverse regularisation strengths (on standardised features); the value with
+            the best mean CV video-level top-1 wins (ties: the smallest C, i.e. the strongest
+            regularisation). A single value skips cross-validation.
+        extend: how many times the grid may grow by one decade (a tenth of its smallest value or
+            ten times its largest) while the winner lies at that edge, strictly better than its
+            neighbour. ``last_info['grid_edge']`` says whether the final winner still lies at an
+            edge of a grid of two or more values.
         folds: number of cross-validation folds (clipped to the number of training videos).
         max_iter: L-BFGS iteration cap of every fit.
         tol: L-BFGS tolerance.
@@ -81,15 +102,22 @@ class LinearProbe(FeatureProtocol):
     """
 
     name = 'linear'
-    version = '1'
+    version = '2'
+    changes = {'2': 'standardises the features before the fit and grows its C grid at an edge '
+                    '(v1 under-fitted: its largest C won most fits while cross-validation still '
+                    'rose, and nearly collinear features stayed near chance)'}
 
-    def __init__(self, Cs: Sequence[float] = (0.1, 1.0, 10.0, 100.0, 1000.0), folds: int = 3,
-                 max_iter: int = 1000, tol: float = 1e-4, blas_threads: int | None = 1) -> None:
+    def __init__(self, Cs: Sequence[float] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
+                 extend: int = 2, folds: int = 3, max_iter: int = 1000, tol: float = 1e-4,
+                 blas_threads: int | None = 1) -> None:
         self.Cs = sorted(float(c) for c in Cs)
         if not self.Cs or self.Cs[0] <= 0:
             raise UserError(f'LinearProbe Cs must be positive, got {list(Cs)}')
         if folds < 2:
             raise UserError(f'LinearProbe needs folds >= 2, got {folds}')
+        if isinstance(extend, bool) or not isinstance(extend, int) or extend < 0:
+            raise UserError(f'LinearProbe extend must be an integer >= 0, got {extend!r}')
+        self.extend = extend
         self.folds = int(folds)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
@@ -97,9 +125,10 @@ class LinearProbe(FeatureProtocol):
         self.last_info: dict[str, Any] = {}
         self.last_per_video: dict[str, np.ndarray] = {}
 
-    def _fit(self, x: np.ndarray, y: np.ndarray, c: float, seed: int) -> LogisticRegression:
-        clf = LogisticRegression(C=c, solver='lbfgs', max_iter=self.max_iter, tol=self.tol,
-                                 random_state=seed)
+    def _fit(self, x: np.ndarray, y: np.ndarray, c: float, seed: int) -> Pipeline:
+        """Standardise with ``x``'s own statistics, then fit the logistic regression."""
+        clf = make_pipeline(StandardScaler(), LogisticRegression(
+            C=c, solver='lbfgs', max_iter=self.max_iter, tol=self.tol, random_state=seed))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always', ConvergenceWarning)
             clf.fit(x, y)
@@ -140,9 +169,21 @@ class LinearProbe(FeatureProtocol):
         cv = GroupKFold(n_splits=min(self.folds, num_videos), shuffle=True, random_state=seed)
         splits = list(cv.split(x, y, groups))
         scores = {c: self._cv_score(x, y, num_clips, c, splits, seed) for c in self.Cs}
-        self.last_info['cv_top1'] = {f'{c:g}': s for c, s in scores.items()}
-        best = max(scores.values())
-        return min(c for c, s in scores.items() if s == best)
+        for _ in range(self.extend):
+            grid = sorted(scores)
+            chosen = best_c(scores)
+            if chosen == grid[-1]:  # every smaller C is strictly worse
+                new = grid[-1] * 10.0
+            elif chosen == grid[0] and scores[grid[1]] < scores[chosen]:
+                new = grid[0] / 10.0
+            else:
+                break
+            scores[new] = self._cv_score(x, y, num_clips, new, splits, seed)
+        grid, chosen = sorted(scores), best_c(scores)
+        self.last_info['cv_top1'] = {f'{c:g}': scores[c] for c in grid}
+        self.last_info['grid_edge'] = bool(
+            chosen == grid[-1] or (chosen == grid[0] and scores[grid[1]] < scores[chosen]))
+        return chosen
 
     def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
         """Top-1 / top-5 video accuracy (percent) on ``test`` of a probe fitted on ``train``.
