@@ -99,19 +99,6 @@ def float32(device: torch.device) -> torch.autocast:
     return torch.autocast(device_type=device.type, enabled=False)
 
 
-def projection_mlp(in_dim: int, hidden_dim: int, out_dim: int,
-                   num_hidden: int) -> torch.nn.Sequential:
-    """``num_hidden`` x (Linear -> BN -> ReLU), then Linear -> out_dim (the SimCLR/CVRL head)."""
-    layers: list[torch.nn.Module] = []
-    dim = in_dim
-    for _ in range(num_hidden):
-        layers += [torch.nn.Linear(dim, hidden_dim), torch.nn.BatchNorm1d(hidden_dim),
-                   torch.nn.ReLU(inplace=True)]
-        dim = hidden_dim
-    layers.append(torch.nn.Linear(dim, out_dim))
-    return torch.nn.Sequential(*layers)
-
-
 def registered_methods() -> list[str]:
     """Names of the registered methods (subclasses of :class:`VideoMethod`)."""
     return [name for name, cls in MODELS.module_dict.items()

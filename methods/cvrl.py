@@ -11,8 +11,9 @@ import torch.nn.functional as F
 
 from benchmark.errors import UserError
 from benchmark.registry import MODELS
-from methods.base import VideoMethod, float32, projection_mlp
+from methods.base import VideoMethod, float32
 from methods.distributed import gather_with_grad
+from methods.heads import projection_mlp
 
 
 def cvrl_loss(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1,

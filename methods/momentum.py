@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from mmengine.logging import MessageHub
 
 from benchmark.errors import UserError
-from methods.base import VideoMethod, projection_mlp
+from methods.base import VideoMethod
+from methods.heads import projection_mlp
 
 
 def cosine_momentum(base: float, it: int, max_iters: int) -> float:

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import MODELS
-from methods.base import float32, projection_mlp
+from methods.base import float32
+from methods.heads import predictor_mlp
 from methods.momentum import MomentumMethod
 
 
@@ -37,8 +38,7 @@ class RhoBYOL(MomentumMethod):
     def __init__(self, backbone: dict, proj_dim: int = 128, hidden_dim: int | None = None,
                  **kwargs) -> None:
         super().__init__(backbone=backbone, proj_dim=proj_dim, hidden_dim=hidden_dim, **kwargs)
-        self.predictor = projection_mlp(proj_dim, hidden_dim or 4 * self.feat_dim, proj_dim,
-                                        num_hidden=1)
+        self.predictor = predictor_mlp(proj_dim, hidden_dim or 4 * self.feat_dim)
 
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict[str, torch.Tensor]:
         online, target = self.online_and_target(inputs)

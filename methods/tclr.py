@@ -17,23 +17,7 @@ from benchmark.errors import UserError
 from benchmark.registry import MODELS
 from methods.base import VideoMethod, float32
 from methods.distributed import gather_with_grad
-
-
-def nt_xent(x: torch.Tensor, y: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
-    """SimCLR's NT-Xent between two sets, batched over leading dimensions.
-
-    x, y: (..., N, D) L2-normalised embeddings; x_i and y_i are positives. Each of the 2N anchors
-    of a set pair has its partner as positive and the 2N - 2 other embeddings of the two sets as
-    negatives (itself excluded). Returns (...): the summed cross-entropy divided by 2N; with all
-    logits equal it is log(2N - 1).
-    """
-    n = x.shape[-2]
-    z = torch.cat([x, y], dim=-2)  # (..., 2N, D)
-    logits = z @ z.transpose(-1, -2) / temperature
-    eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
-    log_prob = logits.masked_fill(eye, float('-inf')).log_softmax(-1)
-    partner = torch.arange(2 * n, device=z.device).roll(n)  # i <-> i + N
-    return -log_prob.gather(-1, partner.expand(log_prob.shape[:-1]).unsqueeze(-1)).mean((-2, -1))
+from methods.losses import nt_xent
 
 
 def tclr_loss(g: torch.Tensor, l: torch.Tensor, s: torch.Tensor,

@@ -10,10 +10,11 @@ from mmengine.config import Config
 from benchmark.components import load_plugins
 from benchmark.registry import MODELS, build
 from methods.frame_simclr import simclr_loss
+from methods.heads import predictor_mlp
+from methods.losses import negative_cosine, nt_xent
 from methods.momentum import cosine_momentum
 from methods.rho_byol import rho_byol_loss
 from methods.rho_moco import rho_moco_loss
-from methods.tclr import nt_xent
 from methods.vcop import shuffle_clips, vcop_loss
 from tests.test_methods import BACKBONE, ROOT
 
@@ -125,3 +126,22 @@ def test_tclr_refuses_a_backbone_that_loses_the_time_steps():
         model(torch.randn(2, 10, 3, 8, 16, 16), mode='loss')
     cfg = Config.fromfile(str(ROOT / 'configs/methods/tclr_r3d18w16_8x4_synthmotion.py'))
     assert tuple(cfg.model.backbone.temporal_strides) == (1, 1, 1, 1)
+
+
+def test_negative_cosine_values_and_stop_gradient():
+    p = torch.tensor([[1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    assert negative_cosine(p, p.detach() * 3).item() == pytest.approx(-1.0)
+    z = torch.tensor([[0.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    # cos = 0 for the first row, 1/sqrt(2) for the second: mean -> -1 / (2 sqrt 2)
+    loss = negative_cosine(p, z)
+    assert loss.item() == pytest.approx(-1 / (2 * math.sqrt(2)))
+    loss.backward()
+    assert z.grad is None and p.grad is not None
+
+
+def test_predictor_mlp_is_a_bottleneck_back_to_its_width():
+    head = predictor_mlp(16, 4)
+    assert [type(m).__name__ for m in head] == ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
+    assert (head[0].in_features, head[0].out_features) == (16, 4)
+    assert (head[3].in_features, head[3].out_features) == (4, 16)
+    assert head(torch.randn(5, 16)).shape == (5, 16)

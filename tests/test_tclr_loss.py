@@ -7,7 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from methods.tclr import nt_xent, tclr_loss
+from methods.losses import nt_xent
+from methods.tclr import tclr_loss
 
 
 def _dot(u, v) -> float:

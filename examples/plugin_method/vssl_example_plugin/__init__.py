@@ -1,4 +1,4 @@
 """Example vssl-bench plugin; importing it registers :class:`VideoSimSiam` in the MODELS registry."""
-from vssl_example_plugin.simsiam import VideoSimSiam, simsiam_loss
+from vssl_example_plugin.simsiam import VideoSimSiam
 
-__all__ = ['VideoSimSiam', 'simsiam_loss']
+__all__ = ['VideoSimSiam']

@@ -3,7 +3,7 @@ clips of one video: the two clips are the two views, with no negatives and no mo
 a predictor and a stop-gradient on the target branch prevent collapse.
 
 An out-of-tree example: it only uses the harness' public pieces (``MODELS``, ``VideoMethod``,
-``projection_mlp``) and is found through ``custom_imports`` or the ``vssl_bench.methods`` entry
+the shipped heads ``projection_mlp`` / ``predictor_mlp`` and loss ``negative_cosine``) and is found through ``custom_imports`` or the ``vssl_bench.methods`` entry
 point, never by editing vssl-bench.
 """
 from __future__ import annotations
@@ -13,16 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark.registry import MODELS
-from methods.base import VideoMethod, projection_mlp
-
-
-def simsiam_loss(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Negative cosine similarity of predictions to stop-gradient targets.
-
-    p, z: (N, D) predictions of one view and projections of the other. Returns a scalar in
-    [-1, 1] (-1: every prediction points along its target); no gradient flows into ``z``.
-    """
-    return -F.cosine_similarity(p, z.detach(), dim=1).mean()
+from methods.base import VideoMethod
+from methods.heads import predictor_mlp, projection_mlp
+from methods.losses import negative_cosine
 
 
 @MODELS.register_module()
@@ -32,7 +25,7 @@ class VideoSimSiam(VideoMethod):
     Input of ``loss``: (B, 2, 3, T, H, W) normalised clips. Projector: the paper's 3-layer MLP
     with BN (``num_hidden`` = 2 hidden layers at the backbone's width) and BN on its output;
     predictor: a bottleneck MLP ``proj_dim -> pred_hidden_dim -> proj_dim``. The symmetric loss
-    is ``(D(p_a, z_b) + D(p_b, z_a)) / 2`` with ``D`` = :func:`simsiam_loss`.
+    is ``(D(p_a, z_b) + D(p_b, z_a)) / 2`` with ``D`` = :func:`methods.losses.negative_cosine`.
     """
 
     #: Two clips of a video per sample: the harness checks the config's sampler against it.
@@ -44,9 +37,7 @@ class VideoSimSiam(VideoMethod):
         self.projector = nn.Sequential(
             projection_mlp(self.feat_dim, self.feat_dim, proj_dim, num_hidden),
             nn.BatchNorm1d(proj_dim))
-        self.predictor = nn.Sequential(
-            nn.Linear(proj_dim, pred_hidden_dim), nn.BatchNorm1d(pred_hidden_dim),
-            nn.ReLU(inplace=True), nn.Linear(pred_hidden_dim, proj_dim))
+        self.predictor = predictor_mlp(proj_dim, pred_hidden_dim)
 
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict[str, torch.Tensor]:
         b, v = inputs.shape[:2]
@@ -56,7 +47,7 @@ class VideoSimSiam(VideoMethod):
         z = self.projector(self.extract_feat(inputs.flatten(0, 1))).float()
         p = self.predictor(z).float()
         z, p = z.view(b, 2, -1), p.view(b, 2, -1)
-        loss = 0.5 * (simsiam_loss(p[:, 0], z[:, 1]) + simsiam_loss(p[:, 1], z[:, 0]))
+        loss = 0.5 * (negative_cosine(p[:, 0], z[:, 1]) + negative_cosine(p[:, 1], z[:, 0]))
         with torch.no_grad():
             # The paper's collapse indicator: per-dimension std of l2-normalised outputs,
             # ~1/sqrt(D) when healthy, 0 when every video maps to one point.
