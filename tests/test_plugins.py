@@ -59,6 +59,39 @@ def test_not_registered_without_the_plugin():
         check_method_config(cfg, str(CONFIG))
 
 
+def test_plugin_config_inherits_the_shipped_base_configs(tmp_path, monkeypatch):
+    """The example's _base_ paths name no checkout: they go through VSSL_BENCH_CONFIGS, which
+    importing benchmark sets to the shared configs, and which a user may point elsewhere."""
+    from benchmark.config_root import ENV, configs_root
+    assert '../' not in CONFIG.read_text()
+    assert configs_root() == ROOT / 'configs'
+    monkeypatch.setenv(ENV, str(configs_root()))
+    cfg = Config.fromfile(str(CONFIG), import_custom_modules=False)
+    assert cfg.model.backbone.depth == 18 and cfg.optim_wrapper.optimizer.type == 'AdamW'
+    # a copy of the shared configs with another backbone depth, named by the variable: used
+    copy = tmp_path / 'configs'
+    (copy / '_base_').mkdir(parents=True)
+    for base in (ROOT / 'configs/_base_').glob('*.py'):
+        text = base.read_text()
+        if base.name == 'backbone_r3d18_w16.py':
+            assert 'depth=18' in text
+            text = text.replace('depth=18', 'depth=34')
+        (copy / '_base_' / base.name).write_text(text)
+    monkeypatch.setenv(ENV, str(copy))
+    assert Config.fromfile(str(CONFIG), import_custom_modules=False).model.backbone.depth == 34
+
+
+def test_wheel_ships_every_base_config():
+    """pyproject.toml's data-files put configs/_base_ where configs_root() finds an installed
+    copy: every file of it, so a plugin's _base_ resolves outside a checkout too."""
+    import glob
+    pyproject = tomllib.loads((ROOT / 'pyproject.toml').read_text())
+    data = pyproject['tool']['setuptools']['data-files']
+    shipped = {Path(f).name for pattern in data['share/vssl-bench/configs/_base_']
+               for f in glob.glob(str(ROOT / pattern))}
+    assert shipped == {p.name for p in (ROOT / 'configs/_base_').glob('*.py')}
+
+
 def test_custom_imports_register_the_method(monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGIN))
     cfg = Config.fromfile(str(CONFIG), import_custom_modules=False)

@@ -2,10 +2,12 @@
 # out-of-tree method. Its module is imported by custom_imports below (needs the folder
 # examples/plugin_method on PYTHONPATH, or the package installed); when the package is installed
 # its vssl_bench.methods entry point registers it too and custom_imports may be deleted.
-# The _base_ paths climb from examples/plugin_method/configs/ to the repository's configs/_base_.
-_base_ = ['../../../configs/_base_/backbone_r3d18_w16.py',
-          '../../../configs/_base_/data_synthmotion.py',
-          '../../../configs/_base_/optim_adamw.py']
+# The _base_ configs are vssl-bench's own, wherever it is installed: mmengine replaces
+# {{$VSSL_BENCH_CONFIGS:}} with that environment variable, which vssl-bench sets to the folder of
+# its shared configs (benchmark/config_root.py).
+_base_ = ['{{$VSSL_BENCH_CONFIGS:}}/_base_/backbone_r3d18_w16.py',
+          '{{$VSSL_BENCH_CONFIGS:}}/_base_/data_synthmotion.py',
+          '{{$VSSL_BENCH_CONFIGS:}}/_base_/optim_adamw.py']
 
 custom_imports = dict(imports=['vssl_example_plugin'], allow_failed_imports=False)
 
