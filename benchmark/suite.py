@@ -37,7 +37,7 @@ from benchmark.hits import encode
 from benchmark.io import atomic_write_json, read_json
 from benchmark.leaderboard import write_leaderboard
 from benchmark.names import STATS_FILE, WEIGHTS_FILE
-from benchmark.protocols import ModelContext, build_protocol
+from benchmark.protocols import ModelContext, ProtocolResult, build_protocol
 from benchmark.provenance import provenance
 from benchmark.results_dir import default_results
 from benchmark.run_records import (record_is_current, run_config_hash, run_dirs,
@@ -110,8 +110,8 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
         model, stats = _weights(suite, cfg, work, seed, launcher)
     barrier()  # the weights file is complete before any rank fine-tunes from it
 
-    def record(protocol, metrics: dict, evaluation: dict, start: float) -> dict:
-        per_video = getattr(protocol, 'last_per_video', None) or {}
+    def record(protocol, result: ProtocolResult, evaluation: dict, start: float) -> dict:
+        metrics, per_video = result.metrics, result.per_video
         return dict(
             suite=suite.name, method=name, method_config=method_path, config_hash=config_hash,
             seed=seed, protocol=protocol.name, protocol_version=protocol.version,
@@ -119,7 +119,7 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
             **({'data': suite.data['lists']} if 'lists' in suite.data else {}),
             **_source_entry(suite),
             evaluation=dict(view=suite.evaluation['view'], **evaluation,
-                            protocol_info=getattr(protocol, 'last_info', None)),
+                            protocol_info=result.info),
             **({'per_video': {k: encode(v) for k, v in per_video.items() if k in metrics}}
                if per_video else {}),
             eval_wall_s=round(time.perf_counter() - start, 3), provenance=provenance(),
@@ -130,12 +130,13 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
     context = model_context(suite, cfg, work, out, launcher)
     for protocol in (p for p in pending if p.needs_model):
         start = time.perf_counter()
-        metrics = protocol.evaluate_model(context, seed=seed)
+        result = protocol.evaluate_model(context, seed=seed)
         if get_rank() == 0:
-            failed = getattr(protocol, 'last_num_failed', None)  # videos left out
+            check_result(protocol, result)
+            failed = result.num_failed  # videos left out
             written.append(write_record(records_dir / f'{protocol.name}.json', record(
-                protocol, metrics, {'num_failed': failed} if failed is not None else {}, start)))
-            _stage_line(name, seed, [(protocol.name, metrics)], start)
+                protocol, result, {'num_failed': failed} if failed is not None else {}, start)))
+            _stage_line(name, seed, [(protocol.name, result.metrics)], start)
     if get_rank() != 0:  # under a distributed launcher only rank 0 evaluates features
         return []
 
@@ -148,16 +149,26 @@ def run_method_seed(suite: Suite, cfg: Config, method_path: str, seed: int, out:
              for split in ('train', 'test')}
     for protocol in feature_protocols:
         start = time.perf_counter()
-        metrics = protocol.evaluate(feats['train'], feats['test'], seed=seed)
+        result = check_result(protocol, protocol.evaluate(feats['train'], feats['test'], seed=seed))
         evaluation = dict(num_train=len(feats['train'].labels),
                           num_test=len(feats['test'].labels),
                           num_failed=dict(train=feats['train'].num_failed,
                                           test=feats['test'].num_failed))
         written.append(write_record(records_dir / f'{protocol.name}.json',
-                                    record(protocol, metrics, evaluation, start)))
-        scores.append((protocol.name, metrics))
+                                    record(protocol, result, evaluation, start)))
+        scores.append((protocol.name, result.metrics))
     _stage_line(name, seed, scores, features_start)  # one line for the frozen-feature stage
     return written
+
+
+def check_result(protocol, result) -> ProtocolResult:
+    """``result`` if it is a :class:`ProtocolResult`; else a UserError naming the protocol (a
+    protocol written for the old interface returned a bare dict of metrics)."""
+    if not isinstance(result, ProtocolResult):
+        raise UserError(f'{type(protocol).__name__} returned a {type(result).__name__}, not a '
+                        'ProtocolResult: an evaluation returns '
+                        'benchmark.protocols.ProtocolResult(metrics, per_video, info)')
+    return result
 
 
 def _weights(suite: Suite, cfg: Config, work: Path, seed: int, launcher: str) -> tuple:

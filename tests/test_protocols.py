@@ -39,14 +39,14 @@ def test_first_hit_rank_hand_made():
 
 
 def test_retrieval_known_recalls_with_tie_and_clipped_k():
-    metrics = Retrieval(ks=(1, 2, 3, 4, 5, 50)).evaluate(GALLERY, QUERIES)
+    metrics = Retrieval(ks=(1, 2, 3, 4, 5, 50)).evaluate(GALLERY, QUERIES).metrics
     # k = 5 and 50 exceed the 4 gallery videos: clipped to 4, keys keep their names.
     assert metrics == pytest.approx({'R@1': 20.0, 'R@2': 60.0, 'R@3': 60.0, 'R@4': 80.0,
                                      'R@5': 80.0, 'R@50': 80.0})
 
 
 def test_retrieval_default_keys():
-    metrics = Retrieval().evaluate(GALLERY, QUERIES)
+    metrics = Retrieval().evaluate(GALLERY, QUERIES).metrics
     assert list(metrics) == ['R@1', 'R@5', 'R@10', 'R@20', 'R@50']
     assert metrics['R@1'] == pytest.approx(20.0) and metrics['R@50'] == pytest.approx(80.0)
 
@@ -55,7 +55,7 @@ def test_retrieval_averages_clips_before_normalising():
     # Video 0's clips average to direction (1, 1); per-clip voting would not tell 0 and 1 apart.
     gallery = feats([[[1, 0], [0, 1]], [[1, 0], [1, 0]]], [0, 1])
     query = feats([[[1, 1], [1, 1]]], [0])
-    assert Retrieval(ks=(1,)).evaluate(gallery, query) == {'R@1': 100.0}
+    assert Retrieval(ks=(1,)).evaluate(gallery, query).metrics == {'R@1': 100.0}
 
 
 def test_first_hit_rank_matches_stable_argsort():
@@ -91,7 +91,7 @@ def test_linear_separable_clusters():
     rng = np.random.default_rng(0)
     means = 5.0 * rng.standard_normal((6, 16))
     train, test = clusters(rng, means, 60, 3, 0.3), clusters(rng, means, 40, 3, 0.3)
-    metrics = LinearProbe(**FAST).evaluate(train, test)
+    metrics = LinearProbe(**FAST).evaluate(train, test).metrics
     assert metrics == {'top1': 100.0, 'top5': 100.0}
 
 
@@ -99,7 +99,7 @@ def test_linear_random_labels_near_chance():
     rng = np.random.default_rng(1)
     train = feats(rng.standard_normal((300, 2, 32)), rng.integers(0, 10, 300))
     test = feats(rng.standard_normal((400, 2, 32)), rng.integers(0, 10, 400))
-    metrics = LinearProbe(**FAST).evaluate(train, test)
+    metrics = LinearProbe(**FAST).evaluate(train, test).metrics
     # Chance: top1 10 %, top5 50 %; binomial sd over 400 videos is 1.5 % and 2.5 %.
     assert 4.0 <= metrics['top1'] <= 17.0
     assert 40.0 <= metrics['top5'] <= 60.0
@@ -112,8 +112,8 @@ def test_linear_clip_averaging_beats_single_clips():
     # One clip: class sign of a N(+-0.5, 1) coordinate, ~69 % right; 16 clips: ~98 %.
     train, test = clusters(rng, means, 150, 16, 1.0), clusters(rng, means, 200, 16, 1.0)
     probe = LinearProbe(**FAST)
-    averaged = probe.evaluate(train, test)['top1']
-    single = probe.evaluate(train, Features(test.clips[:, :1], test.labels))['top1']
+    averaged = probe.evaluate(train, test).metrics['top1']
+    single = probe.evaluate(train, Features(test.clips[:, :1], test.labels)).metrics['top1']
     assert averaged >= 92.0
     assert single <= 80.0
 
@@ -123,7 +123,8 @@ def test_linear_top5_at_least_top1_and_deterministic():
     means = rng.standard_normal((8, 16))
     train, test = clusters(rng, means, 80, 2, 1.5), clusters(rng, means, 60, 2, 1.5)
     probe = LinearProbe(**FAST)
-    first, second = probe.evaluate(train, test, seed=0), probe.evaluate(train, test, seed=0)
+    first, second = (probe.evaluate(train, test, seed=0).metrics,
+                     probe.evaluate(train, test, seed=0).metrics)
     assert first == second
     assert first['top5'] >= first['top1']
     assert 0.0 < first['top1'] < 100.0
@@ -134,12 +135,11 @@ def test_linear_selects_c_on_train_only():
     means = rng.standard_normal((4, 16))
     train, test = clusters(rng, means, 60, 2, 1.0), clusters(rng, means, 40, 2, 1.0)
     probe = LinearProbe(Cs=(0.01, 1.0, 100.0))
-    probe.evaluate(train, test)
-    chosen = probe.last_info['C']
+    chosen = probe.evaluate(train, test).info['C']
     # Scrambling the test labels changes nothing in the model selection.
-    probe.evaluate(train, Features(test.clips, rng.permutation(test.labels)))
-    assert probe.last_info['C'] == chosen
-    assert set(probe.last_info['cv_top1']) == {'0.01', '1', '100'}
+    info = probe.evaluate(train, Features(test.clips, rng.permutation(test.labels))).info
+    assert info['C'] == chosen
+    assert set(info['cv_top1']) == {'0.01', '1', '100'}
 
 
 def test_linear_cv_folds_grouped_by_video(monkeypatch):
@@ -171,7 +171,7 @@ def test_linear_nearly_collinear_features():
     common = 10.0 + rng.random(16)
     means = common + 0.01 * rng.standard_normal((4, 16))
     train, test = clusters(rng, means, 80, 2, 0.002), clusters(rng, means, 40, 2, 0.002)
-    assert LinearProbe().evaluate(train, test)['top1'] >= 95.0
+    assert LinearProbe().evaluate(train, test).metrics['top1'] >= 95.0
 
 
 def test_linear_needs_large_c_for_correlated_noise():
@@ -189,8 +189,9 @@ def test_linear_needs_large_c_for_correlated_noise():
         return feats(clips + 20.0, labels)
 
     probe = LinearProbe()
-    assert probe.evaluate(make(200), make(100))['top1'] >= 95.0
-    assert probe.last_info['C'] > 0.001
+    result = probe.evaluate(make(200), make(100))
+    assert result.metrics['top1'] >= 95.0
+    assert result.info['C'] > 0.001
 
 
 @pytest.mark.parametrize('extend, expected, chosen, edge', [
@@ -205,10 +206,10 @@ def test_linear_grid_grows_at_the_upper_edge(monkeypatch, extend, expected, chos
     rng = np.random.default_rng(14)
     means = rng.standard_normal((3, 4))
     probe = LinearProbe(Cs=(0.001, 0.01), extend=extend)
-    probe.evaluate(clusters(rng, means, 30, 2, 1.0), clusters(rng, means, 9, 2, 1.0))
-    assert list(probe.last_info['cv_top1']) == expected
-    assert probe.last_info['C'] == chosen
-    assert probe.last_info['grid_edge'] is edge
+    info = probe.evaluate(clusters(rng, means, 30, 2, 1.0), clusters(rng, means, 9, 2, 1.0)).info
+    assert list(info['cv_top1']) == expected
+    assert info['C'] == chosen
+    assert info['grid_edge'] is edge
 
 
 def test_linear_grid_grows_at_the_lower_edge_and_stops_on_a_tie(monkeypatch):
@@ -219,10 +220,10 @@ def test_linear_grid_grows_at_the_lower_edge_and_stops_on_a_tie(monkeypatch):
     rng = np.random.default_rng(15)
     means = rng.standard_normal((3, 4))
     probe = LinearProbe(Cs=(0.1, 1.0), extend=5)
-    probe.evaluate(clusters(rng, means, 30, 2, 1.0), clusters(rng, means, 9, 2, 1.0))
-    assert list(probe.last_info['cv_top1']) == ['0.001', '0.01', '0.1', '1']
-    assert probe.last_info['C'] == 0.001
-    assert probe.last_info['grid_edge'] is False
+    info = probe.evaluate(clusters(rng, means, 30, 2, 1.0), clusters(rng, means, 9, 2, 1.0)).info
+    assert list(info['cv_top1']) == ['0.001', '0.01', '0.1', '1']
+    assert info['C'] == 0.001
+    assert info['grid_edge'] is False
 
 
 @pytest.mark.parametrize('extend', [-1, 1.5, True])
@@ -246,7 +247,7 @@ def test_linear_train_only_classes_are_fine():
     means = 5.0 * rng.standard_normal((3, 8))
     train = clusters(rng, means, 30, 2, 0.1, labels=np.arange(30) % 3)
     test = clusters(rng, means, 10, 2, 0.1, labels=np.arange(10) % 2)
-    assert LinearProbe(**FAST).evaluate(train, test) == {'top1': 100.0, 'top5': 100.0}
+    assert LinearProbe(**FAST).evaluate(train, test).metrics == {'top1': 100.0, 'top5': 100.0}
 
 
 # ------------------------------------------------------------------------------------ building
@@ -287,17 +288,18 @@ def test_knn_hand_computed_votes():
 
 def test_knn_temperature_decides_the_vote():
     # T = 0.07: exp(1/0.07) > 2 exp(0.8/0.07) (ratio e^2.86 / 2 = 8.7): class 0 wins.
-    assert KNN(k=3, temperature=0.07, topk=(1, 2)).evaluate(KNN_TRAIN, KNN_QUERY) == {
+    assert KNN(k=3, temperature=0.07, topk=(1, 2)).evaluate(KNN_TRAIN, KNN_QUERY).metrics == {
         'top1': 100.0, 'top2': 100.0}
     # T = 1: e = 2.72 < 2 e^0.8 = 4.45: class 1 wins, class 0 is second.
-    assert KNN(k=3, temperature=1.0, topk=(1, 2)).evaluate(KNN_TRAIN, KNN_QUERY) == {
+    assert KNN(k=3, temperature=1.0, topk=(1, 2)).evaluate(KNN_TRAIN, KNN_QUERY).metrics == {
         'top1': 0.0, 'top2': 100.0}
     # k = 1: only the nearest votes.
-    assert KNN(k=1, temperature=1.0, topk=(1,)).evaluate(KNN_TRAIN, KNN_QUERY) == {'top1': 100.0}
+    assert KNN(k=1, temperature=1.0, topk=(1,)).evaluate(KNN_TRAIN, KNN_QUERY).metrics == {
+        'top1': 100.0}
 
 
 def test_knn_defaults_clip_k_and_topk():
-    metrics = KNN().evaluate(KNN_TRAIN, KNN_QUERY)  # k = 20 > 4 videos, top5 > 3 classes
+    metrics = KNN().evaluate(KNN_TRAIN, KNN_QUERY).metrics  # k = 20 > 4 videos, top5 > 3 classes
     assert set(metrics) == {'top1', 'top5'} and metrics['top5'] == 100.0
     assert (KNN().k, KNN().temperature) == (20, 0.07)
 
@@ -306,7 +308,7 @@ def test_knn_separable_clusters_and_errors():
     rng = np.random.default_rng(8)
     means = 5.0 * rng.standard_normal((5, 16))
     train, test = clusters(rng, means, 50, 2, 0.3), clusters(rng, means, 30, 2, 0.3)
-    assert KNN().evaluate(train, test) == {'top1': 100.0, 'top5': 100.0}
+    assert KNN().evaluate(train, test).metrics == {'top1': 100.0, 'top5': 100.0}
     with pytest.raises(ValueError, match='temperature'):
         KNN(temperature=0)
     with pytest.raises(ValueError, match='dims differ'):
@@ -326,35 +328,35 @@ def test_fraction_tags_and_configs():
 
 
 # ------------------------------------------------------------------------- per-video outcomes
-def assert_per_video_matches(protocol, metrics: dict[str, float], num_test: int) -> None:
-    """last_per_video: one bool per test video for every metric, averaging to the metric."""
-    assert set(protocol.last_per_video) == set(metrics)
-    for name, hits in protocol.last_per_video.items():
+def assert_per_video_matches(result, num_test: int) -> None:
+    """per_video: one bool per test video for every metric, averaging to the metric."""
+    assert set(result.per_video) == set(result.metrics)
+    for name, hits in result.per_video.items():
         assert hits.dtype == bool and hits.shape == (num_test,)
-        assert 100.0 * hits.mean() == metrics[name]
+        assert 100.0 * hits.mean() == result.metrics[name]
 
 
 def test_retrieval_per_video_hits_in_test_order():
     protocol = Retrieval(ks=(1, 2, 4))
-    metrics = protocol.evaluate(GALLERY, QUERIES)
+    result = protocol.evaluate(GALLERY, QUERIES)
     # First-hit ranks [1, 3, 1, 4, 0] (test_first_hit_rank_hand_made).
-    assert protocol.last_per_video['R@1'].tolist() == [False, False, False, False, True]
-    assert protocol.last_per_video['R@2'].tolist() == [True, False, True, False, True]
-    assert protocol.last_per_video['R@4'].tolist() == [True, True, True, False, True]
-    assert_per_video_matches(protocol, metrics, 5)
+    assert result.per_video['R@1'].tolist() == [False, False, False, False, True]
+    assert result.per_video['R@2'].tolist() == [True, False, True, False, True]
+    assert result.per_video['R@4'].tolist() == [True, True, True, False, True]
+    assert_per_video_matches(result, 5)
 
 
 def test_knn_per_video_hits():
     protocol = KNN(k=3, temperature=1.0, topk=(1, 2))
-    metrics = protocol.evaluate(KNN_TRAIN, KNN_QUERY)
-    assert protocol.last_per_video['top1'].tolist() == [False]  # class 1 wins (see above)
-    assert protocol.last_per_video['top2'].tolist() == [True]
+    hits = protocol.evaluate(KNN_TRAIN, KNN_QUERY).per_video
+    assert hits['top1'].tolist() == [False]  # class 1 wins (see above)
+    assert hits['top2'].tolist() == [True]
     rng = np.random.default_rng(10)
     means = rng.standard_normal((6, 16))
     train, test = clusters(rng, means, 60, 2, 1.5), clusters(rng, means, 50, 2, 1.5)
-    metrics = protocol.evaluate(train, test)
-    assert 0.0 < metrics['top1'] < 100.0
-    assert_per_video_matches(protocol, metrics, 50)
+    result = protocol.evaluate(train, test)
+    assert 0.0 < result.metrics['top1'] < 100.0
+    assert_per_video_matches(result, 50)
 
 
 def test_linear_per_video_hits_match_metrics_and_predictions():
@@ -362,15 +364,15 @@ def test_linear_per_video_hits_match_metrics_and_predictions():
     means = rng.standard_normal((8, 16))
     train, test = clusters(rng, means, 80, 2, 1.5), clusters(rng, means, 60, 2, 1.5)
     probe = LinearProbe(**FAST)
-    metrics = probe.evaluate(train, test)
-    assert 0.0 < metrics['top1'] < metrics['top5'] <= 100.0
-    assert_per_video_matches(probe, metrics, 60)
-    hits = probe.last_per_video
+    result = probe.evaluate(train, test)
+    assert 0.0 < result.metrics['top1'] < result.metrics['top5'] <= 100.0
+    assert_per_video_matches(result, 60)
+    hits = result.per_video
     assert not (hits['top1'] & ~hits['top5']).any()  # a top-1 hit is a top-5 hit
     # In test order: reversing the test videos reverses the hits.
     reversed_test = Features(test.clips[::-1].copy(), test.labels[::-1].copy())
-    probe.evaluate(train, reversed_test)
-    np.testing.assert_array_equal(probe.last_per_video['top1'], hits['top1'][::-1])
+    np.testing.assert_array_equal(probe.evaluate(train, reversed_test).per_video['top1'],
+                                  hits['top1'][::-1])
 
 
 def test_semisup_per_video_hits_average_over_subset_seeds(monkeypatch, tmp_path):
@@ -386,17 +388,16 @@ def test_semisup_per_video_hits_average_over_subset_seeds(monkeypatch, tmp_path)
                            cache_dir=None, ann_files={'train': 'train.txt', 'test': 'test.txt'},
                            view={}, work_dir=tmp_path, subset_dir=tmp_path)
     protocol = SemiSupervised(fractions=(0.1,), subset_seeds=(0, 1))
-    metrics = protocol.evaluate_model(context)
-    assert metrics['top1_10pct'] == pytest.approx(50.0)  # (50 + 50) / 2
-    hits = protocol.last_per_video['top1_10pct']
+    result = protocol.evaluate_model(context)
+    assert result.metrics['top1_10pct'] == pytest.approx(50.0)  # (50 + 50) / 2
+    hits = result.per_video['top1_10pct']
     assert hits.shape == (2, 4) and hits.tolist() == [[True, True, False, False],
                                                      [True, False, True, False]]
-    assert set(protocol.last_per_video) == set(metrics)
-    for name, value in metrics.items():
-        assert 100.0 * protocol.last_per_video[name].mean() == pytest.approx(value)
+    assert set(result.per_video) == set(result.metrics)
+    for name, value in result.metrics.items():
+        assert 100.0 * result.per_video[name].mean() == pytest.approx(value)
     # Finetune (one run): one (M,) vector per metric.
     predictions = iter([np.eye(3)[[0, 1, 0, 1]]])
-    finetune = FineTune()
-    metrics = finetune.evaluate_model(context)
-    assert finetune.last_per_video['top1'].tolist() == [True, True, False, False]
-    assert_per_video_matches(finetune, metrics, 4)
+    result = FineTune().evaluate_model(context)
+    assert result.per_video['top1'].tolist() == [True, True, False, False]
+    assert_per_video_matches(result, 4)

@@ -416,3 +416,15 @@ def test_weights_without_stats_do_not_block_a_rerun(first_run, tiny_data, tmp_pa
     for record in (base / 'results/runs/CVRL/seed0').glob('*.json'):
         again = read_json(tmp_path / 'results/runs/CVRL/seed0' / record.name)
         assert again['metrics'] == read_json(record)['metrics']
+
+
+def test_a_protocol_returning_a_bare_dict_is_named():
+    """The interface is ProtocolResult; a protocol written for the old one (a dict of metrics)
+    is refused with its name and what to return."""
+    from benchmark.errors import UserError
+    from benchmark.protocols import KNN, ProtocolResult
+    from benchmark.suite import check_result
+    result = ProtocolResult({'top1': 50.0})
+    assert check_result(KNN(), result) is result
+    with pytest.raises(UserError, match=r'KNN returned a dict, not a ProtocolResult'):
+        check_result(KNN(), {'top1': 50.0})

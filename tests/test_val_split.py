@@ -116,8 +116,8 @@ def stubbed(monkeypatch):
 def test_selection_picks_best_validation_and_scores_test_once(tmp_path, stubbed, cls, kwargs):
     protocol = cls(lr=5e-4, dtype=None, **kwargs,
                    candidates=[dict(lr=1e-3), dict(lr=2e-3, steps=7), dict(lr=3e-3)])
-    metrics = protocol.evaluate_model(fake_context(tmp_path), seed=0)
-    info = protocol.last_info
+    result = protocol.evaluate_model(fake_context(tmp_path), seed=0)
+    metrics, info = result.metrics, result.info
     selection = info['selection']
     assert selection['chosen'] == 1  # 2e-3 ties with 3e-3 on validation: the first wins
     assert [c['val_top1'] for c in selection['candidates']] == pytest.approx([30, 80, 80], abs=3)
@@ -136,8 +136,8 @@ def test_selection_picks_best_validation_and_scores_test_once(tmp_path, stubbed,
 
 def test_without_candidates_nothing_is_selected(tmp_path, stubbed):
     protocol = SemiSupervised(fractions=(0.1,), lr=2e-3, dtype=None)
-    protocol.evaluate_model(fake_context(tmp_path), seed=0)
-    assert set(protocol.last_info) == {'runs', 'schedule'}
+    assert set(protocol.evaluate_model(fake_context(tmp_path), seed=0).info) == {'runs',
+                                                                                 'schedule'}
     assert [split.name for split, _ in stubbed] == ['test.txt']
     assert not list((tmp_path / 'subsets').glob('*val*'))
 
@@ -166,15 +166,15 @@ def test_tiny_semisup_with_two_candidates_records_validation_scores(tmp_path):
     protocol = SemiSupervised(fractions=(0.01,), steps=1, batch_size=4, num_workers=0,
                               log_interval=1, dtype=None,
                               candidates=[dict(lr=1e-3), dict(lr=1e-4, head_lr_mult=1.0)])
-    metrics = protocol.evaluate_model(context, seed=0)
-    selection = protocol.last_info['selection']
+    result = protocol.evaluate_model(context, seed=0)
+    selection = result.info['selection']
     assert [c['overrides'] for c in selection['candidates']] == protocol.candidates
     for candidate in selection['candidates']:
         assert 0 <= candidate['val_top1'] <= 100
         assert candidate['runs'][0]['num_test'] == selection['num_val'] == 12  # 1 per class
         assert candidate['runs'][0]['num_train'] == 12  # 1 % of train-minus-val: 1 per class
     assert selection['chosen'] in (0, 1)
-    assert protocol.last_info['runs'][0]['num_test'] == 24 and set(metrics) == {
+    assert result.info['runs'][0]['num_test'] == 24 and set(result.metrics) == {
         'top1_1pct', 'top5_1pct'}
 
 
@@ -254,8 +254,8 @@ def test_checkpoint_search_picks_best_validation_step_per_fraction(tmp_path, stu
                                                                    cls, kwargs):
     protocol = cls(steps=8, lr=1e-3, dtype=None, eval_steps=(2, 4, 100), **kwargs,
                    candidates=[dict(lr=1e-3), dict(lr=3e-4)])
-    metrics = protocol.evaluate_model(fake_context(tmp_path), seed=0)
-    search = protocol.last_info['search']
+    result = protocol.evaluate_model(fake_context(tmp_path), seed=0)
+    metrics, search = result.metrics, result.info['search']
     tags = [semisup.fraction_tag(f) for f in protocol.fractions]
     assert sorted(search['chosen']) == sorted(tags)
     for tag in tags:
@@ -266,12 +266,12 @@ def test_checkpoint_search_picks_best_validation_step_per_fraction(tmp_path, stu
         assert search['schedules'][1]['val_top1'][tag]['8'] == pytest.approx(50, abs=3)
     # The reported test numbers are those of the chosen checkpoint (70 %), not the best on test.
     assert all(v == pytest.approx(70, abs=3) for k, v in metrics.items() if 'top1' in k)
-    assert {run['step'] for run in protocol.last_info['runs']} == {4}
-    assert 'checkpoints' not in protocol.last_info['runs'][0]
-    assert len(protocol.last_per_video['top1' if cls is FineTune else 'top1_10pct']) == 20
+    assert {run['step'] for run in result.info['runs']} == {4}
+    assert 'checkpoints' not in result.info['runs'][0]
+    assert len(result.per_video['top1' if cls is FineTune else 'top1_10pct']) == 20
     # Runs trained on train-minus-val only; every checkpoint scored on both splits.
     val = {p for p, _ in read_annotations(search['val_file'])}
-    for run in protocol.last_info['runs']:
+    for run in result.info['runs']:
         assert not val & {p for p, _ in read_annotations(run['train_file'])}
     runs = len(protocol.fractions) * 2
     assert len([c for c in stubbed_search if c[0] == 'val']) == 3 * runs
@@ -280,8 +280,8 @@ def test_checkpoint_search_picks_best_validation_step_per_fraction(tmp_path, stu
 
 def test_checkpoint_search_without_candidates_chooses_the_step(tmp_path, stubbed_search):
     protocol = FineTune(steps=8, lr=3e-4, dtype=None, eval_steps=(2, 4))
-    metrics = protocol.evaluate_model(fake_context(tmp_path), seed=0)
-    assert protocol.last_info['search']['chosen']['100pct']['step'] == 8
-    assert metrics['top1'] == pytest.approx(95, abs=3)
+    result = protocol.evaluate_model(fake_context(tmp_path), seed=0)
+    assert result.info['search']['chosen']['100pct']['step'] == 8
+    assert result.metrics['top1'] == pytest.approx(95, abs=3)
     with pytest.raises(ValueError, match='eval_steps'):
         FineTune(eval_steps=(0, 4))

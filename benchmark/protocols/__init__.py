@@ -3,7 +3,8 @@
 Feature protocols (linear, knn, retrieval) evaluate frozen features; model protocols (semisup,
 finetune) fine-tune the network from its weights (see ``base.py``).
 """
-from benchmark.protocols.base import FeatureProtocol, ModelContext, ModelProtocol, Protocol
+from benchmark.protocols.base import (FeatureProtocol, ModelContext, ModelProtocol, Protocol,
+                                      ProtocolResult)
 from benchmark.protocols.build import build_protocol
 from benchmark.protocols.finetune import FineTune
 from benchmark.protocols.knn import KNN
@@ -12,4 +13,4 @@ from benchmark.protocols.retrieval import Retrieval
 from benchmark.protocols.semisup import SemiSupervised
 
 __all__ = ['FeatureProtocol', 'FineTune', 'KNN', 'LinearProbe', 'ModelContext', 'ModelProtocol',
-           'Protocol', 'Retrieval', 'SemiSupervised', 'build_protocol']
+           'Protocol', 'ProtocolResult', 'Retrieval', 'SemiSupervised', 'build_protocol']

@@ -17,8 +17,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from benchmark.errors import UserError
 from benchmark.features import Features
+
+
+@dataclass(frozen=True)
+class ProtocolResult:
+    """What one evaluation of a protocol gives.
+
+    metrics: metric name -> value in percent (0-100).
+    per_video: metric -> bool hits of the test videos in test-split order, (M,) or (R, M) for R
+        repeated runs (:mod:`benchmark.hits`); the run record's ``per_video``. Optional.
+    info: JSON-able details of the evaluation (chosen hyper-parameters, the search); the run
+        record's ``evaluation.protocol_info``. Optional.
+    num_failed: videos left out per split (``{'train': n, 'test': m}``) by a protocol that reads
+        the videos itself; feature protocols leave it None (the features count theirs).
+    Neither per_video nor info changes the metrics.
+    """
+
+    metrics: dict[str, float]
+    per_video: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict[str, Any] | None = None
+    num_failed: dict[str, int] | None = None
+
+    @classmethod
+    def from_hits(cls, per_video: dict[str, np.ndarray],
+                  info: dict[str, Any] | None = None) -> ProtocolResult:
+        """Metrics as the percentage of hits of each (M,) array of ``per_video``."""
+        return cls({name: float(100.0 * hits.mean()) for name, hits in per_video.items()},
+                   per_video, info)
 
 
 class Protocol:
@@ -26,11 +55,8 @@ class Protocol:
 
     Subclasses set ``name`` (the key results are filed under) and ``version`` (bump whenever a
     change would alter results, so stale records are recognisable), take their config as keyword
-    arguments and derive from :class:`FeatureProtocol` or :class:`ModelProtocol`.
-    ``last_info`` (optional) is copied into the run record as ``protocol_info``, and
-    ``last_per_video`` (optional: metric -> bool hits of the test videos in test-split order,
-    (M,) or (R, M) for R repeated runs; see :mod:`benchmark.hits`) into ``per_video``. Both
-    describe the last evaluation; neither changes the metrics.
+    arguments and derive from :class:`FeatureProtocol` or :class:`ModelProtocol`. An
+    evaluation returns a :class:`ProtocolResult`.
     """
 
     name: ClassVar[str]
@@ -47,8 +73,8 @@ class FeatureProtocol(Protocol):
 
     needs_model = False
 
-    def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
-        """Fit on ``train`` only, score ``test``; metrics in percent (0-100)."""
+    def evaluate(self, train: Features, test: Features, seed: int = 0) -> ProtocolResult:
+        """Fit on ``train`` only, score ``test``."""
         raise NotImplementedError
 
     def video_pair(self, train: Features, test: Features) -> tuple:
@@ -103,7 +129,7 @@ class ModelProtocol(Protocol):
 
     needs_model = True
 
-    def evaluate_model(self, context: ModelContext, seed: int = 0) -> dict[str, float] | None:
-        """Metrics in percent (0-100). Under a distributed launcher every rank calls this (the
-        training is data-parallel); rank 0 returns the metrics, the other ranks None."""
+    def evaluate_model(self, context: ModelContext, seed: int = 0) -> ProtocolResult | None:
+        """Under a distributed launcher every rank calls this (the training is data-parallel);
+        rank 0 returns the result, the other ranks None."""
         raise NotImplementedError

@@ -12,7 +12,7 @@ import numpy as np
 
 from benchmark.errors import UserError
 from benchmark.features import Features
-from benchmark.protocols.base import FeatureProtocol
+from benchmark.protocols.base import FeatureProtocol, ProtocolResult
 from benchmark.protocols.linear import topk_hits
 from benchmark.registry import PROTOCOLS
 
@@ -49,7 +49,6 @@ class KNN(FeatureProtocol):
             metric keeps its name).
 
     Classes without a vote score 0; among equal scores the lower class id ranks first.
-    After :meth:`evaluate`, ``self.last_per_video`` holds each metric's (M,) bool hits.
     """
 
     name = 'knn'
@@ -65,17 +64,15 @@ class KNN(FeatureProtocol):
         if not topk or topk[0] < 1:
             raise UserError(f'KNN topk must be positive integers, got {topk}')
         self.k, self.temperature, self.topk = int(k), float(temperature), topk
-        self.last_per_video: dict[str, np.ndarray] = {}
 
-    def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
-        """Top-k accuracies in percent; ``seed`` is unused (the protocol is deterministic)."""
+    def evaluate(self, train: Features, test: Features, seed: int = 0) -> ProtocolResult:
+        """Top-k accuracies and each one's (M,) hits; ``seed`` is unused (deterministic)."""
         neighbours, queries = self.video_pair(train, test)
         classes = np.unique(train.labels)
         scores = np.concatenate([
             knn_class_scores(queries[i:i + _QUERY_BLOCK] @ neighbours.T, train.labels, classes,
                              self.k, self.temperature)
             for i in range(0, len(queries), _QUERY_BLOCK)])
-        self.last_per_video = {
+        return ProtocolResult.from_hits({
             f'top{t}': topk_hits(scores, classes, test.labels, min(t, len(classes)))
-            for t in self.topk}
-        return {name: float(100.0 * hits.mean()) for name, hits in self.last_per_video.items()}
+            for t in self.topk})

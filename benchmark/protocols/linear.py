@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmark.errors import UserError
 from benchmark.features import Features
-from benchmark.protocols.base import FeatureProtocol
+from benchmark.protocols.base import FeatureProtocol, ProtocolResult
 from benchmark.registry import PROTOCOLS
 
 
@@ -88,8 +88,8 @@ class LinearProbe(FeatureProtocol):
             regularisation). A single value skips cross-validation.
         extend: how many times the grid may grow by one decade (a tenth of its smallest value or
             ten times its largest) while the winner lies at that edge, strictly better than its
-            neighbour. ``last_info['grid_edge']`` says whether the final winner still lies at an
-            edge of a grid of two or more values.
+            neighbour. The result's ``info['grid_edge']`` says whether the final winner still
+            lies at an edge of a grid of two or more values.
         folds: number of cross-validation folds (clipped to the number of training videos).
         max_iter: L-BFGS iteration cap of every fit.
         tol: L-BFGS tolerance.
@@ -97,8 +97,8 @@ class LinearProbe(FeatureProtocol):
             small, so multi-threaded BLAS mostly adds synchronisation; on a busy machine it made
             fits 10-50x slower than one thread.
 
-    After :meth:`evaluate`, ``self.last_info`` holds the chosen C and the CV scores (for logs)
-    and ``self.last_per_video`` each metric's (M,) bool hits of the test videos.
+    The result's ``info`` holds the chosen C and the CV scores, ``per_video`` each metric's
+    (M,) bool hits of the test videos.
     """
 
     name = 'linear'
@@ -122,8 +122,6 @@ class LinearProbe(FeatureProtocol):
         self.max_iter = int(max_iter)
         self.tol = float(tol)
         self.blas_threads = blas_threads
-        self.last_info: dict[str, Any] = {}
-        self.last_per_video: dict[str, np.ndarray] = {}
 
     def _fit(self, x: np.ndarray, y: np.ndarray, c: float, seed: int) -> Pipeline:
         """Standardise with ``x``'s own statistics, then fit the logistic regression."""
@@ -158,12 +156,12 @@ class LinearProbe(FeatureProtocol):
         return float(np.mean(scores))
 
     def select_c(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray, num_clips: int,
-                 seed: int) -> float:
-        """C of the grid with the best grouped-CV top-1 on the training samples only."""
+                 seed: int) -> tuple[float, dict[str, Any]]:
+        """C of the grid with the best grouped-CV top-1 on the training samples only, and what
+        the search saw: ``cv_top1`` (C -> score) and, for a grid, ``grid_edge``."""
         num_videos = int(groups[-1]) + 1
         if len(self.Cs) == 1 or num_videos < 2:
-            self.last_info['cv_top1'] = {}
-            return self.Cs[0]
+            return self.Cs[0], {'cv_top1': {}}
         # Shuffled grouped folds: videos are whole in one fold, and a class-sorted split does
         # not turn into class-disjoint folds.
         cv = GroupKFold(n_splits=min(self.folds, num_videos), shuffle=True, random_state=seed)
@@ -180,13 +178,12 @@ class LinearProbe(FeatureProtocol):
                 break
             scores[new] = self._cv_score(x, y, num_clips, new, splits, seed)
         grid, chosen = sorted(scores), best_c(scores)
-        self.last_info['cv_top1'] = {f'{c:g}': scores[c] for c in grid}
-        self.last_info['grid_edge'] = bool(
-            chosen == grid[-1] or (chosen == grid[0] and scores[grid[1]] < scores[chosen]))
-        return chosen
+        return chosen, {'cv_top1': {f'{c:g}': scores[c] for c in grid},
+                        'grid_edge': bool(chosen == grid[-1] or (
+                            chosen == grid[0] and scores[grid[1]] < scores[chosen]))}
 
-    def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
-        """Top-1 / top-5 video accuracy (percent) on ``test`` of a probe fitted on ``train``.
+    def evaluate(self, train: Features, test: Features, seed: int = 0) -> ProtocolResult:
+        """Top-1 / top-5 video accuracy on ``test`` of a probe fitted on ``train``.
 
         Raises ValueError if a test class has no training video (the probe could never predict
         it, so the accuracy would be silently capped) or if train has fewer than 2 classes.
@@ -202,15 +199,13 @@ class LinearProbe(FeatureProtocol):
         if train_classes.size < 2:
             raise UserError(f'LinearProbe needs at least 2 training classes, got '
                             f'{train_classes.tolist()}')
-        self.last_info = {}
         x, y, groups = clip_samples(train)
         x_test, _, _ = clip_samples(test)
         with threadpool_limits(limits=self.blas_threads, user_api='blas'):
-            c = self.select_c(x, y, groups, train.clips.shape[1], seed)
+            c, info = self.select_c(x, y, groups, train.clips.shape[1], seed)
             clf = self._fit(x, y, c, seed)
             probs = video_probs(clf, x_test, test.clips.shape[1])
-        self.last_info['C'] = c
         k5 = min(5, len(clf.classes_))
-        self.last_per_video = {'top1': topk_hits(probs, clf.classes_, test.labels, 1),
-                               'top5': topk_hits(probs, clf.classes_, test.labels, k5)}
-        return {name: float(100.0 * hits.mean()) for name, hits in self.last_per_video.items()}
+        return ProtocolResult.from_hits(
+            {'top1': topk_hits(probs, clf.classes_, test.labels, 1),
+             'top5': topk_hits(probs, clf.classes_, test.labels, k5)}, info=dict(info, C=c))

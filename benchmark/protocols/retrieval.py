@@ -13,7 +13,7 @@ import numpy as np
 
 from benchmark.errors import UserError
 from benchmark.features import Features
-from benchmark.protocols.base import FeatureProtocol
+from benchmark.protocols.base import FeatureProtocol, ProtocolResult
 from benchmark.registry import PROTOCOLS
 
 # Queries per block: bounds the (block, G) similarity matrix to ~block * G * 4 bytes.
@@ -52,8 +52,6 @@ class Retrieval(FeatureProtocol):
     Args:
         ks: cut-offs k of the reported R@k; a k above the gallery size is clipped to it (the
             metric keeps its name, e.g. 'R@50').
-
-    After :meth:`evaluate`, ``self.last_per_video`` holds each R@k's (M,) bool hits.
     """
 
     name = 'retrieval'
@@ -64,15 +62,13 @@ class Retrieval(FeatureProtocol):
         if not ks or min(ks) < 1:
             raise UserError(f'Retrieval ks must be positive integers, got {ks}')
         self.ks = sorted(set(ks))
-        self.last_per_video: dict[str, np.ndarray] = {}
 
-    def evaluate(self, train: Features, test: Features, seed: int = 0) -> dict[str, float]:
-        """R@k in percent; ``seed`` is unused (the protocol is deterministic)."""
+    def evaluate(self, train: Features, test: Features, seed: int = 0) -> ProtocolResult:
+        """R@k and each one's (M,) hits; ``seed`` is unused (the protocol is deterministic)."""
         gallery, queries = self.video_pair(train, test)
         ranks = np.concatenate([
             first_hit_rank(queries[i:i + _QUERY_BLOCK] @ gallery.T,
                            test.labels[i:i + _QUERY_BLOCK], train.labels)
             for i in range(0, len(queries), _QUERY_BLOCK)])
         num_gallery = len(gallery)
-        self.last_per_video = {f'R@{k}': ranks < min(k, num_gallery) for k in self.ks}
-        return {name: float(100.0 * hits.mean()) for name, hits in self.last_per_video.items()}
+        return ProtocolResult.from_hits({f'R@{k}': ranks < min(k, num_gallery) for k in self.ks})

@@ -42,7 +42,7 @@ from benchmark.data.val_split import validation_files
 from benchmark.errors import UserError
 from benchmark.finetuning import (failed_videos, finetune, is_main_process, predict_test_split,
                                   subset_file)
-from benchmark.protocols.base import ModelContext, ModelProtocol
+from benchmark.protocols.base import ModelContext, ModelProtocol, ProtocolResult
 from benchmark.protocols.linear import topk_hits
 from benchmark.registry import PROTOCOLS
 
@@ -87,9 +87,9 @@ class SemiSupervised(ModelProtocol):
             checkpoint search (module docstring); steps beyond a schedule's ``steps`` are
             dropped and its last step is always scored.
 
-    After :meth:`evaluate_model` (rank 0), ``self.last_info`` holds the runs' details and
-    ``self.last_per_video`` each metric's bool hits of the test videos: (M,) for one subset
-    seed, (S, M) for S subset seeds (a video's outcome is its mean over the rows).
+    :meth:`evaluate_model` (rank 0) returns a result whose ``info`` holds the runs' details and
+    ``per_video`` each metric's bool hits of the test videos: (M,) for one subset seed, (S, M)
+    for S subset seeds (a video's outcome is its mean over the rows).
     """
 
     name = 'semisup'
@@ -140,9 +140,6 @@ class SemiSupervised(ModelProtocol):
         if self.eval_steps is not None and (not self.eval_steps or self.eval_steps[0] < 1):
             raise UserError(f'{type(self).__name__} eval_steps must be positive steps, got '
                             f'{eval_steps}')
-        self.last_info: dict[str, Any] = {}
-        self.last_per_video: dict[str, np.ndarray] = {}
-        self.last_num_failed: dict[str, int] | None = None  # videos left out per split
 
     def candidate_schedule(self, index: int) -> dict[str, Any]:
         """The base schedule with candidate ``index``'s overrides (numbers cast like the base)."""
@@ -216,7 +213,7 @@ class SemiSupervised(ModelProtocol):
 
     @staticmethod
     def _without_hits(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``runs`` as recorded in ``last_info`` (the hit arrays go to ``last_per_video``)."""
+        """``runs`` as recorded in the result's ``info`` (the hit arrays go to ``per_video``)."""
         return [{k: v for k, v in run.items() if k not in ('hits', 'checkpoints')}
                 for run in runs]
 
@@ -332,18 +329,13 @@ class SemiSupervised(ModelProtocol):
                                     **{k: float(100.0 * v.mean()) for k, v in hits.items()}))
         return winners, record
 
-    def evaluate_model(self, context: ModelContext, seed: int = 0) -> dict[str, float] | None:
+    def evaluate_model(self, context: ModelContext, seed: int = 0) -> ProtocolResult | None:
         if self.eval_steps is not None:
             found = self.search(context, seed)
             if found is None:
                 return None
             runs, record = found
-            self.last_info = {'runs': self._without_hits(runs), 'schedule': self.schedule,
-                              'search': record}
-            self.last_num_failed = {split: max(r['num_failed'][split] for r in runs)
-                                    for split in ('train', 'test')}
-            self.last_per_video = self._per_video(runs)
-            return self._averaged(runs)
+            return self._result(runs, {'schedule': self.schedule, 'search': record})
         train_labels = [label for _, label in read_annotations(context.ann_files['train'])]
         num_classes = max(train_labels) + 1
         schedule, selection = self.schedule, None
@@ -354,10 +346,13 @@ class SemiSupervised(ModelProtocol):
                                    context.work_dir / self.name)
         if runs is None:
             return None
-        self.last_info = {'runs': self._without_hits(runs), 'schedule': schedule}
-        self.last_num_failed = {split: max(r['num_failed'][split] for r in runs)
-                                for split in ('train', 'test')}
-        if selection is not None:
-            self.last_info['selection'] = selection
-        self.last_per_video = self._per_video(runs)
-        return self._averaged(runs)
+        return self._result(runs, {'schedule': schedule, **(
+            {'selection': selection} if selection is not None else {})})
+
+    def _result(self, runs: list[dict[str, Any]], info: dict[str, Any]) -> ProtocolResult:
+        """The metrics averaged over ``runs``, their hits, ``info`` after the runs' details, and
+        the most videos any run left out per split."""
+        return ProtocolResult(
+            self._averaged(runs), self._per_video(runs),
+            {'runs': self._without_hits(runs), **info},
+            {split: max(r['num_failed'][split] for r in runs) for split in ('train', 'test')})
