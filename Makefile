@@ -58,6 +58,10 @@ CI_FLOOR ?= 2
 # on another machine class), so the tolerances cover both machines; 0 replaces them.
 CI_REF_ADD ?= 0
 ci_ref_pool = $(if $(filter 1,$(CI_REF_ADD)),$(1))
+# CI_REF_REPLACE=linear (protocols, comma-separated): after a new version of those protocols,
+# rebuild only their cells from the new runs and keep every other cell and source.
+CI_REF_REPLACE ?=
+ci_ref_replace = $(if $(CI_REF_REPLACE),--replace-protocols $(CI_REF_REPLACE))
 
 # Both CI targets train in float32 (VSSL_FLOAT32, benchmark/precision.py), as the references
 # were made, also where bfloat16 is native. Float32 kernels still differ between CPU classes,
@@ -86,9 +90,9 @@ faults: setup
 ci-reference: setup
 	rm -rf $(CI_REF_DIR)
 	$(BIN)/vssl-bench run $(CI_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/ci --work-dir $(CI_REF_DIR)/work
-	$(BIN)/vssl-bench check $(call ci_ref_pool,$(CI_REFERENCE)) $(CI_REF_DIR)/ci --write-reference --reference $(CI_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
+	$(BIN)/vssl-bench check $(call ci_ref_pool,$(CI_REFERENCE)) $(CI_REF_DIR)/ci --write-reference --reference $(CI_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR) $(ci_ref_replace)
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds $(CI_REF_SEEDS) --out $(CI_REF_DIR)/ci_regression --work-dir $(CI_REF_DIR)/work
-	$(BIN)/vssl-bench check $(call ci_ref_pool,$(CI_REG_REFERENCE)) $(CI_REF_DIR)/ci_regression --write-reference --reference $(CI_REG_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR)
+	$(BIN)/vssl-bench check $(call ci_ref_pool,$(CI_REG_REFERENCE)) $(CI_REF_DIR)/ci_regression --write-reference --reference $(CI_REG_REFERENCE) --k $(CI_K) --floor $(CI_FLOOR) $(ci_ref_replace)
 
 # Loader and step throughput (results/throughput/loader.{json,md,log}; minutes on a CPU).
 throughput: setup

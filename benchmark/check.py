@@ -16,6 +16,11 @@ source's git revisions, device (CPU model and instruction set, or GPU) and preci
 in ``sources``; the check prints a note when the results come from a device or precision that
 no source was measured on, since the tolerances then do not cover it.
 
+``--write-reference --replace-protocols P[,P]``: when one protocol changed (a new version), only
+its cells move: the cells of the named protocols are rebuilt from the sources (results
+directories), every other cell and source of the existing reference file is kept, and the new
+sources say which protocols they measured (``protocols``).
+
 Reference file (JSON, sorted keys, no timestamps; written atomically)::
 
     {"format": "vssl-bench-reference/1", "suite": "synthmotion",
@@ -162,6 +167,30 @@ def build_reference(sources: Sequence[str | Path], k: float = DEFAULT_K,
             'sources': entries, 'cells': cells}
 
 
+def replace_protocols(existing: dict[str, Any], new: dict[str, Any],
+                      protocols: Sequence[str]) -> dict[str, Any]:
+    """``existing`` with the cells of ``protocols`` taken from ``new`` (a reference built from the
+    new sources with the same rule): cells in the existing order, replaced in place, new keys
+    appended; other protocols' cells and every existing source kept; the new sources marked
+    with the protocols they measured."""
+    if new['suite'] != existing['suite']:
+        raise UserError(f'The sources hold suite {new["suite"]!r}, the reference suite '
+                        f'{existing["suite"]!r}')
+    fresh = {(c['method'], c['protocol'], c['metric']): c for c in new['cells']
+             if c['protocol'] in protocols}
+    absent = sorted(set(protocols) - {key[1] for key in fresh})
+    if absent:
+        raise UserError(f'--replace-protocols {",".join(absent)}: no such cells in the sources; '
+                        f'they hold {sorted({c["protocol"] for c in new["cells"]})}')
+    cells = [fresh.pop((c['method'], c['protocol'], c['metric']), c) for c in existing['cells']
+             if c['protocol'] not in protocols
+             or (c['method'], c['protocol'], c['metric']) in fresh]
+    cells += list(fresh.values())
+    old = existing.get('sources', [])  # an existing reference pooled as a source: not twice
+    sources = old + [dict(s, protocols=sorted(protocols)) for s in new['sources'] if s not in old]
+    return dict(existing, cells=cells, sources=sources)
+
+
 def unmeasured_machine(reference: dict[str, Any], provenance: dict[str, Any]) -> str | None:
     """A note when the results' device or precision is not among the reference sources' (the
     tolerances then do not cover that machine), else None. Sources that did not record a
@@ -249,8 +278,10 @@ def format_report(verdicts: Sequence[dict[str, Any]]) -> str:
 
 def run_check(results_dirs: Sequence[str], reference: str | None = None,
               write_reference: bool = False, k: float | None = None,
-              floor: float | None = None) -> int:
+              floor: float | None = None, replace: Sequence[str] | None = None) -> int:
     """The ``vssl-bench check`` command; returns the exit status (see module doc)."""
+    if replace is not None and not write_reference:
+        raise UserError('--replace-protocols rewrites part of a reference: add --write-reference')
     if write_reference:
         if reference is None:
             reference = str(default_reference(load_source(results_dirs[0])[0]))
@@ -263,6 +294,12 @@ def run_check(results_dirs: Sequence[str], reference: str | None = None,
         k = k if k is not None else float(old['k']) if old else DEFAULT_K
         floor = floor if floor is not None else float(old['floor']) if old else DEFAULT_FLOOR
         ref = build_reference(results_dirs, k=k, floor=floor)
+        if replace is not None:
+            if not replace or not Path(reference).is_file():
+                raise UserError(f'--replace-protocols needs protocol names and an existing '
+                                f'reference file (got {",".join(replace) or "none"} and '
+                                f'{reference})')
+            ref = replace_protocols(load_reference(reference), ref, replace)
         atomic_write_json(reference, ref)
         print(f'Wrote reference {reference}: {len(ref["cells"])} cells of suite '
               f'{ref["suite"]!r} from {len(results_dirs)} source(s); {RULE} with k={k}, '

@@ -219,7 +219,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from benchmark.check import run_check
     return run_check(args.results_dirs, reference=args.reference,
-                     write_reference=args.write_reference, k=args.k, floor=args.floor)
+                     write_reference=args.write_reference, k=args.k, floor=args.floor,
+                     replace=args.replace_protocols)
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
@@ -428,6 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help='reference JSON (default results/reference/<suite>.json)')
     check.add_argument('--write-reference', action='store_true',
                        help='create/replace the reference from the sources instead')
+    check.add_argument('--replace-protocols', type=_names, default=None, metavar='P[,P]',
+                       help='with --write-reference: rebuild only these protocols\' cells from '
+                       'the results, keeping every other cell and source of the reference')
     check.add_argument('--k', type=float, default=None,
                        help='with --write-reference: tolerance = max(k * std, floor); default 2')
     check.add_argument('--floor', type=float, default=None,
