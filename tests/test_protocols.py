@@ -172,6 +172,8 @@ def test_linear_nearly_collinear_features():
     means = common + 0.01 * rng.standard_normal((4, 16))
     train, test = clusters(rng, means, 80, 2, 0.002), clusters(rng, means, 40, 2, 0.002)
     assert LinearProbe().evaluate(train, test).metrics['top1'] >= 95.0
+    version1 = LinearProbe(standardise=False, Cs=(0.1, 1.0, 10.0, 100.0, 1000.0), extend=0)
+    assert version1.evaluate(train, test).metrics['top1'] <= 50.0
 
 
 def test_linear_needs_large_c_for_correlated_noise():

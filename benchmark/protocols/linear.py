@@ -90,6 +90,8 @@ class LinearProbe(FeatureProtocol):
             ten times its largest) while the winner lies at that edge, strictly better than its
             neighbour. The result's ``info['grid_edge']`` says whether the final winner still
             lies at an edge of a grid of two or more values.
+        standardise: standardise the features before the fit (False, with ``Cs=(0.1, 1, 10,
+            100, 1000)`` and ``extend=0``: version 1's probe, for comparisons).
         folds: number of cross-validation folds (clipped to the number of training videos).
         max_iter: L-BFGS iteration cap of every fit.
         tol: L-BFGS tolerance.
@@ -108,7 +110,8 @@ class LinearProbe(FeatureProtocol):
                     'rose, and nearly collinear features stayed near chance)'}
 
     def __init__(self, Cs: Sequence[float] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
-                 extend: int = 2, folds: int = 3, max_iter: int = 1000, tol: float = 1e-4,
+                 extend: int = 2, standardise: bool = True, folds: int = 3,
+                 max_iter: int = 1000, tol: float = 1e-4,
                  blas_threads: int | None = 1) -> None:
         self.Cs = sorted(float(c) for c in Cs)
         if not self.Cs or self.Cs[0] <= 0:
@@ -118,15 +121,20 @@ class LinearProbe(FeatureProtocol):
         if isinstance(extend, bool) or not isinstance(extend, int) or extend < 0:
             raise UserError(f'LinearProbe extend must be an integer >= 0, got {extend!r}')
         self.extend = extend
+        self.standardise = bool(standardise)
         self.folds = int(folds)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
         self.blas_threads = blas_threads
 
-    def _fit(self, x: np.ndarray, y: np.ndarray, c: float, seed: int) -> Pipeline:
-        """Standardise with ``x``'s own statistics, then fit the logistic regression."""
-        clf = make_pipeline(StandardScaler(), LogisticRegression(
-            C=c, solver='lbfgs', max_iter=self.max_iter, tol=self.tol, random_state=seed))
+    def _fit(self, x: np.ndarray, y: np.ndarray, c: float,
+             seed: int) -> Pipeline | LogisticRegression:
+        """Standardise with ``x``'s own statistics (unless ``standardise`` is off), then fit the
+        logistic regression."""
+        clf = LogisticRegression(C=c, solver='lbfgs', max_iter=self.max_iter, tol=self.tol,
+                                 random_state=seed)
+        if self.standardise:
+            clf = make_pipeline(StandardScaler(), clf)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always', ConvergenceWarning)
             clf.fit(x, y)
