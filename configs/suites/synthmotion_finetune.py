@@ -1,17 +1,10 @@
-# Fine-tuning searched to convergence against the linear probe, for the default suite's
-# methods: the standard suite's methods, budget, data and fine-tuning search (the base's), seed
-# 0, the linear probe and full fine-tuning only (the semisup search doubles the time). Shows per
+# Fine-tuning searched to convergence against the linear probe, for every method of the
+# standard suite: its methods, budget, data and fine-tuning search (the base's), seed 0, the
+# linear probe and full fine-tuning only (the semisup search doubles the time). Shows per
 # method whether fine-tuning from its checkpoint reaches at least its own linear probe, and the
 # searched schedule that got it there (each record's protocol_info.search).
 _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'synthmotion_finetune'
-_m = 'configs/methods/'
-methods = [
-    _m + 'random_init_r3d18w16_synthmotion.py',
-    _m + 'cvrl_r3d18w16_8x2_synthmotion.py',
-    _m + 'tclr_r3d18w16_8x4_synthmotion.py',
-    _m + 'supervised_r3d18w16_8x2_synthmotion.py',
-]
 seeds = [0]
 evaluation = dict(protocols={{_base_.linear_and_finetune_protocols}})
