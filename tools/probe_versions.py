@@ -73,10 +73,11 @@ def markdown(rows: list[dict], command: str) -> str:
              '| suite | method | seed | linear v1 | C v1 | linear v2 | C v2 | v2 - v1 | kNN |',
              '|---|---|---:|---:|---:|---:|---:|---:|---:|']
     for r in rows:
+        largest = {v: ' (largest)' if r[f'{v}_largest_C'] else '' for v in ('v1', 'v2')}
         lines.append(f'| {r["suite"]} | {r["method"]} | {r["seed"]} | {r["v1_top1"]:.1f} | '
-                     f'{r["v1_C"]:g}{" (largest)" if r["v1_largest_C"] else ""} | '
-                     f'{r["v2_top1"]:.1f} | {r["v2_C"]:g}{" (largest)" if r["v2_largest_C"] else ""}'
-                     f' | {r["v2_top1"] - r["v1_top1"]:+.1f} | {r["knn_top1"]:.1f} |')
+                     f'{r["v1_C"]:g}{largest["v1"]} | {r["v2_top1"]:.1f} | '
+                     f'{r["v2_C"]:g}{largest["v2"]} | {r["v2_top1"] - r["v1_top1"]:+.1f} | '
+                     f'{r["knn_top1"]:.1f} |')
     if rows:
         diff = np.array([r['v2_top1'] - r['v1_top1'] for r in rows])
         lines += ['', f'{len(rows)} rows: version 1 chose its largest C in '

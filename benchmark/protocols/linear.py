@@ -47,7 +47,8 @@ def clip_samples(features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return x, np.repeat(features.labels, k), np.repeat(np.arange(n), k)
 
 
-def video_probs(clf: LogisticRegression | Pipeline, clips: np.ndarray, num_clips: int) -> np.ndarray:
+def video_probs(clf: LogisticRegression | Pipeline, clips: np.ndarray,
+                num_clips: int) -> np.ndarray:
     """(N, C) class probabilities of N videos: mean softmax over their ``num_clips`` clips.
 
     clips: (N*K, D) normalised clip features, video-major. Columns follow ``clf.classes_``.

@@ -3,8 +3,9 @@ clips of one video: the two clips are the two views, with no negatives and no mo
 a predictor and a stop-gradient on the target branch prevent collapse.
 
 An out-of-tree example: it only uses the harness' public pieces (``MODELS``, ``VideoMethod``,
-the shipped heads ``projection_mlp`` / ``predictor_mlp`` and loss ``negative_cosine``) and is found through ``custom_imports`` or the ``vssl_bench.methods`` entry
-point, never by editing vssl-bench.
+the shipped heads ``projection_mlp`` / ``predictor_mlp`` and loss ``negative_cosine``) and is
+found through ``custom_imports`` or the ``vssl_bench.methods`` entry point, never by editing
+vssl-bench.
 """
 from __future__ import annotations
 
