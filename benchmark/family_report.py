@@ -63,6 +63,9 @@ def write_family_report(out: Path, family, replicates: int = REPLICATES) -> dict
                   methods=methods, cells=_cells(boards, members),
                   budgets={d: boards[d].get('pretrain', {}).get('budget') for d in family.datasets},
                   upper_bound=_upper_bound(boards, family.datasets), agreement=agreement,
+                  # the same sentence from every member whose board holds them: once
+                  outdated=list(dict.fromkeys(filter(None, (outdated_warning(b['rows'])
+                                                            for b in boards.values())))),
                   seeds=sorted({s for b in boards.values() for r in b['rows'] for s in r['seeds']}))
     atomic_write_json(out / 'family.json', report)
     atomic_write_text(out / 'family.md', family_markdown(report, boards))
@@ -150,9 +153,7 @@ def family_markdown(report: dict[str, Any], boards: dict[str, dict]) -> str:
     lines += [_bound_sentence(report['upper_bound']), '']
     if len(report['seeds']) < MIN_TEST_SEEDS:
         lines += [_few_seeds_sentence(len(report['seeds'])), '']
-    # the same sentence from every member whose board holds them: once
-    for warning in dict.fromkeys(filter(None, (outdated_warning(b['rows'])
-                                               for b in boards.values()))):
+    for warning in report.get('outdated', []):
         lines += [warning, '']
     for protocol, metric, title in HEADLINE:
         key = f'{protocol}/{metric}'
@@ -209,4 +210,6 @@ def render_family(report: dict[str, Any], path: str) -> str:
                          f'[{_tau(row["low"])}, {_tau(row["high"])}] |')
     if len(report['seeds']) < MIN_TEST_SEEDS:
         lines += ['', _few_seeds_sentence(len(report['seeds']))]
+    for warning in report.get('outdated', []):
+        lines += ['', warning]
     return '\n'.join(lines) + '\n'

@@ -299,6 +299,14 @@ def test_report_compares_the_self_supervised_methods_without_the_bounds(tmp_path
     assert rows['self-supervised']['methods'] == ['CVRL', 'TCLR']
     assert rows['self-supervised']['tau'] == -1.0
     assert rows['self-supervised']['high'] == -1.0  # 40 points on 200 videos: never swapped back
+    # the records are linear v1, an earlier version than the registered probe: said once, in
+    # family.json, family.md and the README block
+    from benchmark.family_report import render_family
+    [outdated] = report['outdated']
+    assert outdated.startswith('Made with an earlier version of a protocol: linear v1 '
+                               '(every method), where linear v2 ')
+    assert (tmp_path / 'family.md').read_text().count(outdated) == 1
+    assert outdated in render_family(report, 'family.json')
 
 
 def test_family_command_refuses_bad_input_in_one_line(tmp_path, capsys):
