@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from benchmark import pretrain as pt
+from benchmark.errors import ConfigError
 
 EXPECTATIONS = ('below', 'above')
 
 
 def check_spec(spec: Any, where: str) -> dict[str, Any] | None:
     """The suite's ``ablation`` setting as a plain dict (None when absent); a malformed one
-    raises :class:`benchmark.pretrain.ConfigError` naming the key and the fix."""
+    raises :class:`benchmark.errors.ConfigError` naming the key and the fix."""
     if spec is None:
         return None
     spec = spec.to_dict() if hasattr(spec, 'to_dict') else spec
@@ -21,14 +21,14 @@ def check_spec(spec: Any, where: str) -> dict[str, Any] | None:
     if not isinstance(spec, dict) or set(spec) != {'reference', 'claims'} \
             or not isinstance(spec['reference'], str) or not isinstance(spec['claims'], list) \
             or not spec['claims']:
-        raise pt.ConfigError(f'{where}: ablation must be {form}; got {spec!r}')
+        raise ConfigError(f'{where}: ablation must be {form}; got {spec!r}')
     claims = []
     for claim in spec['claims']:
         claim = claim.to_dict() if hasattr(claim, 'to_dict') else claim
         if not isinstance(claim, dict) or set(claim) != {'variant', 'expect', 'paper'} \
                 or claim['expect'] not in EXPECTATIONS \
                 or not all(isinstance(claim[k], str) for k in claim):
-            raise pt.ConfigError(f'{where}: ablation claim {claim!r} must be dict(variant=NAME, '
+            raise ConfigError(f'{where}: ablation claim {claim!r} must be dict(variant=NAME, '
                                  f"expect='below' or 'above', paper=TEXT), as in {form}")
         claims.append(dict(claim))
     return dict(reference=spec['reference'], claims=claims)
@@ -40,5 +40,5 @@ def check_names(spec: dict[str, Any] | None, names: Sequence[str], where: str) -
         return
     unknown = sorted({spec['reference'], *(c['variant'] for c in spec['claims'])} - set(names))
     if unknown:
-        raise pt.ConfigError(f'{where}: ablation names {unknown}, which are not methods of the '
+        raise ConfigError(f'{where}: ablation names {unknown}, which are not methods of the '
                              f'suite {list(names)}; use the names the suite gives its methods')

@@ -6,7 +6,8 @@ a library) and keeps its traceback: ``cli.main`` catches only this class (plus `
 for missing or unwritable files), never every ``ValueError``.
 
 It subclasses ``ValueError`` so that code and tests written against ``ValueError`` keep working.
-This module imports nothing, so every layer (data, methods, runner, protocols) can raise it.
+:class:`ConfigError` is the kind raised for configs (suite, method, family). This module imports
+nothing, so every layer (data, methods, runner, protocols) can raise them.
 """
 from __future__ import annotations
 
@@ -14,3 +15,7 @@ from __future__ import annotations
 class UserError(ValueError):
     """A value given by the user (config, command line, data file) that cannot be used; the
     message names the value and the fix."""
+
+
+class ConfigError(UserError):
+    """A config that cannot be run as it is; the message says what to change."""

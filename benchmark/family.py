@@ -27,12 +27,12 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from benchmark.errors import UserError
+from benchmark.errors import ConfigError, UserError
 from benchmark.family_report import write_family_report
 from benchmark.suite import run_suite
 from benchmark.suite_config import Suite
 from benchmark.suite_keys import SAFE_NAME
-from benchmark.validate import ConfigError, load_suite
+from benchmark.validate import load_suite
 
 #: Keys a family config declares besides the suite keys it shares with its members.
 FAMILY_KEYS = ('family_name', 'datasets')

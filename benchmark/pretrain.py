@@ -16,7 +16,7 @@ from mmengine.runner import Runner, set_random_seed
 
 from benchmark import checkpoints, compat, console
 from benchmark.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
-from benchmark.errors import UserError
+from benchmark.errors import ConfigError
 from benchmark.io import atomic_write_json, atomic_write_with
 from benchmark.plugins import import_custom_modules
 from benchmark.registry import DEFAULT_SCOPE, MODELS, build
@@ -30,10 +30,6 @@ HARNESS_KEYS = ('train_cfg', 'param_scheduler', 'max_iters', 'max_epochs')
 UNBOUNDED_ITERS = 10**9
 #: File beside a checkpoint holding the model config it was saved from.
 MODEL_CONFIG = 'model_config.json'
-
-
-class ConfigError(UserError):
-    """A config that cannot be run as it is; the message says what to change."""
 
 
 def check_method_config(cfg: Config, path: str) -> None:

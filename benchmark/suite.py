@@ -31,7 +31,7 @@ from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_names
 from benchmark.components import load_plugins
 from benchmark.data import pretrain_source, procedural, suite_data
-from benchmark.errors import UserError
+from benchmark.errors import ConfigError, UserError
 from benchmark.feature_cache import eval_dataset, split_features
 from benchmark.hits import encode
 from benchmark.io import atomic_write_json, read_json
@@ -271,7 +271,7 @@ def _run_suite(suite: Suite, out: Path | None = None, work_root: Path = Path('wo
     names = [cfg.method_name for _, cfg in cfgs]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise pt.ConfigError(f'suite {suite.path} lists {repeated} more than once: give each '
+        raise ConfigError(f'suite {suite.path} lists {repeated} more than once: give each '
                              "variant its own name (dict(config=..., name='CVRL-uniform', ...))")
     check_names(suite.ablation, names, where=f'suite {suite.path}')
     if methods:

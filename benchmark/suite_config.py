@@ -14,6 +14,7 @@ from benchmark import pretrain as pt
 from benchmark.ablation_spec import check_spec
 from benchmark.budget import Budget
 from benchmark.data import pretrain_source, suite_data
+from benchmark.errors import ConfigError
 from benchmark.suite_keys import SUITE_KEYS, check_option_keys, check_row_name
 
 
@@ -56,7 +57,7 @@ class Suite:
             cfg.merge_from_dict(copy.deepcopy(cfg_options))
         missing = [k for k in SUITE_KEYS if k not in cfg]
         if missing:
-            raise pt.ConfigError(f'suite {path} lacks {missing}; a suite declares '
+            raise ConfigError(f'suite {path} lacks {missing}; a suite declares '
                                  f'{", ".join(SUITE_KEYS)}')
         data = cfg.data.to_dict()
         if data_root is not None:
@@ -73,7 +74,7 @@ class Suite:
         methods = [method_entry(m, path) for m in cfg.methods]
         pretrain = cfg.pretrain.to_dict()
         if 'budget' not in pretrain:
-            raise pt.ConfigError(
+            raise ConfigError(
                 f'suite {path}: pretrain needs a budget, e.g. pretrain=dict(budget=dict('
                 f"unit='train_flops', value=2e15)); units: train_flops, device_seconds, epochs "
                 f'(got pretrain keys {sorted(pretrain)})')
@@ -106,7 +107,7 @@ def _seeds(seeds, path: Path) -> list[int]:
     split into digits or truncated; their range is checked by :mod:`benchmark.validate`)."""
     if not isinstance(seeds, (list, tuple)) or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise pt.ConfigError(f'suite {path}: seeds={seeds!r} must be a list of integers, e.g. '
+        raise ConfigError(f'suite {path}: seeds={seeds!r} must be a list of integers, e.g. '
                              'seeds=[0, 1, 2]')
     return list(seeds)
 
@@ -122,7 +123,7 @@ def method_entry(method: str | dict, suite_path: Path) -> dict:
     method = dict(method)
     unknown = set(method) - {'config', 'name', 'overrides', 'backbone_variant'}
     if 'config' not in method or unknown:
-        raise pt.ConfigError(f'suite {suite_path}: a methods item is a config path or dict('
+        raise ConfigError(f'suite {suite_path}: a methods item is a config path or dict('
                              f'config=..., name=..., overrides=..., backbone_variant=...); got '
                              f'{method!r}')
     overrides = method.get('overrides') or {}

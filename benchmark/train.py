@@ -11,7 +11,7 @@ from benchmark import lock
 from benchmark import pretrain as pt
 from benchmark.budget import Budget
 from benchmark.components import load_plugins
-from benchmark.errors import UserError
+from benchmark.errors import ConfigError, UserError
 from benchmark.io import atomic_write_json
 from benchmark.names import STATS_FILE, WEIGHTS_FILE
 from benchmark.suite_keys import check_row_name
@@ -52,7 +52,7 @@ def train_method(config: str | Path, budget: dict | None = None, work_dir: str |
     pt.check_method_config(cfg, str(path))
     name = check_row_name(pt.method_name(cfg), f'{path}: method_name', "method_name='CVRL'")
     if 'train_dataloader' not in cfg:
-        raise pt.ConfigError(f'{path} has no train_dataloader: {name} is not trained')
+        raise ConfigError(f'{path} has no train_dataloader: {name} is not trained')
     dataset = cfg.train_dataloader.dataset
     root = Path(data_root or dataset.data_root)
     ann = Path(dataset.ann_file) if Path(dataset.ann_file).is_absolute() else root / dataset.ann_file

@@ -22,13 +22,13 @@ from benchmark.ablation_spec import check_names
 from benchmark.data import procedural
 from benchmark.protocols import build_protocol
 from benchmark.components import load_plugins
+from benchmark.errors import ConfigError
 from benchmark.registry import CLIP_SAMPLERS, MODELS, PROTOCOLS, build
 from benchmark.suite_config import Suite
 from benchmark.suite_keys import SAFE_NAME, check_row_name, check_section_keys, check_seeds
 from benchmark.validate_data import (check_data, check_data_root_option, check_data_section,
                                      check_view_span)
 
-ConfigError = pt.ConfigError
 #: evaluation.view keys that count something: at least 1.
 VIEW_COUNTS = ('clip_len', 'stride', 'num_clips', 'out_size')
 #: Top-level keys a method config may gain from overrides: what mmengine's Runner reads.

@@ -11,7 +11,7 @@ from pathlib import Path
 from benchmark.data import pretrain_source, procedural, suite_data
 from benchmark.data.list_check import check_lists
 from benchmark.io import read_json
-from benchmark.pretrain import ConfigError
+from benchmark.errors import ConfigError
 
 #: ``data.type`` values: a generated data set, plain annotation lists (no type) or a reader.
 DATA_TYPES = (*procedural.GENERATED, *suite_data.DEFAULT_SPLITS)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import pretrain as pt
+from benchmark.errors import ConfigError
 from benchmark.ablation import overall, verdicts
 from benchmark.ablation_spec import check_names, check_spec
 from benchmark.io import atomic_write_json, read_json
@@ -149,14 +149,14 @@ def test_readme_block_needs_verdicts():
     (dict(reference='CVRL', claims=[dict(variant='A', expect='below')]), 'paper=TEXT'),
 ])
 def test_malformed_spec_is_refused(spec, fragment):
-    with pytest.raises(pt.ConfigError, match='suite x.py: ablation') as err:
+    with pytest.raises(ConfigError, match='suite x.py: ablation') as err:
         check_spec(spec, where='suite x.py')
     assert fragment in str(err.value)
 
 
 def test_spec_naming_an_unknown_method_is_refused():
     check_names(SPEC, ['Full', 'Worse', 'Better', 'Same', 'Missing', 'Up'], where='suite x')
-    with pytest.raises(pt.ConfigError, match=r"ablation names \['Missing'\], which are not "
+    with pytest.raises(ConfigError, match=r"ablation names \['Missing'\], which are not "
                        r'methods of the suite'):
         check_names(SPEC, ['Full', 'Worse', 'Better', 'Same', 'Up'], where='suite x')
 

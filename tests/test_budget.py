@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 
 from benchmark import pretrain as pt
+from benchmark.errors import ConfigError
 from benchmark.budget import (Budget, BudgetError, count_flops, derive_steps, schedule_factor,
                               step_flops)
 from benchmark.components import load_plugins
@@ -168,7 +169,7 @@ def test_budgeted_suite_refuses_method_iteration_counts(tiny_suite, tmp_path):
                        ('max_iters', 5), ('max_epochs', 2), ('param_scheduler', [])):
         path = tmp_path / f'{key}.py'
         path.write_text(f"_base_ = ['{SUPERVISED}']\n{key} = {value!r}\n")
-        with pytest.raises(pt.ConfigError, match=f"sets '{key}'.*budget"):
+        with pytest.raises(ConfigError, match=f"sets '{key}'.*budget"):
             load_method_config(str(path), tiny_suite)
 
 
@@ -176,7 +177,7 @@ def test_suite_without_budget_is_refused(tmp_path):
     path = tmp_path / 'suite.py'
     path.write_text(f"_base_ = ['{ROOT / 'configs/_base_/suite_synthmotion.py'}']\n"
                     "suite_name = 'x'\npretrain = dict(_delete_=True, max_iters=10)\n")
-    with pytest.raises(pt.ConfigError, match='pretrain needs a budget'):
+    with pytest.raises(ConfigError, match='pretrain needs a budget'):
         Suite.load(path)
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from benchmark.pretrain import ConfigError, check_method_config, runner_cfg
+from benchmark.errors import ConfigError
+from benchmark.pretrain import check_method_config, runner_cfg
 from benchmark.components import load_plugins
 from benchmark.registry import DATASETS, MODELS, build
 from benchmark.suite_config import Suite, load_method_config

@@ -97,7 +97,8 @@ def test_folder_of_another_data_set_is_refused(tiny) -> None:
 
 
 def test_suite_accepts_the_type_and_checks_the_scale(tmp_path: pathlib.Path) -> None:
-    from benchmark.validate import ConfigError, load_suite
+    from benchmark.errors import ConfigError
+    from benchmark.validate import load_suite
     suite = load_suite('configs/suites/synthevents_check.py')
     assert suite.data['type'] == 'synthevents'
     bad = tmp_path / 'bad.py'
