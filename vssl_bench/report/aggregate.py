@@ -48,7 +48,7 @@ COMPUTE_KEYS = ('train_tflops', 'iters', 'epochs', 'clips_seen', 'wall_s', 'devi
                 'peak_mem_mb')
 
 
-def compute_summary(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def compute_summary(records: Iterable[RunRecord]) -> dict[str, dict[str, Any]]:
     """Per method: the budget (unit, value, matched) and the mean over its seeds of every
     consumed quantity in :data:`COMPUTE_KEYS` (one value per seed: protocols of a seed share
     the pretraining)."""
