@@ -63,7 +63,7 @@ ci_ref_pool = $(if $(filter 1,$(CI_REF_ADD)),$(1))
 CI_REF_REPLACE ?=
 ci_ref_replace = $(if $(CI_REF_REPLACE),--replace-protocols $(CI_REF_REPLACE))
 
-# Both CI targets train in float32 (VSSL_FLOAT32, benchmark/precision.py), as the references
+# Both CI targets train in float32 (VSSL_FLOAT32, vssl_bench/core/precision.py), as the references
 # were made, also where bfloat16 is native. Float32 kernels still differ between CPU classes,
 # so the references pool runs of every machine class CI has run on (results/reference/README.md).
 ci ci-reference: export VSSL_FLOAT32 = 1
@@ -75,9 +75,9 @@ ci: setup
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds 0 --out $(CI_OUT)/ci_regression --work-dir $(CI_WORK)
 	VSSL_CI_RESULTS=$(CI_OUT)/ci_regression $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py tests/test_resume.py
 	VSSL_SMOKE_ALL=1 $(BIN)/python -m pytest -q tests/test_smoke.py -k every_suite
-	$(BIN)/python -m benchmark.faults $(FAULTS_SUITE) --kills 3 --methods VCOP,RandomInit --dir $(CI_WORK)/faults
+	$(BIN)/python -m tools.faults $(FAULTS_SUITE) --kills 3 --methods VCOP,RandomInit --dir $(CI_WORK)/faults
 
-# Fault injection (benchmark/faults.py): an uninterrupted run of the tiny suite, then the same
+# Fault injection (tools/faults.py): an uninterrupted run of the tiny suite, then the same
 # run killed (kill -9) FAULT_KILLS times at random moments and rerun; every record must equal the
 # uninterrupted run's, with no temp file, lock, checkpoint or process left. `make ci` runs 3 kills.
 FAULTS_SUITE ?= configs/suites/tiny.py
@@ -85,7 +85,7 @@ FAULT_KILLS ?= 20
 FAULT_SEED ?= 0
 
 faults: setup
-	$(BIN)/python -m benchmark.faults $(FAULTS_SUITE) --kills $(FAULT_KILLS) --seed $(FAULT_SEED) --dir work_dirs/faults
+	$(BIN)/python -m tools.faults $(FAULTS_SUITE) --kills $(FAULT_KILLS) --seed $(FAULT_SEED) --dir work_dirs/faults
 
 ci-reference: setup
 	rm -rf $(CI_REF_DIR)
@@ -96,17 +96,17 @@ ci-reference: setup
 
 # Loader and step throughput (results/throughput/loader.{json,md,log}; minutes on a CPU).
 throughput: setup
-	$(BIN)/python -m benchmark.throughput loader
+	$(BIN)/python -m tools.throughput loader
 
-# On a machine lent one CUDA device: the checks of benchmark/throughput/gpu_check.py, under 10
+# On a machine lent one CUDA device: the checks of tools/throughput/gpu_check.py, under 10
 # minutes, into results/throughput/gpu.md. Without CUDA it stops with one line.
 gpu-check: setup
-	$(BIN)/python -m benchmark.throughput.gpu_check
+	$(BIN)/python -m tools.throughput.gpu_check
 
 # `make clean` keeps trained weights, stats and records (resumable checkpoints, temp files of
 # killed runs and stale frame caches go); `make clean-all` also drops the work dirs (weights,
 # checkpoints, logs, feature cache) and the frame cache. Both are refused while a run uses
-# work_dirs (`vssl-bench clean` checks its lock, benchmark/lock.py). Neither touches the videos,
+# work_dirs (`vssl-bench clean` checks its lock, vssl_bench/core/lock.py). Neither touches the videos,
 # .venv, your records in bench_results/ or the committed results/.
 clean:
 	if [ -x $(BIN)/vssl-bench ]; then $(BIN)/vssl-bench clean --work-dir work_dirs --data-root $(DATA); fi

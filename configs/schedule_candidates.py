@@ -1,4 +1,4 @@
-# Fine-tuning schedules compared on the validation split (benchmark/select_schedule.py), as
+# Fine-tuning schedules compared on the validation split (tools/select_schedule.py), as
 # overrides of the suite's schedule. The first is the schedule used before this selection
 # (40 steps); the others are three times longer, so that fine-tuning from an untrained backbone
 # has room to learn.

@@ -1,4 +1,4 @@
-"""Ablation verdicts (benchmark/ablation.py) on records with known answers, the suite's
+"""Ablation verdicts (vssl_bench/report/ablation.py) on records with known answers, the suite's
 ``ablation`` setting and its refusals, and the README block rendered from them."""
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.errors import ConfigError
-from benchmark.ablation import overall, verdicts
-from benchmark.ablation_spec import check_names, check_spec
-from benchmark.io import atomic_write_json, read_json
-from benchmark.leaderboard import HEADLINE, rebuild_leaderboard, write_leaderboard
-from benchmark.readme_results import render_ablation
-from benchmark.suite_config import Suite
+from tools.readme_results import render_ablation
+from vssl_bench.core.errors import ConfigError
+from vssl_bench.core.io import atomic_write_json, read_json
+from vssl_bench.core.records import RunRecord
+from vssl_bench.harness.ablation_spec import check_names, check_spec
+from vssl_bench.harness.suite_config import Suite
+from vssl_bench.report.ablation import overall, verdicts
+from vssl_bench.report.leaderboard import HEADLINE, rebuild_leaderboard, write_leaderboard
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEOS = 40
@@ -24,14 +25,15 @@ def hits(correct: int) -> str:
     return '1' * correct + '0' * (VIDEOS - correct)
 
 
-def record(method: str, seed: int, correct: int | None, top1: float | None = None) -> dict:
+def record(method: str, seed: int, correct: int | None, top1: float | None = None
+           ) -> RunRecord:
     """A linear-probe record; with ``correct`` its per-video hits, else only ``top1``."""
     rec = {'suite': 'abl', 'method': method, 'seed': seed, 'protocol': 'linear',
            'protocol_version': '1', 'config_hash': 'x',
            'metrics': {'top1': 100.0 * correct / VIDEOS if correct is not None else top1}}
     if correct is not None:
         rec['per_video'] = {'top1': hits(correct)}
-    return rec
+    return RunRecord.from_dict(rec)
 
 
 SPEC = dict(reference='Full', claims=[
@@ -43,7 +45,7 @@ SPEC = dict(reference='Full', claims=[
 ])
 
 
-def records() -> list[dict]:
+def records() -> list[RunRecord]:
     # Three seeds (the fewest the test takes) with the same hits each (no run-to-run variance).
     # Full 30/40 right; Worse 10/40: -50 points, far outside the noise of 40 videos; Better and
     # Up 40/40 (+25, p < 0.001 before Benjamini-Hochberg over the 4 tested cells); Same: the very
@@ -114,7 +116,8 @@ def test_overall_verdict(cells, expected):
 
 def test_leaderboard_carries_the_verdicts_and_keeps_them_on_rebuild(tmp_path):
     for rec in records():
-        atomic_write_json(tmp_path / f'runs/{rec["method"]}/seed{rec["seed"]}/linear.json', rec)
+        atomic_write_json(tmp_path / f'runs/{rec.method}/seed{rec.seed}/linear.json',
+                          rec.to_dict())
     board = write_leaderboard(tmp_path, 'abl', method_order=['Full', 'Worse'],
                               extra=dict(ablation=SPEC))
     assert [e['verdict'] for e in board['ablation_verdicts']] == [
@@ -127,7 +130,7 @@ def test_leaderboard_carries_the_verdicts_and_keeps_them_on_rebuild(tmp_path):
     # A new record arrives (Missing is run): rebuilding recomputes the verdicts.
     for seed in (0, 1, 2):
         atomic_write_json(tmp_path / f'runs/Missing/seed{seed}/linear.json',
-                          record('Missing', seed, 5))
+                          record('Missing', seed, 5).to_dict())
     rebuilt = rebuild_leaderboard(tmp_path)
     assert rebuilt['ablation'] == SPEC
     assert rebuilt['ablation_verdicts'][3]['verdict'] == 'holds'

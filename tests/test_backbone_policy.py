@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.backbone_policy import (BackboneError, check_shared, enforce, plain,
-                                       variant_backbone)
-from benchmark.components import load_plugins
-from benchmark.suite import run_suite
-from benchmark.suite_config import Suite, load_method_config
+from vssl_bench.harness.backbone_policy import (BackboneError, check_shared, enforce, plain,
+                                                variant_backbone)
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.suite import run_suite
+from vssl_bench.harness.suite_config import Suite, load_method_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHMOTION_SUITES = sorted(p for p in (ROOT / 'configs/suites').glob('*.py'))

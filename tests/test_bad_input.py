@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
+from vssl_bench.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'
@@ -140,10 +140,10 @@ def case_dir(tmp_path, monkeypatch):
 
     def refuse(*args, **kwargs):
         raise AssertionError('bad input reached data preparation: it must be refused before')
-    import benchmark.external
-    import benchmark.suite
-    monkeypatch.setattr(benchmark.suite, 'prepare_data', refuse)
-    monkeypatch.setattr(benchmark.external, 'prepare_data', refuse)
+    import vssl_bench.harness.external
+    import vssl_bench.harness.suite
+    monkeypatch.setattr(vssl_bench.harness.suite, 'prepare_data', refuse)
+    monkeypatch.setattr(vssl_bench.harness.external, 'prepare_data', refuse)
     (tmp_path / 'escape.py').write_text(f"_base_ = ['{METHOD}']\nmethod_name = '../escaped'\n")
     _write_lists(tmp_path)
     (tmp_path / 'a_file').write_text('not a folder')
@@ -206,7 +206,7 @@ def test_bad_annotation_lists_are_refused_before_any_work(name, case_dir, capsys
 
 
 def test_good_annotation_lists_pass(case_dir):
-    from benchmark.validate import check_run, load_suite
+    from vssl_bench.harness.validate import check_run, load_suite
     suite_file = case_dir / 'suite.py'
     suite_file.write_text(f"_base_ = ['{TINY}']\n"
                           + LIST_SUITE.format(dir=case_dir, test='test.txt') + '\n')
@@ -291,18 +291,18 @@ def test_train_refuses_a_method_name_that_escapes_its_work_dir(case_dir, capsys)
 def test_a_bug_keeps_its_traceback_a_user_error_is_one_line(monkeypatch, capsys):
     """cli.main turns only :class:`UserError` (and OSError) into one line with exit code 2: a
     plain ValueError is a bug and propagates with its traceback."""
-    import benchmark.cli
-    from benchmark.errors import UserError
+    import vssl_bench.cli
+    from vssl_bench.core.errors import UserError
 
     def bug(args):
         raise ValueError('an internal invariant broke')
-    monkeypatch.setattr(benchmark.cli, 'cmd_methods', bug)
+    monkeypatch.setattr(vssl_bench.cli, 'cmd_methods', bug)
     with pytest.raises(ValueError, match='internal invariant'):
         main(['methods'])
 
     def mistake(args):
         raise UserError('--x 3 is wrong: pass --x 2')
-    monkeypatch.setattr(benchmark.cli, 'cmd_methods', mistake)
+    monkeypatch.setattr(vssl_bench.cli, 'cmd_methods', mistake)
     code, err = _run(['methods'], capsys)
     assert code == 2 and err == ['error: --x 3 is wrong: pass --x 2']
 
@@ -399,8 +399,8 @@ DATA_CASES = {  # name -> (writer of the bad file, counted as failed, warning th
 
 @pytest.mark.parametrize('name', sorted(DATA_CASES))
 def test_bad_video_is_counted_or_warned_never_fatal(name, tmp_path):
-    from benchmark.data.dataset import VideoClipDataset
     from tests.conftest import make_videos
+    from vssl_bench.data.dataset import VideoClipDataset
     write, counted, warning = DATA_CASES[name]
     ann = make_videos(tmp_path, n=3, frames=24, size=(32, 40))
     (tmp_path / 'videos').mkdir(exist_ok=True)
@@ -422,7 +422,7 @@ def test_bad_video_is_counted_or_warned_never_fatal(name, tmp_path):
     ('videos/vid000.mp4 notalabel\n', 'expected'),
 ])
 def test_bad_annotation_file_is_one_line(tmp_path, text, expected):
-    from benchmark.data.dataset import VideoClipDataset
+    from vssl_bench.data.dataset import VideoClipDataset
     ann = tmp_path / 'ann.txt'
     ann.write_text(text)
     with pytest.raises(ValueError, match=expected) as info:
@@ -440,8 +440,8 @@ def test_full_disk_leaves_no_temporary_file_and_says_so_in_one_line(tmp_path, mo
 
     import torch
 
-    import benchmark.io
-    from benchmark import pretrain as pt
+    import vssl_bench.core.io
+    from vssl_bench.engine import pretrain as pt
 
     def full_disk_save(obj, path):
         with open(path, 'wb') as f:
@@ -449,14 +449,14 @@ def test_full_disk_leaves_no_temporary_file_and_says_so_in_one_line(tmp_path, mo
         raise RuntimeError('[enforce fail at inline_container.cc] file write failed')
     usage, disk_usage = namedtuple('usage', 'total used free'), shutil.disk_usage
     monkeypatch.setattr(torch, 'save', full_disk_save)
-    monkeypatch.setattr(benchmark.io.shutil, 'disk_usage', lambda p: usage(10**9, 10**9, 0))
+    monkeypatch.setattr(vssl_bench.core.io.shutil, 'disk_usage', lambda p: usage(10**9, 10**9, 0))
     target = tmp_path / 'run' / 'final_weights.pth'
     with pytest.raises(OSError) as info:
         pt.save_weights(torch.nn.Linear(2, 2), target)
     assert info.value.errno == errno.ENOSPC and str(target) in str(info.value)
     assert '\n' not in str(info.value)
     assert sorted(p.name for p in target.parent.iterdir()) == []  # no partial file, no temp
-    monkeypatch.setattr(benchmark.io.shutil, 'disk_usage', disk_usage)
+    monkeypatch.setattr(vssl_bench.core.io.shutil, 'disk_usage', disk_usage)
     with pytest.raises(RuntimeError, match='file write failed'):  # not a full disk: as it was
         pt.save_weights(torch.nn.Linear(2, 2), target)
     assert list(target.parent.iterdir()) == []

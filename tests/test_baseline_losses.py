@@ -7,16 +7,16 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
-from benchmark.components import load_plugins
-from benchmark.registry import MODELS, build
-from methods.frame_simclr import simclr_loss
-from methods.heads import predictor_mlp
-from methods.losses import negative_cosine, nt_xent
-from methods.momentum import cosine_momentum
-from methods.rho_byol import rho_byol_loss
-from methods.rho_moco import rho_moco_loss
-from methods.vcop import shuffle_clips, vcop_loss
 from tests.test_methods import BACKBONE, ROOT
+from vssl_bench.core.registry import MODELS, build
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.methods.frame_simclr import simclr_loss
+from vssl_bench.methods.heads import predictor_mlp
+from vssl_bench.methods.losses import negative_cosine, nt_xent
+from vssl_bench.methods.momentum import cosine_momentum
+from vssl_bench.methods.rho_byol import rho_byol_loss
+from vssl_bench.methods.rho_moco import rho_moco_loss
+from vssl_bench.methods.vcop import shuffle_clips, vcop_loss
 
 load_plugins()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.results_dir import default_results
+from vssl_bench.cli import main
+from vssl_bench.core.results_dir import default_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'
@@ -65,7 +65,7 @@ def test_default_results_folder_is_git_ignored_for_every_suite():
 
 def test_run_without_out_uses_the_default_results_folder(monkeypatch, tmp_path):
     """The CLI's default --out, as `make bench` relies on (run_suite is replaced: no work)."""
-    from benchmark import suite as suite_module
+    from vssl_bench.harness import suite as suite_module
     seen = {}
 
     def fake_run_suite(suite, out, **kwargs):

@@ -6,13 +6,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from benchmark import pretrain as pt
-from benchmark.errors import ConfigError
-from benchmark.budget import (Budget, BudgetError, count_flops, derive_steps, schedule_factor,
-                              step_flops)
-from benchmark.components import load_plugins
-from benchmark.suite import ensure_data
-from benchmark.suite_config import Suite, load_method_config
+from vssl_bench.core.errors import ConfigError
+from vssl_bench.engine import pretrain as pt
+from vssl_bench.engine.budget import (Budget, BudgetError, count_flops, derive_steps,
+                                      schedule_factor, step_flops)
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.suite import ensure_data
+from vssl_bench.harness.suite_config import Suite, load_method_config
 
 load_plugins()
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +140,7 @@ def test_budget_hook_stops_at_the_step_that_spends_the_budget(monkeypatch):
     follows the fraction spent (warm-up 0, cosine)."""
     from mmengine.logging import MessageHub
 
-    import benchmark.budget as budget_module
+    import vssl_bench.engine.budget as budget_module
     clock = iter([0.0, 0.4, 1.0, 1.4, 2.0, 2.4])
     monkeypatch.setattr(budget_module.time, 'perf_counter', lambda: next(clock))
 
@@ -190,9 +190,9 @@ def test_scaled_suite_scales_the_budget(tiny_suite):
 
 
 def test_budget_curve_from_scaled_results(tmp_path):
-    from benchmark.budget_curve import (compute_ticks, curve_points, curve_table, scale_dir,
-                                        write_budget_curve)
-    from benchmark.io import atomic_write_json, read_json
+    from vssl_bench.core.io import atomic_write_json, read_json
+    from vssl_bench.report.budget_curve import (compute_ticks, curve_points, curve_table, scale_dir,
+                                                write_budget_curve)
 
     def row(method, protocol, metric, mean, tflops, untrained=False, **ci):
         return dict(method=method, protocol=protocol, metric=metric, mean=mean, std=1.0, n=2,
@@ -242,7 +242,7 @@ def test_budget_curve_from_scaled_results(tmp_path):
     assert f'{single["mean"]:.1f} (seed 1)' in curve_table([single])
     assert f'{single["mean"]:.1f} (1 seed)' in curve_table([dict(single, seeds=None)])
     # the PNG's legend names a method's seeds where all its points share them
-    from benchmark.budget_curve import legend_label
+    from vssl_bench.report.budget_curve import legend_label
     assert legend_label('CVRL', points) == 'CVRL (seeds 0,1)'
     assert legend_label('CVRL', [single, dict(single, scale=0.5)]) == 'CVRL (seed 1)'
     assert legend_label('CVRL', [single, points[1]]) == 'CVRL'  # seeds differ between points
@@ -253,7 +253,7 @@ def test_step_budget_schedule_warms_up_then_decays(monkeypatch):
     """4 steps, warm-up 0.25: lr factors 0.01, 1, cos-decay at 1/3 and 2/3 of the rest."""
     from mmengine.logging import MessageHub
 
-    import benchmark.budget as budget_module
+    import vssl_bench.engine.budget as budget_module
 
     class Runner:
         iter = 0
@@ -274,7 +274,7 @@ def test_step_budget_schedule_warms_up_then_decays(monkeypatch):
 
 
 def test_budget_rule_reads_where_the_upper_bound_learns():
-    from benchmark.budget_curve import budget_rule, budget_rule_text
+    from vssl_bench.report.budget_curve import budget_rule, budget_rule_text
 
     def point(scale, mean, method='Supervised', protocol='linear'):
         return dict(scale=scale, method=method, protocol=protocol, metric='top1', mean=mean,

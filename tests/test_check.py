@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from benchmark.check import FORMAT, build_reference, compare, load_results
-from benchmark.cli import main
-from benchmark.io import atomic_write_json, read_json
 from tests.test_leaderboard import write_records
+from vssl_bench.cli import main
+from vssl_bench.core.io import atomic_write_json, read_json
+from vssl_bench.report.check import FORMAT, build_reference, compare, load_results
 
 
 def row(method: str, protocol: str, metric: str, values: list[float]) -> dict:

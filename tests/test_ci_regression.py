@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.check import compare, load_reference, load_results
-from benchmark.cli import main
-from benchmark.registry import MODELS
-from benchmark.suite import Suite, run_suite
-from methods.supervised import Supervised
+from vssl_bench.cli import main
+from vssl_bench.core.registry import MODELS
+from vssl_bench.harness.suite import Suite, run_suite
+from vssl_bench.methods.supervised import Supervised
+from vssl_bench.report.check import compare, load_reference, load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 CI_SUITE = ROOT / 'configs/suites/ci_regression.py'

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.data.video import FrameStore
 from tests.conftest import make_videos as write_videos
+from vssl_bench.cli import main
+from vssl_bench.data.video import FrameStore
 
 
 def _run(root: Path, name: str, finished: bool, kind: str = 'pretrain') -> Path:

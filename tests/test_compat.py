@@ -6,7 +6,7 @@ import torch
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
-from benchmark import compat
+from vssl_bench.core import compat
 
 
 class _Toy(BaseModel):

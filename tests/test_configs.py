@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from benchmark.errors import ConfigError
-from benchmark.pretrain import check_method_config, runner_cfg
-from benchmark.components import load_plugins
-from benchmark.registry import DATASETS, MODELS, build
-from benchmark.suite_config import Suite, load_method_config
+from vssl_bench.core.errors import ConfigError
+from vssl_bench.core.registry import DATASETS, MODELS, build
+from vssl_bench.engine.pretrain import check_method_config, runner_cfg
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.suite_config import Suite, load_method_config
 
 load_plugins()
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import build_parser, main
-from benchmark.components import load_plugins
-from benchmark.data.synthmotion import generate
-from benchmark.leaderboard import headline_table
-from benchmark.run_records import run_config_hash
-from benchmark.suite_config import Suite, load_method_config
+from vssl_bench.cli import build_parser, main
+from vssl_bench.data.synthmotion import generate
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.run_records import run_config_hash
+from vssl_bench.harness.suite_config import Suite, load_method_config
+from vssl_bench.report.leaderboard import headline_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'
@@ -92,7 +92,7 @@ def test_headline_table_is_compact():
 
 
 def test_progress_line_during_pretraining(tiny_data, tmp_path, capfd, monkeypatch):
-    from benchmark import step_progress
+    from vssl_bench.engine import step_progress
     monkeypatch.setattr(step_progress, 'EVERY_S', 0.0)  # a line after every step
     assert _run(tiny_data, tmp_path) == 0
     out, err = capfd.readouterr()
@@ -105,7 +105,7 @@ def test_progress_line_during_pretraining(tiny_data, tmp_path, capfd, monkeypatc
 
 
 def test_progress_text_known_answers():
-    from benchmark.step_progress import progress_text
+    from vssl_bench.engine.step_progress import progress_text
     # 20 steps in 60 s, 60 left: 3 s a step -> 3 minutes
     assert progress_text('CVRL seed 0', 40, 100, 60.0, 20, 9.5554) == (
         'CVRL seed 0: step 40/100 (40 %), loss 9.555, 1m00s elapsed, ETA 3m00s')
@@ -119,7 +119,7 @@ def test_suite_eta_does_not_extrapolate_from_an_untrained_row(monkeypatch, capsy
     pretrainings (minutes each): its ETA after the first row is unknown, not 3 x RandomInit's
     time (the audit saw '3m07s' with 10 minutes left), and later counts the pretraining rows at
     their own mean."""
-    from benchmark import console
+    from vssl_bench.core import console
     times = iter([0.0, 10.0, 610.0, 1210.0, 1810.0])
     monkeypatch.setattr(console.time, 'perf_counter', lambda: next(times))
     progress = console.SuiteProgress(4, 'synthmotion', trains=[False, True, True, True])
@@ -134,7 +134,7 @@ def test_suite_eta_does_not_extrapolate_from_an_untrained_row(monkeypatch, capsy
 
 
 def test_eta_known_answers():
-    from benchmark.console import eta
+    from vssl_bench.core.console import eta
     assert eta([], [True, False]) is None
     assert eta([5.0], [False, False, False]) == 10.0  # evaluation-only runs at their mean
     assert eta([600.0], [True, False]) == 600.0  # no evaluation-only run done: the trained mean
@@ -146,7 +146,7 @@ def test_every_cli_argument_has_help_and_version_prints(capsys):
     import argparse
     from importlib.metadata import version
 
-    from benchmark.cli import build_parser
+    from vssl_bench.cli import build_parser
 
     missing = []
 

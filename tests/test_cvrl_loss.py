@@ -9,8 +9,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
-from methods.cvrl import cvrl_loss
-from methods.distributed import gather_with_grad
+from vssl_bench.methods.cvrl import cvrl_loss
+from vssl_bench.methods.distributed import gather_with_grad
 
 
 def test_orthogonal_case_by_hand():

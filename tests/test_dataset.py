@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, default_collate
 
-from benchmark.data import decoders, video
-from benchmark.data.dataset import VideoClipDataset
-from benchmark.registry import DATASETS, build
 from tests.conftest import frame_level, make_videos
+from vssl_bench.core.registry import DATASETS, build
+from vssl_bench.data import decoders, video
+from vssl_bench.data.dataset import VideoClipDataset
 
 TRAIN = dict(sampler=dict(type='CVRLIntervalSampler', clip_len=4, stride=2),
              transform=dict(type='ClipAugment', out_size=16))

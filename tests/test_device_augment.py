@@ -6,12 +6,11 @@ import pytest
 import torch
 from torch.utils.data import default_collate
 
-from benchmark.data.dataset import VideoClipDataset
-from benchmark.data.device_augment import (DeviceClipAugment, apply_params_batch,
-                                           encode_params)
-from benchmark.data.transforms import (ClipAugment, ClipAugParams, _float_to_output,
-                                       frames_to_tensor)
-from methods.base import VideoDataPreprocessor
+from vssl_bench.data.dataset import VideoClipDataset
+from vssl_bench.data.device_augment import DeviceClipAugment, apply_params_batch, encode_params
+from vssl_bench.data.transforms import (ClipAugment, ClipAugParams, _float_to_output,
+                                        frames_to_tensor)
+from vssl_bench.methods.base import VideoDataPreprocessor
 
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.errors import UserError
-from benchmark.rank_agreement import rank_agreement, tau_b
+from vssl_bench.core.errors import UserError
+from vssl_bench.report.rank_agreement import rank_agreement, tau_b
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / 'configs/_base_/suite_synthmotion.py'
@@ -96,7 +96,7 @@ def test_agreement_needs_shared_methods_and_one_test_set():
 @pytest.fixture(scope='module')
 def tiny_sets(tmp_path_factory) -> dict[str, Path]:
     """Tiny SynthMotion and SynthEvents (generated once for the module)."""
-    from benchmark.data import procedural
+    from vssl_bench.data import procedural
     root = tmp_path_factory.mktemp('family_data')
     return {name: procedural.generate(procedural.get(name), root / name, 'tiny', seed=0,
                                       progress=False)
@@ -110,9 +110,9 @@ def _suite_file(tmp_path: Path, data: str, name: str = 'x') -> Path:
 
 
 def test_transfer_pretrains_on_the_source_and_shares_its_weights(tmp_path, tiny_sets):
-    from benchmark.run_records import pretrain_hash, run_config_hash
-    from benchmark.suite_config import ann_path, load_method_config
-    from benchmark.validate import load_suite
+    from vssl_bench.harness.run_records import pretrain_hash, run_config_hash
+    from vssl_bench.harness.suite_config import ann_path, load_method_config
+    from vssl_bench.harness.validate import load_suite
     src, dst = str(tiny_sets['synthmotion']), str(tiny_sets['synthevents'])
     on_source = load_suite(_suite_file(tmp_path, f"dict(root='{src}', scale='tiny')", 'a'))
     on_target = load_suite(_suite_file(
@@ -156,13 +156,13 @@ def test_transfer_pretrains_on_the_source_and_shares_its_weights(tmp_path, tiny_
      "data.pretrain_data: unknown SynthMotion scale 'huge'"),
 ])
 def test_bad_pretraining_source_is_refused_by_name(tmp_path, data, message):
-    from benchmark.validate import load_suite
+    from vssl_bench.harness.validate import load_suite
     with pytest.raises(UserError, match=message):
         load_suite(_suite_file(tmp_path, data))
 
 
 def test_source_folder_holding_another_data_set_is_refused(tmp_path):
-    from benchmark.validate import check_data, load_suite
+    from vssl_bench.harness.validate import check_data, load_suite
     source = tmp_path / 's'
     source.mkdir()
     (source / 'meta.json').write_text(json.dumps(dict(dataset='synthinteract', scale='default',
@@ -190,7 +190,7 @@ def _two_tiny_sets(roots: dict[str, Path]) -> str:
 
 
 def test_family_members_pair_every_source_with_every_target(tmp_path):
-    from benchmark.family import load_family
+    from vssl_bench.harness.family import load_family
     roots = {'synthmotion': tmp_path / 'm', 'synthevents': tmp_path / 'e'}
     family = load_family(_family_file(tmp_path, _two_tiny_sets(roots)))
     assert [(m.source, m.target, m.folder, m.suite.name) for m in family.members] == [
@@ -217,7 +217,7 @@ def test_family_members_pair_every_source_with_every_target(tmp_path):
      "value=1e10))}", '', 'a data set name names folders'),
 ])
 def test_bad_family_config_is_refused_by_name(tmp_path, datasets, extra, message):
-    from benchmark.family import load_family
+    from vssl_bench.harness.family import load_family
     with pytest.raises(UserError, match=message):
         load_family(_family_file(tmp_path, datasets, extra))
 
@@ -225,7 +225,7 @@ def test_bad_family_config_is_refused_by_name(tmp_path, datasets, extra, message
 def test_tiny_family_end_to_end(tmp_path, tiny_sets):
     """Two tiny data sets, RandomInit and Supervised: in-domain members pretrain, transfer
     members reuse those weights, and the report compares the rankings."""
-    from benchmark.family import load_family, run_family
+    from vssl_bench.harness.family import load_family, run_family
     family = load_family(_family_file(tmp_path, _two_tiny_sets(tiny_sets), (
         "evaluation = dict(protocols=[dict(type='LinearProbe', folds=2), dict(type='KNN', k=3), "
         "dict(type='Retrieval')])\n")))
@@ -255,7 +255,7 @@ def test_tiny_family_end_to_end(tmp_path, tiny_sets):
     assert 'events ← motion' in text and 'One seed' in text
     assert set(report['upper_bound']['linear_top1']) == {'motion', 'events'}
     # results/README.md's block: the same cells and the linear rows of the agreement
-    from benchmark.family_report import render_family
+    from vssl_bench.report.family_report import render_family
     block = render_family(on_disk, 'results/fam/family.json')
     assert block.startswith('| method | motion | events | motion ← events | events ← motion |')
     cell = report['cells']['events_from_motion']['linear/top1']['Supervised']
@@ -266,7 +266,7 @@ def test_tiny_family_end_to_end(tmp_path, tiny_sets):
 @pytest.mark.parametrize('path', sorted((ROOT / 'configs/families').glob('*.py')),
                          ids=lambda p: p.name)
 def test_committed_family_loads(path):
-    from benchmark.family import load_family
+    from vssl_bench.harness.family import load_family
     family = load_family(path)
     assert len(family.members) == len(family.datasets) ** (2 if family.transfer else 1)
     for member in family.members:
@@ -279,9 +279,9 @@ def test_report_compares_the_self_supervised_methods_without_the_bounds(tmp_path
     self-supervised methods swap places, so tau is high with the bounds and -1 without."""
     from types import SimpleNamespace
 
-    from benchmark.family_report import write_family_report
-    from benchmark.io import atomic_write_json
-    from benchmark.leaderboard import write_leaderboard
+    from vssl_bench.core.io import atomic_write_json
+    from vssl_bench.report.family_report import write_family_report
+    from vssl_bench.report.leaderboard import write_leaderboard
     accuracy = {'a': dict(RandomInit=0.1, CVRL=0.5, TCLR=0.3, Supervised=0.9),
                 'b': dict(RandomInit=0.1, CVRL=0.3, TCLR=0.5, Supervised=0.9)}
     for folder, methods in accuracy.items():
@@ -301,7 +301,7 @@ def test_report_compares_the_self_supervised_methods_without_the_bounds(tmp_path
     assert rows['self-supervised']['high'] == -1.0  # 40 points on 200 videos: never swapped back
     # the records are linear v1, an earlier version than the registered probe: said once, in
     # family.json, family.md and the README block
-    from benchmark.family_report import render_family
+    from vssl_bench.report.family_report import render_family
     [outdated] = report['outdated']
     assert outdated.startswith('Made with an earlier version of a protocol: linear v1 '
                                '(every method), where linear v2 ')
@@ -310,7 +310,7 @@ def test_report_compares_the_self_supervised_methods_without_the_bounds(tmp_path
 
 
 def test_family_command_refuses_bad_input_in_one_line(tmp_path, capsys):
-    from benchmark.cli import main
+    from vssl_bench.cli import main
     assert main(['family', str(tmp_path / 'nope.py')]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'nope.py not found' in err[0]

@@ -1,4 +1,4 @@
-"""`python -m benchmark.faults` does exactly the kills it announces: a rerun that ends before
+"""`python -m tools.faults` does exactly the kills it announces: a rerun that ends before
 its kill is checked and the trial starts again from nothing (the audit saw 7 of 20 kills and
 '0 problems', exit 0). The suite run is replaced by a stand-in that takes 3 s from nothing and
 finishes at once when resumed, so every kill after the first of a trial comes too late."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import sys
 
-from benchmark import faults
+from tools import faults
 
 # From nothing: a resumable checkpoint after 0.2 s, the record after 3 s. Resumed: the record
 # at once. Like a suite run, it leaves no checkpoint behind.

@@ -9,10 +9,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from benchmark.data.dataset import read_annotations
-from benchmark.finetuning import (FineTuneClassifier, balanced_subset, per_class_count,
-                                  subset_file)
-from benchmark.components import load_plugins
+from vssl_bench.data.dataset import read_annotations
+from vssl_bench.engine.finetuning import (FineTuneClassifier, balanced_subset, per_class_count,
+                                          subset_file)
+from vssl_bench.harness.components import load_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTS = {0: 50, 1: 7, 2: 1, 3: 25}  # videos per class of the fake train split
@@ -82,7 +82,7 @@ def test_subset_sharing_a_test_video_is_an_error(ann):
 
 def test_finetune_classifier_keeps_loaded_weights_and_trains_backbone_only(tmp_path):
     load_plugins()
-    from benchmark import pretrain as pt
+    from vssl_bench.engine import pretrain as pt
     cfg = Config.fromfile(str(ROOT / 'configs/methods/cvrl_r3d18w16_8x2_synthmotion.py'))
     method = pt.init_untrained(cfg, seed=0)
     pt.save_weights(method, tmp_path / 'w.pth')

@@ -1,5 +1,5 @@
 """Tests of the generated data sets besides SynthMotion (SynthEvents, SynthInteract): the shared
-machinery of benchmark.data.procedural at tiny scale, and that each data set's label needs time
+machinery of vssl_bench.data.procedural at tiny scale, and that each data set's label needs time
 (a single frame is near chance, statistics of how frames change are far above it)."""
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from benchmark.cli import build_parser
-from benchmark.data import procedural, synthevents, synthinteract
-from benchmark.data.procedural import SPLITS
+from vssl_bench.cli import build_parser
+from vssl_bench.data import procedural, synthevents, synthinteract
+from vssl_bench.data.procedural import SPLITS
 
 NEW = ('synthevents', 'synthinteract')
 
@@ -97,8 +97,8 @@ def test_folder_of_another_data_set_is_refused(tiny) -> None:
 
 
 def test_suite_accepts_the_type_and_checks_the_scale(tmp_path: pathlib.Path) -> None:
-    from benchmark.errors import ConfigError
-    from benchmark.validate import load_suite
+    from vssl_bench.core.errors import ConfigError
+    from vssl_bench.harness.validate import load_suite
     suite = load_suite('configs/suites/synthevents_check.py')
     assert suite.data['type'] == 'synthevents'
     bad = tmp_path / 'bad.py'
@@ -221,8 +221,8 @@ def test_synthinteract_pairs_differ_only_in_relative_motion() -> None:
 def test_frame_probe_scores_what_a_frame_shows(tmp_path: pathlib.Path) -> None:
     """The single-frame probe of docs/datasets.md reads the class where a frame shows it (here
     its colour); on the generated data sets it stays near chance (docs/datasets.md)."""
-    from benchmark.data.frame_probe import frame_probe
-    from benchmark.data.procedural import encode_mp4
+    from vssl_bench.data.frame_probe import frame_probe
+    from vssl_bench.data.procedural import encode_mp4
     rng = np.random.default_rng(0)
     colours = rng.uniform(0, 255, size=(12, 3))
     for split, per_class in (('train', 3), ('test', 2)):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.throughput import gpu_check as gc
+from tools.throughput import gpu_check as gc
 
 
 def test_refuses_in_one_line_without_cuda(monkeypatch, capsys) -> None:

@@ -1,5 +1,7 @@
 """Imports flow one way: no cycle between the project's modules, counting imports inside
-functions too (they are where cycles hide), and the registries import nothing of the project."""
+functions too (they are where cycles hide); each layer of the package imports only the layers
+below it (core -> data -> methods -> engine -> protocols -> report -> harness -> cli), the
+package imports nothing of the maintenance tools, and the registries import nothing at all."""
 from __future__ import annotations
 
 import ast
@@ -8,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ('benchmark', 'methods')
+PACKAGES = ('vssl_bench', 'tools')
 
 
 def project_modules(root: Path = ROOT, packages=PACKAGES) -> dict[str, Path]:
@@ -98,13 +100,13 @@ def test_find_cycle_finds_one():
 
 
 def test_a_function_level_import_counts(tmp_path):
-    pkg = tmp_path / 'benchmark'
+    pkg = tmp_path / 'vssl_bench'
     pkg.mkdir()
     (pkg / '__init__.py').write_text('')
-    (pkg / 'a.py').write_text('from benchmark import b\n')
-    (pkg / 'b.py').write_text('def f():\n    from benchmark.a import x\n    return x\n')
-    modules = project_modules(tmp_path, ('benchmark',))
-    assert find_cycle(import_graph(modules)) == ['benchmark.a', 'benchmark.b', 'benchmark.a']
+    (pkg / 'a.py').write_text('from vssl_bench import b\n')
+    (pkg / 'b.py').write_text('def f():\n    from vssl_bench.a import x\n    return x\n')
+    modules = project_modules(tmp_path, ('vssl_bench',))
+    assert find_cycle(import_graph(modules)) == ['vssl_bench.a', 'vssl_bench.b', 'vssl_bench.a']
 
 
 def test_no_import_cycle_between_project_modules():
@@ -112,8 +114,8 @@ def test_no_import_cycle_between_project_modules():
     assert cycle is None, 'import cycle: ' + ' -> '.join(cycle)
 
 
-@pytest.mark.parametrize('module', ['benchmark.registry', 'benchmark.plugins',
-                                    'benchmark.errors'])
+@pytest.mark.parametrize('module', ['vssl_bench.core.registry', 'vssl_bench.core.plugins',
+                                    'vssl_bench.core.errors'])
 def test_registries_and_plugin_loading_import_nothing_of_the_project(module):
     modules = project_modules()
     assert imported_names(modules[module], module, modules) == []
@@ -126,18 +128,50 @@ def test_no_private_name_is_imported_from_another_module():
     assert private == []
 
 
-@pytest.mark.parametrize('layer,allowed', [
-    # benchmark.io, .lock and .orphans are leaf utilities (files, locks, processes) that import
-    # nothing above them; benchmark.errors (the user-error class) imports nothing at all
-    ('benchmark.data', ('benchmark.data', 'benchmark.registry', 'benchmark.io', 'benchmark.lock',
-                        'benchmark.orphans', 'benchmark.errors')),
-    # methods sit above the data layer: a data preprocessor may apply its augmentation functions
-    ('methods', ('methods', 'benchmark.registry', 'benchmark.data', 'benchmark.errors')),
-])
-def test_lower_layers_do_not_import_higher_ones(layer, allowed):
-    """data -> methods -> runner -> features -> protocols -> leaderboard."""
-    graph = import_graph(project_modules())
-    upward = sorted(f'{m} -> {t}' for m, targets in graph.items()
-                    if m == layer or m.startswith(layer + '.') for t in targets
-                    if not any(t == a or t.startswith(a + '.') for a in allowed))
-    assert upward == []
+#: The package's layers, lowest first; each may import itself and the layers before it.
+LAYERS = ('core', 'data', 'methods', 'engine', 'protocols', 'report', 'harness', 'cli')
+
+
+def layer_of(module: str) -> str | None:
+    """The layer of a module of the package (``vssl_bench.engine.pretrain`` -> ``engine``); None
+    for the package's ``__init__`` and for modules outside it (the tools)."""
+    parts = module.split('.')
+    return parts[1] if parts[0] == 'vssl_bench' and len(parts) > 1 else None
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of the package that points at a higher layer or outside the package."""
+    found = []
+    for module, targets in graph.items():
+        if not module.startswith('vssl_bench'):
+            continue
+        mine = layer_of(module)
+        for target in targets:
+            theirs = layer_of(target)
+            if not target.startswith('vssl_bench'):
+                found.append(f'{module} -> {target} (outside the package)')
+            elif mine is not None and theirs is not None and \
+                    LAYERS.index(theirs) > LAYERS.index(mine):
+                found.append(f'{module} -> {target}')
+    return sorted(found)
+
+
+def test_every_module_belongs_to_a_layer():
+    stray = [m for m in project_modules() if m.startswith('vssl_bench.')
+             and layer_of(m) not in LAYERS]
+    assert stray == []
+
+
+def test_the_layer_rule_catches_an_upward_import():
+    graph = {'vssl_bench.data.video': {'vssl_bench.core.io', 'vssl_bench.engine.pretrain'},
+             'vssl_bench.report.leaderboard': {'vssl_bench.protocols.base', 'tools.faults'},
+             'tools.faults': {'vssl_bench.harness.suite'}}
+    assert upward_imports(graph) == [
+        'vssl_bench.data.video -> vssl_bench.engine.pretrain',
+        'vssl_bench.report.leaderboard -> tools.faults (outside the package)']
+
+
+def test_no_layer_imports_a_higher_one():
+    """core -> data -> methods -> engine -> protocols -> report -> harness -> cli, in every
+    package of the project, and nothing of the package imports the maintenance tools."""
+    assert upward_imports(import_graph(project_modules())) == []

@@ -10,14 +10,14 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
-import benchmark.pretrain as pt
-from benchmark.cli import main
-from benchmark.components import load_plugins
-from benchmark.data.synthmotion import generate
-from benchmark.export import export_checkpoint
-from benchmark.interop import TORCHVISION_R3D18, torchvision_to_resnet3d
-from benchmark.io import read_json
-from benchmark.registry import MODELS, build
+import vssl_bench.engine.pretrain as pt
+from vssl_bench.cli import main
+from vssl_bench.core.io import read_json
+from vssl_bench.core.registry import MODELS, build
+from vssl_bench.data.synthmotion import generate
+from vssl_bench.engine.interop import TORCHVISION_R3D18, torchvision_to_resnet3d
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.export import export_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'

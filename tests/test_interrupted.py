@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import lock
-from benchmark.cli import main
-from benchmark.orphans import sweep_stale_temps
+from vssl_bench.cli import main
+from vssl_bench.core import lock
+from vssl_bench.core.orphans import sweep_stale_temps
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'
@@ -21,7 +21,7 @@ TINY = ROOT / 'configs/suites/tiny.py'
 # its parent's death by itself); the workers are forked, so they run the patched function too.
 GENERATE = '''
 import sys, time
-import benchmark.data.synthmotion as sm
+import vssl_bench.data.synthmotion as sm
 render = sm.render_video
 sm.render_video = lambda *a, **k: (time.sleep(30), render(*a, **k))[1]
 sm.generate(sys.argv[1], scale='tiny', seed=0, workers=2, progress=False)
@@ -29,7 +29,7 @@ sm.generate(sys.argv[1], scale='tiny', seed=0, workers=2, progress=False)
 CACHE = '''
 import sys, time
 from pathlib import Path
-import benchmark.data.video as video
+import vssl_bench.data.video as video
 decode = video.decode_video
 video.decode_video = lambda p: (time.sleep(30), decode(p))[1]
 paths = sorted(str(p) for p in Path(sys.argv[1]).rglob('*.mp4'))
@@ -102,7 +102,7 @@ def test_killed_generation_leaves_no_worker_and_reruns_clean(tmp_path):
                               lambda: (root / 'train.txt').is_file())
     assert _gone(workers), 'pool workers outlived their killed parent'
     assert not (root / 'meta.json').exists()
-    from benchmark.data.synthmotion import generate
+    from vssl_bench.data.synthmotion import generate
     generate(root, scale='tiny', seed=0, workers=1, progress=False)
     assert (root / 'meta.json').is_file()
     debris = [p for p in root.rglob('*') if '.tmp' in p.name or p.name == lock.LOCK_NAME]
@@ -111,8 +111,8 @@ def test_killed_generation_leaves_no_worker_and_reruns_clean(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='reads /proc')
 def test_killed_frame_caching_leaves_no_worker_and_no_temp(tmp_path):
-    from benchmark.data.synthmotion import generate
-    from benchmark.data.video import FrameStore
+    from vssl_bench.data.synthmotion import generate
+    from vssl_bench.data.video import FrameStore
     data = generate(tmp_path / 'synth', scale='tiny', seed=0, workers=1, progress=False)
     cache = tmp_path / 'cache'
     workers = _start_and_kill(CACHE, [str(data / 'videos' / 'test'), str(cache)],
@@ -172,7 +172,7 @@ def test_concurrent_generation_into_one_folder(tmp_path):
     """Two processes generating the same missing data set: one waits for the other; both
     succeed (the audit saw one die renaming a video the other had moved)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    script = ('import sys; from benchmark.data.synthmotion import generate; '
+    script = ('import sys; from vssl_bench.data.synthmotion import generate; '
               "generate(sys.argv[1], scale='tiny', seed=0, workers=1, progress=False)")
     procs = [subprocess.Popen([sys.executable, '-c', script, str(tmp_path / 'synth')], env=env,
                               cwd=ROOT, stderr=subprocess.PIPE, text=True) for _ in range(2)]

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.io import atomic_write_json, atomic_write_text, read_json
-from benchmark.leaderboard import aggregate, format_table, load_records, write_leaderboard
+from vssl_bench.core.io import atomic_write_json, atomic_write_text, read_json
+from vssl_bench.core.records import RunRecord
+from vssl_bench.report.leaderboard import aggregate, format_table, load_records, write_leaderboard
 
 # Hand-computed: linear top1 of cvrl over seeds 0, 1, 2 = 50, 52, 57 -> mean 53,
 # sample std sqrt((9 + 1 + 16) / 2) = sqrt(13) = 3.6056.
@@ -82,7 +83,7 @@ def test_aggregate_order(tmp_path):
 def test_rebuild_keeps_the_suite_order_when_methods_arrive_late(tmp_path):
     # A suite run with only random_init done so far writes the suite's order; cvrl's records
     # arrive later (another run, or copied in) and the rebuilt board still follows the suite.
-    from benchmark.leaderboard import rebuild_leaderboard
+    from vssl_bench.report.leaderboard import rebuild_leaderboard
     atomic_write_json(tmp_path / 'runs/random_init/seed0/linear.json',
                       record('random_init', 0, 'linear', {'top1': 10.0, 'top5': 40.0}))
     order = ['cvrl', 'random_init']
@@ -341,7 +342,7 @@ def test_large_leaderboard_corrects_over_the_whole_table(tmp_path):
                          {f'R@{k}': 100.0 * h.mean() for k, h in enumerate(hits, 1)})
             rec['per_video'] = {f'R@{k}': ''.join('1' if x else '0' for x in h)
                                 for k, h in enumerate(hits, 1)}
-            records.append(rec)
+            records.append(RunRecord.from_dict(rec))
     rows = aggregate(records)
     assert len(rows) == 160 and {r['ci_method'] for r in rows} == {'seeds+videos'}
     # No RandomInit: nothing tested against it; one family of 7 x 20 comparisons with the best
@@ -359,8 +360,8 @@ def test_rows_of_fewer_than_three_seeds_are_not_tested():
     """Two seeds are too few for the test to keep its 5 % (results/statistics/calibration.md):
     a 40-point gap over 200 videos is left unmarked with 2 seeds and marked with 3, and the
     table says why above its numbers."""
-    from benchmark.leaderboard_stats import annotate
-    from benchmark.table_helpers import one_seed_warning
+    from vssl_bench.report.leaderboard_stats import annotate
+    from vssl_bench.report.table_helpers import one_seed_warning
 
     def rows_for(seeds: int):
         rows, outcomes = [], {}
@@ -390,8 +391,8 @@ def test_rows_of_fewer_than_three_seeds_are_not_tested():
 def test_fine_tuning_records_without_the_search_are_flagged(tmp_path):
     """A semisup / finetune record made on one fixed schedule (no protocol_info.search) is
     flagged on its rows and above the table; a searched one and frozen-feature ones are not."""
-    from benchmark.leaderboard import format_table, write_leaderboard
-    from benchmark.table_helpers import unsearched_warning
+    from vssl_bench.report.leaderboard import format_table, write_leaderboard
+    from vssl_bench.report.table_helpers import unsearched_warning
 
     def rec(method, protocol, info):
         return dict(suite='s', method=method, seed=0, protocol=protocol, protocol_version='1',
@@ -421,9 +422,9 @@ def test_records_of_an_earlier_protocol_version_are_flagged(tmp_path):
     """A record whose protocol_version is not the registered protocol's current one is flagged
     on its rows and above the table, with what the current version changed; current records,
     and records of protocols the registry does not know, are not."""
-    from benchmark.aggregate import current_protocols
-    from benchmark.leaderboard import format_table, write_leaderboard
-    from benchmark.table_helpers import outdated_warning
+    from vssl_bench.report.aggregate import current_protocols
+    from vssl_bench.report.leaderboard import format_table, write_leaderboard
+    from vssl_bench.report.table_helpers import outdated_warning
 
     linear_now, changes = current_protocols()['linear']
     old = str(int(linear_now) - 1)

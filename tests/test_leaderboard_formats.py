@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from benchmark.leaderboard import write_leaderboard
-from benchmark.leaderboard_formats import format_csv, format_latex, latex_escape
 from tests.test_leaderboard import write_records
+from vssl_bench.report.leaderboard import write_leaderboard
+from vssl_bench.report.leaderboard_formats import format_csv, format_latex, latex_escape
 
 
 def test_csv_round_trip(tmp_path):
@@ -97,7 +97,7 @@ def test_write_leaderboard_writes_all_formats(tmp_path):
 
 
 def test_cli_leaderboard_writes_every_format(tmp_path):
-    from benchmark.cli import main
+    from vssl_bench.cli import main
     results = tmp_path / 'smoke'  # without leaderboard.json the suite is the folder's name
     write_records(results)
     assert main(['leaderboard', str(results)]) == 0

@@ -5,9 +5,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from benchmark.pretrain import registered_methods
-from benchmark.components import load_plugins
-from benchmark.registry import MODELS, build
+from vssl_bench.core.registry import MODELS, build
+from vssl_bench.engine.pretrain import registered_methods
+from vssl_bench.harness.components import load_plugins
 
 load_plugins()
 
@@ -79,7 +79,7 @@ def test_losses_are_float32_under_bfloat16_autocast():
         model.head = torch.nn.Identity()
         model.extract_feat = lambda x: z.flatten(0, 1)
         loss = model(data['inputs'], mode='loss')['loss_contrastive']
-    from methods.cvrl import cvrl_loss
+    from vssl_bench.methods.cvrl import cvrl_loss
     assert loss.dtype == torch.float32
     assert loss.item() == pytest.approx(cvrl_loss(z[:, 0], z[:, 1]).item(), rel=1e-6)
 

@@ -10,14 +10,14 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from benchmark.cli import main
-from benchmark.data.synthmotion import generate
-from benchmark.io import read_json
-from benchmark.pretrain import check_method_config, registered_methods
-from benchmark.components import load_plugins
-from benchmark.plugins import ENTRY_POINT_GROUP, PluginError
-from benchmark.registry import MODELS, build
-from benchmark.suite import Suite, run_suite
+from vssl_bench.cli import main
+from vssl_bench.core.io import read_json
+from vssl_bench.core.plugins import ENTRY_POINT_GROUP, PluginError
+from vssl_bench.core.registry import MODELS, build
+from vssl_bench.data.synthmotion import generate
+from vssl_bench.engine.pretrain import check_method_config, registered_methods
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.suite import Suite, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / 'examples/plugin_method'
@@ -62,7 +62,7 @@ def test_not_registered_without_the_plugin():
 def test_plugin_config_inherits_the_shipped_base_configs(tmp_path, monkeypatch):
     """The example's _base_ paths name no checkout: they go through VSSL_BENCH_CONFIGS, which
     importing benchmark sets to the shared configs, and which a user may point elsewhere."""
-    from benchmark.config_root import ENV, configs_root
+    from vssl_bench.core.config_root import ENV, configs_root
     assert '../' not in CONFIG.read_text()
     assert configs_root() == ROOT / 'configs'
     monkeypatch.setenv(ENV, str(configs_root()))

@@ -4,7 +4,7 @@ import warnings
 
 import pytest
 
-from benchmark import precision
+from vssl_bench.core import precision
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.errors import UserError
-from benchmark.features import Features
-from benchmark.protocols import (KNN, FeatureProtocol, FineTune, LinearProbe, ModelContext,
-                                 ModelProtocol, Retrieval, SemiSupervised, build_protocol)
-from benchmark.protocols import semisup
-from benchmark.protocols.knn import knn_class_scores
-from benchmark.protocols.semisup import fraction_tag
-from benchmark.protocols.retrieval import first_hit_rank
-from benchmark.registry import PROTOCOLS
+from vssl_bench.core.errors import UserError
+from vssl_bench.core.registry import PROTOCOLS
+from vssl_bench.engine.features import Features
+from vssl_bench.protocols import (KNN, FeatureProtocol, FineTune, LinearProbe, ModelContext,
+                                  ModelProtocol, Retrieval, SemiSupervised, build_protocol, semisup)
+from vssl_bench.protocols.knn import knn_class_scores
+from vssl_bench.protocols.retrieval import first_hit_rank
+from vssl_bench.protocols.semisup import fraction_tag
 
 
 def feats(clips: list | np.ndarray, labels: list | np.ndarray) -> Features:

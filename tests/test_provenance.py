@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from benchmark.provenance import git_revision
+from vssl_bench.core.provenance import git_revision
 
 
 def _git(repo, *args):
@@ -49,7 +49,7 @@ def test_cpu_name_reads_the_model_and_the_instruction_set(tmp_path, monkeypatch)
 
     import torch
 
-    from benchmark.provenance import cpu_name
+    from vssl_bench.core.provenance import cpu_name
     monkeypatch.setattr(torch.backends.cpu, 'get_cpu_capability', lambda: 'AVX512')
     info = tmp_path / 'cpuinfo'
     info.write_text('processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14\n'

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.data.dataset import VideoClipDataset, read_annotations
-from benchmark.data.readers import READERS, mean_over_splits, prepare_lists
 from tests.conftest import synthetic_frames, write_video
+from vssl_bench.data.dataset import VideoClipDataset, read_annotations
+from vssl_bench.data.readers import READERS, mean_over_splits, prepare_lists
 
 SMALL = dict(sampler=dict(type='UniformClipSampler', clip_len=2, stride=1),
              transform=dict(type='CenterClip', out_size=16))

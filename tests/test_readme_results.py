@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.readme_results import main, render, rewrite
+from tools.readme_results import main, render, rewrite
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +84,8 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
         run = tmp_path / f'results/c/budget_scale/x0.5/runs/{method}/seed2'
         run.mkdir(parents=True)
         (run / 'linear.json').write_text(json.dumps(dict(
-            method=method, seed=2, pretrain=dict(wall_s=wall, untrained=untrained))))
+            method=method, seed=2, protocol='linear', metrics={'top1': 50.0},
+            pretrain=dict(wall_s=wall, untrained=untrained))))
     text = rewrite('<!-- budget:c -->\nold\n<!-- /budget -->\n', tmp_path)
     assert ('budgets other than 1x (1x is the standard suite\'s weights): 1 trained (method, seed) '
             'runs, median 10.0 minutes each') in text
@@ -105,7 +106,7 @@ def test_budget_block_names_where_each_method_leaves_the_untrained_level(tmp_pat
 
 
 def test_targets_need_the_gain_and_its_significance():
-    from benchmark.readme_targets import check, render_targets
+    from tools.readme_targets import check, render_targets
     board = dict(suite='synthmotion', rows=[dict(r, seeds=[0, 1, 2]) for r in [
         _row('RandomInit', 'linear', 'top1', 30.0, 25.0, 35.0, None),
         _row('RandomInit', 'retrieval', 'R@1', 35.0, 30.0, 40.0, None),
@@ -138,16 +139,18 @@ def test_targets_need_the_gain_and_its_significance():
 
 
 def test_time_sentence_from_the_records(tmp_path):
-    from benchmark.readme_results import _time_sentence
+    from tools.readme_results import _time_sentence
     for method, seed, wall in (('CVRL', 0, 600.0), ('CVRL', 1, 1200.0), ('TCLR', 0, 300.0)):
         for protocol in ('linear', 'knn'):  # one run, several records: counted once
             path = tmp_path / f'runs/{method}/seed{seed}/{protocol}.json'
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(dict(method=method, seed=seed,
+            path.write_text(json.dumps(dict(method=method, seed=seed, protocol=protocol,
+                                            metrics={'top1': 50.0},
                                             pretrain=dict(wall_s=wall, untrained=False))))
     path = tmp_path / 'runs/RandomInit/seed0/linear.json'
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(dict(method='RandomInit', seed=0,
+    path.write_text(json.dumps(dict(method='RandomInit', seed=0, protocol='linear',
+                                    metrics={'top1': 50.0},
                                     pretrain=dict(wall_s=0.0, untrained=True))))
     text = _time_sentence([tmp_path / 'runs'])
     assert '3 trained (method, seed) runs, median 10.0 minutes each' in text
@@ -158,12 +161,14 @@ def test_time_sentence_from_the_records(tmp_path):
 def test_shared_runs_equal_across_committed_suites():
     """The README says the ablation suites' full methods (and the default suite's rows, and the
     budget curve's 1x points) equal the standard suite's runs of the same method config, seed
-    and budget, and the bfloat16 make bench run the bfloat16 standard suite's: check the
-    committed records, metric for metric and video for video."""
-    def compare(standard_name: str, others: tuple[str, ...]) -> int:
+    and budget, and the bfloat16 make bench run and fine-tuning board (its linear cells) the
+    bfloat16 standard suite's: check the committed records, metric for metric and video for
+    video."""
+    def compare(standard_name: str, others: tuple[str, ...], protocols: str = '*') -> int:
         standard, compared = ROOT / 'results' / standard_name / 'runs', 0
         for suite in others:
-            for path in sorted((ROOT / 'results' / suite / 'runs').glob('*/seed*/*.json')):
+            for path in sorted((ROOT / 'results' / suite / 'runs').glob(
+                    f'*/seed*/{protocols}.json')):
                 twin = standard / path.relative_to(ROOT / 'results' / suite / 'runs')
                 if not twin.is_file():
                     continue  # a variant, or a seed the standard suite does not share
@@ -178,6 +183,9 @@ def test_shared_runs_equal_across_committed_suites():
                                             'synthmotion_budget')) >= 3 * 2 + 4 * 5 + 3 * 6
     # bfloat16 (AVX512-BF16 machine): make bench's run and the standard suite's seed 0
     assert compare('synthmotion_standard_bf16', ('synthmotion_bf16',)) == 4 * 3
+    # ... and the fine-tuning board's linear cells (its fine-tuning is searched, the standard
+    # board's not yet): the same weights, so the same linear records
+    assert compare('synthmotion_standard_bf16', ('synthmotion_finetune',), 'linear') == 8
 
 
 def test_agreement_block_sorts_each_comparison_by_both_boards(tmp_path):

@@ -9,11 +9,11 @@ import torch
 from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 
-from benchmark import checkpoints
-from benchmark import pretrain as pt
-from benchmark.data.synthmotion import generate
-from benchmark.components import load_plugins
-from benchmark.suite_config import Suite, load_method_config
+from vssl_bench.data.synthmotion import generate
+from vssl_bench.engine import checkpoints
+from vssl_bench.engine import pretrain as pt
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.suite_config import Suite, load_method_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'

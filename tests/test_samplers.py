@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.data.samplers import (CVRLIntervalSampler, RandomClipSampler, UniformClipSampler,
-                                     clip_indices)
-from benchmark.registry import CLIP_SAMPLERS
+from vssl_bench.core.registry import CLIP_SAMPLERS
+from vssl_bench.data.samplers import (CVRLIntervalSampler, RandomClipSampler, UniformClipSampler,
+                                      clip_indices)
 
 # Chi-square critical value for 19 degrees of freedom at p = 0.001: a correct sampler fails the
 # test with probability 1e-3 for a random seed, and never for the fixed seed used here.
@@ -134,7 +134,7 @@ def test_samplers_registered() -> None:
 
 
 def test_tclr_sampler_geometry_and_uniform_window() -> None:
-    from benchmark.data.samplers import TCLRSampler
+    from vssl_bench.data.samplers import TCLRSampler
     sampler = CLIP_SAMPLERS.build(dict(type='TCLRSampler', clip_len=8, num_local=4))
     assert isinstance(sampler, TCLRSampler) and sampler.num_clips == 5 and sampler.window == 32
     rng = np.random.default_rng(0)

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data import decoders, seek
-from benchmark.data.dataset import VideoClipDataset
-from benchmark.data.decoders import FrameReader
-from benchmark.data.seek import decode_frames, probe_video
-from benchmark.data.video import VideoDecodeError, decode_video
-from benchmark.throughput.videos import VideoSpec, write_video
+from tools.throughput.videos import VideoSpec, write_video
+from vssl_bench.data import decoders, seek
+from vssl_bench.data.dataset import VideoClipDataset
+from vssl_bench.data.decoders import FrameReader
+from vssl_bench.data.seek import decode_frames, probe_video
+from vssl_bench.data.video import VideoDecodeError, decode_video
 
 # 4 s at 12 fps with a keyframe every 10 frames: 5 GOPs, so reads cross keyframes.
 SPECS = [VideoSpec('h264', 48, 32, 12, 4.0, 'libx264', 10),
@@ -130,7 +130,7 @@ def test_torchcodec_identical_to_whole_video(video: str) -> None:
 
 def test_optional_decoders_missing_give_one_line(monkeypatch):
     """An optional decoder that is not installed is refused by name, with the fix."""
-    from benchmark.data import decoders
+    from vssl_bench.data import decoders
     monkeypatch.setattr(decoders, 'decord_available', lambda: False)
     monkeypatch.setattr(decoders, 'torchcodec_available', lambda: False)
     with pytest.raises(ValueError, match=r"'decord' is not installed \(pip install decord\)"):

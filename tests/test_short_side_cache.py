@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.data import short_side_cache as ssc
-from benchmark.data import video
-from benchmark.data.dataset import VideoClipDataset
-from benchmark.data.video import FrameStore, VideoDecodeError, decode_video
 from tests.conftest import make_videos
+from vssl_bench.data import short_side_cache as ssc
+from vssl_bench.data import video
+from vssl_bench.data.dataset import VideoClipDataset
+from vssl_bench.data.video import FrameStore, VideoDecodeError, decode_video
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.data import suite_data
-from benchmark.data.standin import make_standin
-from benchmark.io import read_json
-from benchmark.paper import paper_table, write_paper_table
-from benchmark.smoke import run_smoke
-from benchmark.suite_config import Suite
+from vssl_bench.cli import main
+from vssl_bench.core.io import read_json
+from vssl_bench.data import suite_data
+from vssl_bench.data.standin import make_standin
+from vssl_bench.harness.smoke import run_smoke
+from vssl_bench.harness.suite_config import Suite
+from vssl_bench.report.paper import paper_table, write_paper_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = sorted([*(ROOT / 'configs/suites').glob('*.py'), *(ROOT / 'configs/paper').glob('*.py')])

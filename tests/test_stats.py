@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from benchmark.hits import decode, encode
-from benchmark.stats import (adjust_pvalues, seed_video_difference, seed_video_interval,
-                             t_interval, welch_difference)
+from vssl_bench.core.hits import decode, encode
+from vssl_bench.report.stats import (adjust_pvalues, seed_video_difference, seed_video_interval,
+                                     t_interval, welch_difference)
 
 
 def test_all_hits_gives_a_point_interval():

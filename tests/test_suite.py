@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.data.synthmotion import generate
-from benchmark.io import atomic_write_json, read_json
-from benchmark.suite import Suite, run_suite
+from vssl_bench.cli import main
+from vssl_bench.core.io import atomic_write_json, read_json
+from vssl_bench.core.records import RECORD_SCHEMA, RunRecord
+from vssl_bench.data.synthmotion import generate
+from vssl_bench.harness.suite import Suite, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'
@@ -42,6 +43,8 @@ def test_records_and_leaderboard(first_run):
         for protocol in ('linear', 'knn', 'retrieval', 'semisup', 'finetune'):
             rec = read_json(results / 'runs' / method / 'seed0' / f'{protocol}.json')
             assert rec['method'] == method and rec['seed'] == 0 and rec['suite'] == 'tiny'
+            assert rec['schema'] == RECORD_SCHEMA  # typed: it reads back as it was written
+            assert RunRecord.from_dict(rec).to_dict() == rec
             assert rec['config_hash'] and rec['provenance']['packages']['torch']
             assert all(0 <= v <= 100 for v in rec['metrics'].values())
             # One hit per test video for every metric, averaging to the metric.
@@ -79,7 +82,7 @@ def test_records_and_leaderboard(first_run):
 
 def test_rerun_skips_finished_work(first_run, tiny_data, monkeypatch):
     base, board = first_run
-    import benchmark.pretrain as pt
+    import vssl_bench.engine.pretrain as pt
 
     def no_training(*args, **kwargs):
         raise AssertionError('finished work was redone')
@@ -127,7 +130,7 @@ def test_same_command_same_numbers(first_run, tiny_data, tmp_path, monkeypatch):
     # the recomputation gives the same numbers.
     base, board = first_run
     shutil.copytree(base / 'results', tmp_path / 'results')
-    import benchmark.pretrain as pt
+    import vssl_bench.engine.pretrain as pt
     calls = []
     real = pt.pretrain
     monkeypatch.setattr(pt, 'pretrain', lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -200,7 +203,7 @@ def test_two_process_data_parallel_run(tiny_data, tmp_path):
         port = s.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1')
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-           '--master_addr', '127.0.0.1', '--master_port', str(port), '-m', 'benchmark.cli', 'run', str(TINY), '--methods', 'CVRL',
+           '--master_addr', '127.0.0.1', '--master_port', str(port), '-m', 'vssl_bench.cli', 'run', str(TINY), '--methods', 'CVRL',
            '--launcher', 'pytorch', '--data-root', str(tiny_data),
            '--out', str(tmp_path / 'results'), '--work-dir', str(tmp_path / 'work')]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -215,7 +218,7 @@ def test_two_process_data_parallel_run(tiny_data, tmp_path):
 
 # ------------------------------------------------------------------------------- feature cache
 def _count_extractions(monkeypatch):
-    import benchmark.feature_cache as cache_module
+    import vssl_bench.harness.feature_cache as cache_module
     calls = []
     real = cache_module.extract_features
 
@@ -261,10 +264,10 @@ def test_feature_protocols_extract_each_split_once_and_cache(tiny_data, tmp_path
 def test_feature_cache_key_follows_the_weights(tiny_data, tmp_path, monkeypatch):
     import torch
 
-    import benchmark.pretrain as pt
-    from benchmark.components import load_plugins
-    from benchmark.feature_cache import split_features
-    from benchmark.suite_config import load_method_config
+    import vssl_bench.engine.pretrain as pt
+    from vssl_bench.harness.components import load_plugins
+    from vssl_bench.harness.feature_cache import split_features
+    from vssl_bench.harness.suite_config import load_method_config
     load_plugins()
     suite = Suite.load(TINY, data_root=str(tiny_data))
     cfg = load_method_config(suite.methods[0], suite)
@@ -285,11 +288,11 @@ def test_feature_cache_key_follows_the_weights(tiny_data, tmp_path, monkeypatch)
 
 
 def test_cli_no_cache_flag(monkeypatch, tmp_path):
-    import benchmark.suite as suite_module
+    import vssl_bench.harness.suite as suite_module
     seen = {}
     monkeypatch.setattr(suite_module, 'run_suite',
                         lambda suite, **kw: seen.update(kw) or ({'suite': 'x', 'rows': []}, []))
-    monkeypatch.setattr('benchmark.leaderboard.format_table', lambda board: '')
+    monkeypatch.setattr('vssl_bench.report.leaderboard.format_table', lambda board: '')
     assert main(['run', str(TINY), '--no-cache', '--data-root', str(tmp_path)]) == 0
     assert seen['use_cache'] is False
     assert main(['run', str(TINY), '--data-root', str(tmp_path)]) == 0
@@ -302,9 +305,9 @@ def test_untrained_init_logs_no_line_per_parameter(tiny_data, capsys):
     import torch
     from mmengine.logging import MMLogger
 
-    import benchmark.pretrain as pt
-    from benchmark.components import load_plugins
-    from benchmark.suite_config import load_method_config
+    import vssl_bench.engine.pretrain as pt
+    from vssl_bench.harness.components import load_plugins
+    from vssl_bench.harness.suite_config import load_method_config
     load_plugins()
     suite = Suite.load(TINY, data_root=str(tiny_data))
     cfg = load_method_config(suite.methods[0], suite)
@@ -325,11 +328,11 @@ def test_regenerated_data_is_not_taken_for_the_old(tiny_data, tmp_path):
     import json
     import os
 
-    import benchmark.pretrain as pt
-    from benchmark.components import load_plugins
-    from benchmark.feature_cache import feature_key
-    from benchmark.run_records import generated_data_version, run_config_hash
-    from benchmark.suite_config import load_method_config
+    import vssl_bench.engine.pretrain as pt
+    from vssl_bench.harness.components import load_plugins
+    from vssl_bench.harness.feature_cache import feature_key
+    from vssl_bench.harness.run_records import generated_data_version, run_config_hash
+    from vssl_bench.harness.suite_config import load_method_config
     load_plugins()
     root = tmp_path / 'data'
     shutil.copytree(tiny_data, root)
@@ -421,9 +424,9 @@ def test_weights_without_stats_do_not_block_a_rerun(first_run, tiny_data, tmp_pa
 def test_a_protocol_returning_a_bare_dict_is_named():
     """The interface is ProtocolResult; a protocol written for the old one (a dict of metrics)
     is refused with its name and what to return."""
-    from benchmark.errors import UserError
-    from benchmark.protocols import KNN, ProtocolResult
-    from benchmark.suite import check_result
+    from vssl_bench.core.errors import UserError
+    from vssl_bench.harness.suite import check_result
+    from vssl_bench.protocols import KNN, ProtocolResult
     result = ProtocolResult({'top1': 50.0})
     assert check_result(KNN(), result) is result
     with pytest.raises(UserError, match=r'KNN returned a dict, not a ProtocolResult'):

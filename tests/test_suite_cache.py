@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.components import load_plugins
-from benchmark.data.synthmotion import generate
-from benchmark.feature_cache import eval_dataset, feature_key
-from benchmark.finetuning import failed_videos, finetune_runner_cfg
-from benchmark.io import read_json
-from benchmark.registry import MODELS, build
-from benchmark.run_records import pretrain_hash, run_config_hash
-from benchmark.suite import model_context, run_suite
-from benchmark.suite_config import Suite, load_method_config
+from vssl_bench.core.io import read_json
+from vssl_bench.core.registry import MODELS, build
+from vssl_bench.data.synthmotion import generate
+from vssl_bench.engine.finetuning import failed_videos, finetune_runner_cfg
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.feature_cache import eval_dataset, feature_key
+from vssl_bench.harness.run_records import pretrain_hash, run_config_hash
+from vssl_bench.harness.suite import model_context, run_suite
+from vssl_bench.harness.suite_config import Suite, load_method_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'
@@ -106,7 +106,7 @@ def test_suite_runs_from_the_short_side_cache(tiny_data, tmp_path):
 def test_precision_is_part_of_the_run_identity(tiny_data, monkeypatch):
     # Where bfloat16 is native, VSSL_FLOAT32 changes the precision and so the work dir and the
     # records' hash: float32 runs never reuse bfloat16 weights in the same --work-dir.
-    from benchmark import precision
+    from vssl_bench.core import precision
     suite = _load(tiny_data)
     cfg = _method(suite, 'CVRL')
     monkeypatch.setattr(precision.torch.cuda, 'is_available', lambda: False)

@@ -15,8 +15,8 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from benchmark.data.synthmotion import CLASSES, SCALES, SPLITS, VERSION, generate
-from benchmark.data.synthmotion_render import render_video
+from vssl_bench.data.synthmotion import CLASSES, SCALES, SPLITS, VERSION, generate
+from vssl_bench.data.synthmotion_render import render_video
 
 TINY = SCALES['tiny']
 

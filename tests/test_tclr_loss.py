@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from methods.losses import nt_xent
-from methods.tclr import tclr_loss
+from vssl_bench.methods.losses import nt_xent
+from vssl_bench.methods.tclr import tclr_loss
 
 
 def _dot(u, v) -> float:
@@ -97,9 +97,9 @@ def test_temporal_terms_prefer_aligned_steps():
 def test_model_routes_views_and_time_steps(monkeypatch):
     """Global a/b are views 0/1, local quarter j under augmentation u is view 2 + 2j + u, and
     step t of the global feature map feeds s[:, u, t]."""
-    from benchmark.registry import MODELS, build
-    from methods import tclr
     from tests.test_methods import BACKBONE
+    from vssl_bench.core.registry import MODELS, build
+    from vssl_bench.methods import tclr
     model = build(MODELS, dict(type='TCLR',
                                backbone=dict(BACKBONE, temporal_strides=(1, 1, 1, 1))))
     class EveryOtherFrame(torch.nn.Module):  # (N, 3, 8, H, W) -> 4 time steps, features = input
@@ -132,7 +132,7 @@ def _ddp_worker(rank: int, world: int, port: int, queue) -> None:
 
     import torch.distributed as dist
 
-    from methods.distributed import gather_with_grad
+    from vssl_bench.methods.distributed import gather_with_grad
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=world)
     torch.manual_seed(0)

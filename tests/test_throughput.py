@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.throughput import run
-from benchmark.throughput.loader import measure_loader
-from benchmark.throughput.videos import VideoSpec, write_video
+from tools.throughput import run
+from tools.throughput.loader import measure_loader
+from tools.throughput.videos import VideoSpec, write_video
 
 
 @pytest.mark.parametrize('sample,clips', [('cvrl', 2), ('tclr', 10), ('eval', 10)])
@@ -40,7 +40,7 @@ def test_conv_breakdown_times_every_distinct_convolution() -> None:
     import torch
     from torch import nn
 
-    from benchmark.throughput.step import breakdown_lines, conv_breakdown
+    from tools.throughput.step import breakdown_lines, conv_breakdown
 
     class Tiny(nn.Module):
         def __init__(self) -> None:
@@ -77,8 +77,8 @@ def test_harness_dtype_is_what_the_harness_trains_in(monkeypatch, native, forced
     import torch
     from mmengine.config import Config
 
-    from benchmark import precision
-    from benchmark.throughput.model import harness_dtype
+    from tools.throughput.model import harness_dtype
+    from vssl_bench.core import precision
     monkeypatch.setattr(precision, 'native_bfloat16', lambda device_type: native)
     monkeypatch.setattr(precision, '_warned', {'cpu'})  # the fallback's one warning: not here
     monkeypatch.setenv(precision.FLOAT32_ENV, forced)

@@ -6,10 +6,10 @@ import pytest
 import torch
 import torchvision.transforms.v2.functional as F
 
-from benchmark.data.transforms import (CenterClip, ClipAugConfig, ClipAugment, ClipAugParams,
-                                       apply_clip_params, blur_kernel_and_sigma, gaussian_blur,
-                                       sample_clip_params)
-from benchmark.registry import CLIP_TRANSFORMS
+from vssl_bench.core.registry import CLIP_TRANSFORMS
+from vssl_bench.data.transforms import (CenterClip, ClipAugConfig, ClipAugment, ClipAugParams,
+                                        apply_clip_params, blur_kernel_and_sigma, gaussian_blur,
+                                        sample_clip_params)
 
 FULL_PARAMS = ClipAugParams(top=5, left=7, height=40, width=30, flip=True,
                             jitter=(('hue', 0.1), ('brightness', 1.3), ('saturation', 0.6),

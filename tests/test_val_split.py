@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-import benchmark.protocols.semisup as semisup
-from benchmark import pretrain as pt
-from benchmark.data.dataset import read_annotations
-from benchmark.data.synthmotion import generate
-from benchmark.data.val_split import split_validation, val_count, validation_files
-from benchmark.protocols import FineTune, ModelContext, SemiSupervised
-from benchmark.components import load_plugins
-from benchmark.select_schedule import main as select_main
-from benchmark.select_schedule import read_candidates
-from benchmark.run_records import run_work_dir
-from benchmark.suite_config import Suite, load_method_config
+import vssl_bench.protocols.semisup as semisup
+from tools.select_schedule import main as select_main
+from tools.select_schedule import read_candidates
+from vssl_bench.data.dataset import read_annotations
+from vssl_bench.data.synthmotion import generate
+from vssl_bench.data.val_split import split_validation, val_count, validation_files
+from vssl_bench.engine import pretrain as pt
+from vssl_bench.harness.components import load_plugins
+from vssl_bench.harness.run_records import run_work_dir
+from vssl_bench.harness.suite_config import Suite, load_method_config
+from vssl_bench.protocols import FineTune, ModelContext, SemiSupervised
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTS = {0: 50, 1: 7, 2: 2, 3: 25}  # train videos per class

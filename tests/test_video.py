@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.data import video
-from benchmark.data.video import FrameStore, VideoDecodeError, decode_video
 from tests.conftest import frame_level, make_videos
+from vssl_bench.data import video
+from vssl_bench.data.video import FrameStore, VideoDecodeError, decode_video
 
 
 def video_paths(ann_file: Path) -> list[str]:

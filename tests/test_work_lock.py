@@ -1,4 +1,4 @@
-"""The work-dir locks (benchmark/lock.py): two runs with one work dir never pretrain the same
+"""The work-dir locks (vssl_bench/core/lock.py): two runs with one work dir never pretrain the same
 (method, seed) at once (the second waits, then reuses the weights), and `vssl-bench clean` is
 refused while a run or a `train` uses the work dir."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import lock
-from benchmark.cli import main
+from vssl_bench.cli import main
+from vssl_bench.core import lock
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / 'configs/suites/tiny.py'
@@ -76,7 +76,7 @@ def test_clean_while_a_train_holds_its_work_dir_is_refused(tmp_path, capsys):
 
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
-    from benchmark.data.synthmotion import generate
+    from vssl_bench.data.synthmotion import generate
     root = tmp_path_factory.mktemp('synthmotion_tiny')
     generate(root, scale='tiny', seed=0, progress=False)
     return root
@@ -95,11 +95,11 @@ def test_second_run_with_the_same_work_dir_waits_for_the_pretraining(tiny_data, 
     """Run A (here: the test, holding the run dir's lock as a pretraining does) and run B
     (another --out, the same --work-dir): B does not pretrain CVRL seed 0 while A does; it waits,
     then takes A's weights."""
-    import benchmark.pretrain as pt
-    from benchmark.components import load_plugins
-    from benchmark.io import atomic_write_json
-    from benchmark.run_records import run_work_dir
-    from benchmark.suite_config import Suite, load_method_config
+    import vssl_bench.engine.pretrain as pt
+    from vssl_bench.core.io import atomic_write_json
+    from vssl_bench.harness.components import load_plugins
+    from vssl_bench.harness.run_records import run_work_dir
+    from vssl_bench.harness.suite_config import Suite, load_method_config
     load_plugins()
     suite = Suite.load(TINY, data_root=str(tiny_data))
     cfg = load_method_config(next(m for m in suite.methods if 'cvrl' in m['config']), suite)
@@ -109,7 +109,7 @@ def test_second_run_with_the_same_work_dir_waits_for_the_pretraining(tiny_data, 
     with lock.hold(run, purpose='pretrains CVRL seed 0'):
         with open(log, 'w') as out:
             b = subprocess.Popen(
-                [sys.executable, '-m', 'benchmark.cli', 'run', str(TINY), '--methods', 'CVRL',
+                [sys.executable, '-m', 'vssl_bench.cli', 'run', str(TINY), '--methods', 'CVRL',
                  '--out', str(tmp_path / 'out_b'), '--work-dir', str(work), '--data-root',
                  str(tiny_data)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                 env=dict(os.environ, PYTHONPATH=str(ROOT)))

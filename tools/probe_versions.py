@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.feature_cache import split_features
-from benchmark.io import atomic_write_json, atomic_write_text
-from benchmark.names import WEIGHTS_FILE
-from benchmark.pretrain import build_model, load_weights
-from benchmark.protocols import KNN, LinearProbe
-from benchmark.run_records import run_work_dir
-from benchmark.suite_config import load_method_config
-from benchmark.validate import load_suite
+from vssl_bench.core.io import atomic_write_json, atomic_write_text
+from vssl_bench.core.names import WEIGHTS_FILE
+from vssl_bench.engine.pretrain import build_model, load_weights
+from vssl_bench.harness.feature_cache import split_features
+from vssl_bench.harness.run_records import run_work_dir
+from vssl_bench.harness.suite_config import load_method_config
+from vssl_bench.harness.validate import load_suite
+from vssl_bench.protocols import KNN, LinearProbe
 
 VERSION1 = dict(standardise=False, Cs=(0.1, 1.0, 10.0, 100.0, 1000.0), extend=0)
 

@@ -8,7 +8,7 @@ Writes ``calibration.md`` and ``calibration.json`` under ``--out``:
 1. **Two identical methods** (the null): n seeds each, 360 shared test videos with their own
    difficulty, a per-seed shift of the method's accuracy (run-to-run variance, seed SD given in
    accuracy points) and per-(seed, video) noise. Share of comparisons marked significant at
-   5 % by the leaderboard's test (:func:`benchmark.stats.seed_video_difference`) and, for
+   5 % by the leaderboard's test (:func:`vssl_bench.report.stats.seed_video_difference`) and, for
    comparison, by the hierarchical percentile bootstrap the leaderboard used before.
 2. **Equal accuracy, different videos**: the two methods have the same expected accuracy but
    find different videos hard (a method x video interaction), so on one fixed test set they
@@ -36,10 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.aggregate import collect, load_records  # noqa: E402
-from benchmark.io import atomic_write_json, atomic_write_text  # noqa: E402
-from benchmark.leaderboard import HEADLINE  # noqa: E402
-from benchmark.stats import adjust_pvalues, seed_video_difference  # noqa: E402
+from vssl_bench.core.io import atomic_write_json, atomic_write_text  # noqa: E402
+from vssl_bench.report.aggregate import collect, load_records  # noqa: E402
+from vssl_bench.report.leaderboard import HEADLINE  # noqa: E402
+from vssl_bench.report.stats import adjust_pvalues, seed_video_difference  # noqa: E402
 
 VIDEOS = 360
 ALPHA = 0.05

@@ -2,7 +2,7 @@
 # Kinetics, linear evaluation on the same Kinetics version (train -> val). The leaves set the
 # Kinetics version, the number of epochs and the paper's number.
 data = dict(
-    type='kinetics',  # official CSVs + clips, read by benchmark/data/readers/kinetics.py
+    type='kinetics',  # official CSVs + clips, read by vssl_bench/data/readers/kinetics.py
     root='data/kinetics600',
     version=600,
     # pretrain on the train CSV; the linear classifier trains on train and is scored on val.

@@ -16,7 +16,7 @@ methods = [
     'configs/methods/supervised_r3d18w16_8x2_synthmotion.py',
 ]
 seeds = [0, 1, 2]
-# The architecture of every row (benchmark/backbone_policy.py): a method config that builds
+# The architecture of every row (vssl_bench/harness/backbone_policy.py): a method config that builds
 # another backbone is refused.
 backbone = 'configs/_base_/backbone_r3d18_w16.py'
 # Every method spends the same training compute, counted on a real step (forward + backward of
@@ -25,7 +25,7 @@ backbone = 'configs/_base_/backbone_r3d18_w16.py'
 pretrain = dict(budget=dict(unit='train_flops', value=30e12), warmup_ratio=0.05,
                 log_interval=20)
 # Fine-tuning (backbone + new linear head), searched to convergence the same way for every
-# method, seed and label fraction (benchmark/protocols/semisup.py, "checkpoint search"): 32
+# method, seed and label fraction (vssl_bench/protocols/semisup.py, "checkpoint search"): 32
 # clips a step, AdamW, warm-up 10 % then cosine over 720 steps, two backbone learning rates
 # (1e-3 and 3e-4, the new head at 10x), one random 8x2 clip per video, full frame, no flip;
 # each run's checkpoint is scored after 120, 240, 360, 480, 600 and 720 steps, and the

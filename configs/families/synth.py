@@ -8,9 +8,9 @@
 _base_ = ['../_base_/suite_synthmotion.py']
 
 family_name = 'synth_family'
-# Budgets by the budget rule (benchmark/budget_curve.py, docs/guide.md "Picking the budget"): 8 x the
-# smallest budget from which Supervised keeps >= 60 % linear top-1 on that data set
-# (results/synthmotion_learnability, results/*_check: 3.7 and 7.5 TFLOPs).
+# Budgets by the budget rule (vssl_bench/report/budget_curve.py, docs/guide.md "Picking the
+# budget"): 8 x the smallest budget from which Supervised keeps >= 60 % linear top-1 on that data
+# set (results/synthmotion_learnability, results/*_check: 3.7 and 7.5 TFLOPs).
 datasets = dict(
     synthmotion=dict(data=dict(type='synthmotion', root='data/synthmotion'),
                      budget=dict(unit='train_flops', value=30e12)),

@@ -3,7 +3,8 @@
 # clips drawn with density decreasing (the paper's default), uniform, or increasing (P(t) ~ t).
 # Every variant spends the suites' shared SynthMotion budget (30 TFLOPs, as the standard suite);
 # RandomInit is the floor. `ablation` says what the paper found; the leaderboard gets a verdict
-# per variant and headline column (benchmark/ablation.py, results/cvrl_ablations/ablation.md).
+# per variant and headline column (vssl_bench/report/ablation.py,
+# results/cvrl_ablations/ablation.md).
 _base_ = ['../_base_/suite_synthmotion.py']
 
 suite_name = 'cvrl_ablations'

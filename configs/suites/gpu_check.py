@@ -1,4 +1,4 @@
-# `make gpu-check` (benchmark/throughput/gpu_check.py): the CI-scale SynthMotion data (480
+# `make gpu-check` (tools/throughput/gpu_check.py): the CI-scale SynthMotion data (480
 # pretraining videos: the tiny scale's 48 make no batch of 64) on one CUDA device, trained for a
 # device-seconds budget with the configs' bfloat16 autocast, in minutes.
 # Two methods (a contrastive one and the supervised bound) and the frozen-feature protocols keep

@@ -1,7 +1,7 @@
-# Validation of the generated data set SynthEvents (benchmark/data/synthevents.py) as a downstream data set:
-# its learnability bounds under the default suite's 30-TFLOP budget, one seed, frozen-feature
-# protocols only. RandomInit (no training) is the floor; Supervised (trained on the pretrain
-# pool's labels) must be well above chance (8.3 %) for the data set to be usable, while
+# Validation of the generated data set SynthEvents (vssl_bench/data/synthevents.py) as a downstream
+# data set: its learnability bounds under the default suite's 30-TFLOP budget, one seed,
+# frozen-feature protocols only. RandomInit (no training) is the floor; Supervised (trained on the
+# pretrain pool's labels) must be well above chance (8.3 %) for the data set to be usable, while
 # single frames stay at chance (tests/test_generated_datasets.py).
 _base_ = ['../_base_/suite_synthmotion.py']
 

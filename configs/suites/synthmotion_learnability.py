@@ -2,7 +2,7 @@
 # fractions of the base budget, frozen-feature protocols. Run with
 #   vssl-bench run configs/suites/synthmotion_learnability.py \
 #       --budget-scale 0.0625,0.125,0.25,0.5,1 --out results/synthmotion_learnability
-# budget_curve.md then gives the budget rule (benchmark/budget_curve.py, budget_rule): the
+# budget_curve.md then gives the budget rule (vssl_bench/report/budget_curve.py, budget_rule): the
 # smallest budget from which Supervised keeps >= 60 % linear top-1, and 8x that as the budget
 # the suite should use. The same suite shape checks any new data set (docs/guide.md,
 # "Picking the budget for your own data set").

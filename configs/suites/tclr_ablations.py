@@ -2,7 +2,7 @@
 # local-local term, without the global-local term, and instance contrast alone (IC global + IC
 # local). Every variant spends the suites' shared SynthMotion budget (30 TFLOPs, as the standard
 # suite); RandomInit is the floor. `ablation` says what the paper found; the leaderboard gets a
-# verdict per variant and headline column (benchmark/ablation.py,
+# verdict per variant and headline column (vssl_bench/report/ablation.py,
 # results/tclr_ablations/ablation.md).
 _base_ = ['../_base_/suite_synthmotion.py']
 

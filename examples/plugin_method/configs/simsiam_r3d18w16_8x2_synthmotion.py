@@ -4,7 +4,7 @@
 # its vssl_bench.methods entry point registers it too and custom_imports may be deleted.
 # The _base_ configs are vssl-bench's own, wherever it is installed: mmengine replaces
 # {{$VSSL_BENCH_CONFIGS:}} with that environment variable, which vssl-bench sets to the folder of
-# its shared configs (benchmark/config_root.py).
+# its shared configs (vssl_bench/core/config_root.py).
 _base_ = ['{{$VSSL_BENCH_CONFIGS:}}/_base_/backbone_r3d18_w16.py',
           '{{$VSSL_BENCH_CONFIGS:}}/_base_/data_synthmotion.py',
           '{{$VSSL_BENCH_CONFIGS:}}/_base_/optim_adamw.py']

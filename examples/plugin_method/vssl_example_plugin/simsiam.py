@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.registry import MODELS
-from methods.base import VideoMethod
-from methods.heads import predictor_mlp, projection_mlp
-from methods.losses import negative_cosine
+from vssl_bench.core.registry import MODELS
+from vssl_bench.methods.base import VideoMethod
+from vssl_bench.methods.heads import predictor_mlp, projection_mlp
+from vssl_bench.methods.losses import negative_cosine
 
 
 @MODELS.register_module()
@@ -26,7 +26,8 @@ class VideoSimSiam(VideoMethod):
     Input of ``loss``: (B, 2, 3, T, H, W) normalised clips. Projector: the paper's 3-layer MLP
     with BN (``num_hidden`` = 2 hidden layers at the backbone's width) and BN on its output;
     predictor: a bottleneck MLP ``proj_dim -> pred_hidden_dim -> proj_dim``. The symmetric loss
-    is ``(D(p_a, z_b) + D(p_b, z_a)) / 2`` with ``D`` = :func:`methods.losses.negative_cosine`.
+    is ``(D(p_a, z_b) + D(p_b, z_a)) / 2`` with ``D`` =
+    :func:`vssl_bench.methods.losses.negative_cosine`.
     """
 
     #: Two clips of a video per sample: the harness checks the config's sampler against it.
