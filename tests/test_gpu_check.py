@@ -30,7 +30,8 @@ def _record(root: Path, method: str) -> None:
     path = root / 'runs' / method / 'seed0' / 'linear.json'
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({
-        'method': method, 'provenance': {'precision': 'bfloat16'}, 'metrics': {'top1': 50.0},
+        'method': method, 'seed': 0, 'protocol': 'linear',
+        'provenance': {'precision': 'bfloat16'}, 'metrics': {'top1': 50.0},
         'pretrain': {'device_s': 30.1, 'budget': {'unit': 'device_seconds', 'value': 30},
                      'iters': 400, 'peak_mem_mb': 812.5, 'peak_mem_kind': 'cuda_max_allocated'}}))
 
