@@ -81,15 +81,51 @@ def test_plugin_config_inherits_the_shipped_base_configs(tmp_path, monkeypatch):
     assert Config.fromfile(str(CONFIG), import_custom_modules=False).model.backbone.depth == 34
 
 
-def test_wheel_ships_every_base_config():
-    """pyproject.toml's data-files put configs/_base_ where configs_root() finds an installed
-    copy: every file of it, so a plugin's _base_ resolves outside a checkout too."""
+def test_wheel_ships_every_config():
+    """pyproject.toml's data-files put configs/ (bases, methods, suites, families, paper configs)
+    where configs_root() finds an installed copy: every file of it, in the same layout, so a
+    plugin's _base_ and method paths resolve outside a checkout too."""
     import glob
     pyproject = tomllib.loads((ROOT / 'pyproject.toml').read_text())
     data = pyproject['tool']['setuptools']['data-files']
-    shipped = {Path(f).name for pattern in data['share/vssl-bench/configs/_base_']
+    shipped = {str(Path(dest).relative_to('share/vssl-bench') / Path(f).name)
+               for dest, patterns in data.items() for pattern in patterns
                for f in glob.glob(str(ROOT / pattern))}
-    assert shipped == {p.name for p in (ROOT / 'configs/_base_').glob('*.py')}
+    expected = {str(p.relative_to(ROOT)) for p in (ROOT / 'configs').rglob('*.py')
+                if p.name != 'schedule_candidates.py'}  # a tool's input, not a config
+    assert shipped == expected
+
+
+def test_plugin_suite_runs_outside_a_checkout(tmp_path, monkeypatch):
+    """The example suite names no checkout path: copied with the plugin to a folder of its own
+    and read from another working directory, with vssl-bench's configs installed elsewhere
+    (a wheel's share/vssl-bench/configs), it inherits the installed tiny suite and its
+    `configs/methods/...` entries resolve to the installed method configs."""
+    import shutil
+
+    from vssl_bench.core.config_root import ENV
+    from vssl_bench.harness import suite_config
+    assert '../' not in SUITE.read_text()
+    installed = tmp_path / 'prefix/share/vssl-bench/configs'
+    shutil.copytree(ROOT / 'configs', installed)
+    monkeypatch.setattr(suite_config, 'configs_root', lambda: installed)
+    monkeypatch.setenv(ENV, str(installed))
+    plugin = tmp_path / 'my_plugin'
+    shutil.copytree(PLUGIN / 'configs', plugin / 'configs')
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    suite = Suite.load(plugin / 'configs/tiny_plugin_suite.py', data_root=str(tmp_path / 'd'))
+    assert suite.name == 'tiny_plugin' and suite.seeds == [0]  # the tiny suite's, inherited
+    assert [entry['config'] for entry in suite.methods] == [
+        str(installed / 'methods/random_init_r3d18w16_synthmotion.py'),
+        str(installed / 'methods/cvrl_r3d18w16_8x2_synthmotion.py'),
+        str(plugin / 'configs/simsiam_r3d18w16_8x2_synthmotion.py')]
+    # without the installed method configs, the same suite's in-tree entries are not found
+    shutil.rmtree(installed / 'methods')
+    suite = Suite.load(plugin / 'configs/tiny_plugin_suite.py', data_root=str(tmp_path / 'd'))
+    with pytest.raises(FileNotFoundError, match='random_init_r3d18w16_synthmotion.py'):
+        suite_config.load_method_config(suite.methods[0], suite)
 
 
 def test_custom_imports_register_the_method(monkeypatch):

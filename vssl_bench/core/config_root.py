@@ -1,5 +1,5 @@
-"""Where the shared configs (``configs/_base_``: backbones, data, optimisers, suite bases) are, so
-that a config outside this repository inherits them without a checkout path.
+"""Where vssl-bench's configs (``configs/``: the shared ``_base_`` configs, method configs, suites)
+are, so that a config outside this repository inherits and lists them without a checkout path.
 
 A plugin's method config writes its ``_base_`` paths as
 ``'{{$VSSL_BENCH_CONFIGS:}}/_base_/backbone_r3d18_w16.py'``: mmengine replaces

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mmengine.config import Config
 
+from vssl_bench.core.config_root import configs_root
 from vssl_bench.core.errors import ConfigError
 from vssl_bench.data import pretrain_source, suite_data
 from vssl_bench.engine import pretrain as pt
@@ -136,12 +137,23 @@ def method_entry(method: str | dict, suite_path: Path) -> dict:
 
 
 def _resolve(method: str, suite_path: Path) -> Path:
-    """Method paths are relative to the working directory or to the repository of the suite
-    (configs/suites/x.py -> the folder holding configs/)."""
+    """Method (and backbone) paths are absolute, relative to the working directory, relative to
+    the repository of the suite (configs/suites/x.py -> the folder holding configs/), or, for
+    ``configs/...`` paths of vssl-bench's own configs, relative to wherever those are installed
+    (:func:`~vssl_bench.core.config_root.configs_root`), so that a suite outside the checkout, a
+    plugin's say, lists ``configs/methods/cvrl_r3d18w16_8x2_synthmotion.py`` as the in-tree
+    suites do. Where none exists, the path under the suite's repository (the error names it)."""
     candidate = Path(method)
     if candidate.is_absolute() or candidate.exists():
         return candidate
-    return suite_path.resolve().parents[2] / method
+    parents = suite_path.resolve().parents
+    in_repo = (parents[2] if len(parents) > 2 else parents[-1]) / method
+    root = configs_root()
+    shipped = root.parent / method if root is not None and candidate.parts[:1] == ('configs',) \
+        else None
+    if not in_repo.exists() and shipped is not None and shipped.exists():
+        return shipped
+    return in_repo
 
 
 def load_method_config(entry: str | dict, suite: Suite) -> Config:
