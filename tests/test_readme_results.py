@@ -161,8 +161,8 @@ def test_time_sentence_from_the_records(tmp_path):
 def test_shared_runs_equal_across_committed_suites():
     """The README says the ablation suites' full methods (and the default suite's rows, and the
     budget curve's 1x points) equal the standard suite's runs of the same method config, seed
-    and budget, and the bfloat16 make bench run and fine-tuning board (its linear cells) the
-    bfloat16 standard suite's: check the committed records, metric for metric and video for
+    and budget, and the bfloat16 make bench run, the family's SynthMotion column and the
+    fine-tuning board (its linear cells) the bfloat16 standard suite's: check the committed records, metric for metric and video for
     video."""
     def compare(standard_name: str, others: tuple[str, ...], protocols: str = '*') -> int:
         standard, compared = ROOT / 'results' / standard_name / 'runs', 0
@@ -181,8 +181,11 @@ def test_shared_runs_equal_across_committed_suites():
     # curve at 1x
     assert compare('synthmotion_standard', ('synthmotion', 'cvrl_ablations', 'tclr_ablations',
                                             'synthmotion_budget')) >= 3 * 2 + 4 * 5 + 3 * 6
-    # bfloat16 (AVX512-BF16 machine): make bench's run and the standard suite's seed 0
+    # bfloat16 (AVX512-BF16 machine): make bench's run and the standard suite's seed 0, and the
+    # family's SynthMotion column (pretrained on SynthMotion at the standard budget: the same
+    # weights)
     assert compare('synthmotion_standard_bf16', ('synthmotion_bf16',)) == 4 * 3
+    assert compare('synthmotion_standard_bf16', ('synth_family/synthmotion',)) == 8 * 3
     # ... and the fine-tuning board's linear cells (its fine-tuning is searched, the standard
     # board's not yet): the same weights, so the same linear records
     assert compare('synthmotion_standard_bf16', ('synthmotion_finetune',), 'linear') == 8
