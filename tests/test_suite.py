@@ -7,6 +7,7 @@ import pytest
 
 from vssl_bench.cli import main
 from vssl_bench.core.io import atomic_write_json, read_json
+from vssl_bench.core.provenance import device_description
 from vssl_bench.core.records import RECORD_SCHEMA, RunRecord
 from vssl_bench.data.synthmotion import generate
 from vssl_bench.harness.suite import Suite, run_suite
@@ -57,6 +58,8 @@ def test_records_and_leaderboard(first_run):
     # Supervised (the last method) spends the tiny budget to within one of its steps.
     budget = rec['pretrain']['budget']['value']
     assert budget == 1.3e10 and rec['pretrain']['iters'] > 1
+    # where it trained, threads included (the same seed trains other weights with other threads)
+    assert rec['pretrain']['device'] == device_description()
     assert abs(rec['pretrain']['train_tflops'] * 1e12 - budget) <= \
         rec['pretrain']['gflops_per_step'] * 1e9
     on_disk = json.loads((results / 'leaderboard.json').read_text())

@@ -18,6 +18,7 @@ from vssl_bench.core import compat, console
 from vssl_bench.core.errors import ConfigError
 from vssl_bench.core.io import atomic_write_json, atomic_write_with
 from vssl_bench.core.plugins import import_custom_modules
+from vssl_bench.core.provenance import device_description
 from vssl_bench.core.registry import DEFAULT_SCOPE, MODELS, build
 from vssl_bench.engine import checkpoints
 from vssl_bench.engine.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
@@ -226,7 +227,11 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
         data_time_s=_buffer_mean(runner, 'train/data_time'),
         peak_mem_mb=round(memory, 1), peak_mem_kind=memory_kind,
         # videos of the pretraining split left out (undecodable; counted by the frame cache)
-        num_failed=int(getattr(runner.train_dataloader.dataset, 'num_failed', 0)))
+        num_failed=int(getattr(runner.train_dataloader.dataset, 'num_failed', 0)),
+        # where the (last, if resumed) training process ran, with its torch threads: the same
+        # config and seed give other weights on another CPU class or thread count, and the
+        # record's provenance says only where it was evaluated
+        device=device_description())
     return unwrap(runner.model), stats
 
 
