@@ -147,12 +147,12 @@ def _resolve(method: str, suite_path: Path) -> Path:
     if candidate.is_absolute() or candidate.exists():
         return candidate
     parents = suite_path.resolve().parents
-    in_repo = (parents[2] if len(parents) > 2 else parents[-1]) / method
+    in_repo = parents[min(2, len(parents) - 1)] / method
     root = configs_root()
-    shipped = root.parent / method if root is not None and candidate.parts[:1] == ('configs',) \
-        else None
-    if not in_repo.exists() and shipped is not None and shipped.exists():
-        return shipped
+    if not in_repo.exists() and root is not None and candidate.parts[:1] == ('configs',):
+        shipped = root.parent / method
+        if shipped.exists():
+            return shipped
     return in_repo
 
 
