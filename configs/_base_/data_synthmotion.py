@@ -5,8 +5,9 @@
 data_root = 'data/synthmotion'
 train_dataloader = dict(
     batch_size=32,
-    # One worker process overlaps decoding/augmentation with the step without starving the
-    # 2-core machine the default suite targets; raise it on bigger machines.
+    # One worker process overlaps decoding/augmentation with the step; where the process may use
+    # at most 2 cores, pretraining replays this worker in the training process instead, with the
+    # same batches (vssl_bench/data/in_process_loader.py). Raise it on bigger machines.
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),

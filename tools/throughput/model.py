@@ -105,13 +105,17 @@ def build_loader(loader_cfg: Any) -> Any:
 
 def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, decoder: str,
                           steps: int = 6, workers: int = 1, cache_dir: str | None = None,
-                          transform: str | None = None) -> dict[str, Any]:
+                          transform: str | None = None, in_process: bool = False
+                          ) -> dict[str, Any]:
     """Train ``method`` of the SynthMotion suite for ``steps`` steps (after 2 warm-up steps)
     reading its real data through ``workers`` loader workers, decoding with ``decoder`` or, for
     ``decoder='cache'``, from the decode-once frame cache in ``cache_dir``; returns the step
     rate, the fraction of step time spent waiting for data, and the step time on one batch
     reused (no loader at all) for comparison. ``transform`` replaces the type of the method's
     clip transform (e.g. 'DeviceClipAugment': the photometric half then runs in the step).
+    ``in_process`` (with one worker): the batches of that worker read in the training process
+    (:class:`vssl_bench.data.in_process_loader.InProcessLoader`, as pretraining does on CPUs
+    of up to 2 cores).
     The step runs in the precision the harness trains ``method`` in here (:func:`harness_dtype`),
     named in the result's ``precision``."""
     from vssl_bench.engine.pretrain import build_model, init_weights_quietly
@@ -125,6 +129,9 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     if transform is not None:
         loader_cfg.dataset.transform.type = transform
     loader = build_loader(loader_cfg)
+    if in_process:
+        from vssl_bench.data.in_process_loader import InProcessLoader
+        loader = InProcessLoader.replaying(loader)
     model = build_model(cfg)
     init_weights_quietly(model)
     model.train()
@@ -163,7 +170,8 @@ def synthmotion_data_wait(suite_path: str, method: str, data_root: str | None, d
     for _ in range(steps):
         step(batch)
     alone = (time.perf_counter() - t0) / steps
-    return {'method': cfg.method_name, 'decoder': decoder, 'workers': workers, 'steps': steps,
+    return {'method': cfg.method_name, 'decoder': decoder, 'workers': workers,
+            'in_process': in_process, 'steps': steps,
             'transform': loader_cfg.dataset.transform.type,
             'precision': str(dtype).split('.')[-1] if dtype else 'float32',
             's_per_step': round(total / steps, 3), 'clips_per_s': round(clips / total, 1),

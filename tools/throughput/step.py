@@ -146,16 +146,23 @@ def loop_lines(suite: str, method: str, data_root: str | None, steps: int) -> li
              f'{str(dtype).split(".")[-1] + " autocast" if dtype else "float32"} as the harness '
              'trains it here (channels_last_3d); "alone": the same step on one batch reused, no '
              'loader. DeviceClipAugment (opt-in) leaves the photometric half of the '
-             'augmentation to the step (batched).', '',
-             '| clip transform | loader workers | s/step | clips/s | data wait | s/step alone |',
-             '|---|---|---|---|---|---|']
+             'augmentation to the step (batched). Loader "1 in-process": the batches of one '
+             'worker read in the training process (InProcessLoader, the same batches; what '
+             'pretraining does on CPUs of up to 2 cores); "0": a plain in-process loader '
+             '(other random draws).', '',
+             '| clip transform | loader workers | s/step | clips/s | data wait | s/step alone '
+             '| loop / alone |',
+             '|---|---|---|---|---|---|---|']
     for transform in ('ClipAugment', 'DeviceClipAugment'):
-        for workers in (1, 0):
+        for workers, in_process in ((1, False), (1, True), (0, False)):
             r = synthmotion_data_wait(suite, method, data_root, 'cache', steps=steps,
-                                      workers=workers, cache_dir=cache, transform=transform)
-            lines.append(f'| {transform} | {workers} | {r["s_per_step"]:.3f} | '
-                         f'{r["clips_per_s"]:.1f} | {100 * r["data_wait_fraction"]:.1f} % | '
-                         f'{r["s_per_step_without_loader"]:.3f} |')
+                                      workers=workers, cache_dir=cache, transform=transform,
+                                      in_process=in_process)
+            ratio = r['s_per_step'] / r['s_per_step_without_loader']
+            lines.append(f'| {transform} | {workers}{" in-process" if in_process else ""} | '
+                         f'{r["s_per_step"]:.3f} | {r["clips_per_s"]:.1f} | '
+                         f'{100 * r["data_wait_fraction"]:.1f} % | '
+                         f'{r["s_per_step_without_loader"]:.3f} | {ratio:.2f}x |')
     return lines
 
 

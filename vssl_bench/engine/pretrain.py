@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -13,6 +15,7 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
+from torch.utils.data import DataLoader
 
 from vssl_bench.core import compat, console
 from vssl_bench.core.errors import ConfigError
@@ -20,6 +23,7 @@ from vssl_bench.core.io import atomic_write_json, atomic_write_with
 from vssl_bench.core.plugins import import_custom_modules
 from vssl_bench.core.provenance import device_description
 from vssl_bench.core.registry import DEFAULT_SCOPE, MODELS, build
+from vssl_bench.data.in_process_loader import InProcessLoader
 from vssl_bench.engine import checkpoints
 from vssl_bench.engine.budget import Budget, BudgetHook, derive_steps, peak_memory_mb, step_flops
 from vssl_bench.engine.step_progress import StepProgressHook
@@ -115,14 +119,62 @@ def runner_cfg(method_cfg: Config, *, work_dir: Path, seed: int, max_iters: int 
     return cfg
 
 
+#: How a one-worker train loader reads its data: ``auto`` (default) in the training process
+#: (:class:`~vssl_bench.data.in_process_loader.InProcessLoader`, the same batches and random
+#: state) where the process may use at most 2 CPU cores, in a worker process elsewhere;
+#: ``in-process`` or ``worker`` force either.
+DATA_LOADING_ENV = 'VSSL_DATA_LOADING'
+DATA_LOADING_MODES = ('auto', 'in-process', 'worker')
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def reads_in_process(num_workers: int) -> bool:
+    """Whether a train loader of ``num_workers`` reads its batches in the training process
+    (:data:`DATA_LOADING_ENV`). Only a one-worker loader is replayed; measured on 2-core
+    CPUs: a worker competing with the step's two threads made the loop slower
+    (results/throughput/)."""
+    mode = os.environ.get(DATA_LOADING_ENV, 'auto') or 'auto'
+    if mode not in DATA_LOADING_MODES:
+        raise ConfigError(f'{DATA_LOADING_ENV}={mode!r} is not one of '
+                          f'{", ".join(DATA_LOADING_MODES)}')
+    if num_workers != 1 or mode == 'worker':
+        return False
+    return mode == 'in-process' or usable_cores() <= 2
+
+
+def data_loading(loader: Any) -> str:
+    """How ``loader`` reads its batches, for the pretraining record."""
+    if isinstance(loader, InProcessLoader):
+        return 'in the training process, replaying 1 worker'
+    workers = getattr(loader, 'num_workers', 0)
+    return f'{workers} worker process(es)' if workers else 'in the training process'
+
+
 class HarnessRunner(Runner):
     """mmengine's Runner whose console shows only errors unless ``--verbose``
-    (:mod:`vssl_bench.core.console`); the log file in its work dir keeps everything."""
+    (:mod:`vssl_bench.core.console`); the log file in its work dir keeps everything. A
+    one-worker train loader may read in the training process (:func:`reads_in_process`)."""
 
     def build_logger(self, *args, **kwargs) -> MMLogger:
         logger = super().build_logger(*args, **kwargs)
         console.quiet_console(logger)
         return logger
+
+    @staticmethod
+    def build_dataloader(dataloader: Any, seed: int | None = None,
+                         diff_rank_seed: bool = False) -> DataLoader:
+        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        if isinstance(loader, InProcessLoader) or not reads_in_process(loader.num_workers):
+            return loader
+        replay = InProcessLoader.replaying(loader)
+        print_log(f'data loading: {data_loading(replay)}', logger='current')
+        return replay
 
 
 def init_distributed(launcher: str) -> None:
@@ -231,7 +283,9 @@ def pretrain(method_cfg: Config, *, work_dir: Path, seed: int, budget: dict | Bu
         # where the (last, if resumed) training process ran, with its torch threads: the same
         # config and seed give other weights on another CPU class or thread count, and the
         # record's provenance says only where it was evaluated
-        device=device_description())
+        device=device_description(),
+        # how the batches were read (the same numbers either way, InProcessLoader)
+        data_loading=data_loading(runner.train_dataloader))
     return unwrap(runner.model), stats
 
 
