@@ -73,7 +73,7 @@ ci: setup
 	$(BIN)/vssl-bench run $(CI_SUITE) --seeds 0 --out $(CI_OUT)/ci --work-dir $(CI_WORK)
 	$(BIN)/vssl-bench check $(CI_OUT)/ci --reference $(CI_REFERENCE)
 	$(BIN)/vssl-bench run $(CI_REG_SUITE) --seeds 0 --out $(CI_OUT)/ci_regression --work-dir $(CI_WORK)
-	VSSL_CI_RESULTS=$(CI_OUT)/ci_regression $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py tests/test_resume.py
+	VSSL_CI_RESULTS=$(CI_OUT)/ci_regression $(BIN)/python -m pytest -q -m slow tests/test_ci_regression.py tests/test_resume.py tests/test_in_process_loader.py
 	VSSL_SMOKE_ALL=1 $(BIN)/python -m pytest -q tests/test_smoke.py -k every_suite
 	$(BIN)/python -m tools.faults $(FAULTS_SUITE) --kills 3 --methods VCOP,RandomInit --dir $(CI_WORK)/faults
 

@@ -79,7 +79,9 @@ def test_replaying_refuses_other_worker_counts(tiny_suite):
         InProcessLoader.replaying(_build(loader_cfg, 0))
 
 
-@pytest.mark.parametrize('name', ['CVRL', 'VCOP'])  # VCOP draws permutations in its step
+# VCOP draws permutations from the global state in its step; CVRL (its augmentation is checked
+# batch for batch above) runs in `make ci`, keeping `make test` within its time.
+@pytest.mark.parametrize('name', [pytest.param('CVRL', marks=pytest.mark.slow), 'VCOP'])
 def test_pretraining_reads_in_process_with_the_weights_of_a_worker(name, tiny_suite, tmp_path,
                                                                    monkeypatch):
     cfg = _trainable(tiny_suite)[name]
