@@ -39,7 +39,8 @@ test: setup
 # protocol) with seed 0 into a fresh results folder and work dir, `vssl-bench check` against its
 # reference; the ci_regression suite (Supervised trained long enough to leave chance) and the
 # slow test that it passes its check while a broken Supervised (shuffled labels) fails it, and
-# the slow kill-and-resume tests of the other methods (tests/test_resume.py); a
+# the slow kill-and-resume tests of the other methods (tests/test_resume.py, and the in-process
+# loader's CVRL pretraining, tests/test_in_process_loader.py); a
 # smoke run of every suite config (configs/suites and configs/paper) end to end; a short fault
 # injection run (3 kills, see `make faults`).
 CI_SUITE := configs/suites/ci.py
