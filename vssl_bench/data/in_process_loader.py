@@ -1,11 +1,11 @@
 """A data loader that reads its batches in the training process and gives exactly the batches,
 and leaves the training process in exactly the random state, of a loader with one worker.
 
-On a 2-core CPU a loader worker process competes with the training step's two threads: the
-step in a training loop then ran 1.3x slower than alone (results/throughput/). Reading the
-batches in the training process instead avoids that contention, but a plain ``num_workers=0``
-loader draws its augmentation from the training process's random state, so every weight
-trained before would change. :class:`InProcessLoader` replays the worker instead:
+On a 2-core CPU a loader worker process competes with the training step's two threads (the
+step in a training loop ran 1.3x as long as alone, results/throughput/). Reading the batches
+in the training process instead saves the process, but a plain ``num_workers=0`` loader draws
+its augmentation from the training process's random state, so every weight trained before
+would change. :class:`InProcessLoader` replays the worker instead:
 
 - the worker's random state (torch, numpy and ``random``, seeded as PyTorch's worker loop
   and the loader's ``worker_init_fn`` seed them) is swapped in around every batch and

@@ -136,9 +136,10 @@ def usable_cores() -> int:
 
 def reads_in_process(num_workers: int) -> bool:
     """Whether a train loader of ``num_workers`` reads its batches in the training process
-    (:data:`DATA_LOADING_ENV`). Only a one-worker loader is replayed; measured on 2-core
-    CPUs: a worker competing with the step's two threads made the loop slower
-    (results/throughput/)."""
+    (:data:`DATA_LOADING_ENV`). Only a one-worker loader is replayed. On a 2-core CPU the
+    replay saves the worker process at no measurable cost in speed (a worker there competes
+    with the step's two threads; the two measured side by side within this machine's noise:
+    results/throughput/data_loading.md)."""
     mode = os.environ.get(DATA_LOADING_ENV, 'auto') or 'auto'
     if mode not in DATA_LOADING_MODES:
         raise ConfigError(f'{DATA_LOADING_ENV}={mode!r} is not one of '
