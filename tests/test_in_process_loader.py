@@ -90,9 +90,8 @@ def test_pretraining_reads_in_process_with_the_weights_of_a_worker(name, tiny_su
     worker = _train(cfg, tmp_path / 'worker', monkeypatch, workers=1)
     monkeypatch.setenv(pt.DATA_LOADING_ENV, 'in-process')
     _assert_same(_train(cfg, tmp_path / 'in_process', monkeypatch, workers=1), worker)
-    stats = (tmp_path / 'in_process').glob('*.log')  # the choice is logged
-    assert any('replaying 1 worker' in p.read_text() for p in
-               (tmp_path / 'in_process').rglob('*.log')), list(stats)
+    logs = list((tmp_path / 'in_process').rglob('*.log'))  # the choice is logged
+    assert any('replaying 1 worker' in p.read_text() for p in logs), logs
     # killed after step 3 (in the second epoch) and resumed: still the worker's weights
     with pytest.raises(Killed):
         _train(cfg, tmp_path / 'killed', monkeypatch, kill_at=3, workers=1)
