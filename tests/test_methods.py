@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from vssl_bench.core.precision import effective_dtype
 from vssl_bench.core.registry import MODELS, build
 from vssl_bench.engine.pretrain import registered_methods
 from vssl_bench.harness.components import load_plugins
@@ -88,8 +89,11 @@ def test_losses_are_float32_under_bfloat16_autocast():
 def test_training_step_is_reproducible(name):
     """The same weights, batch and RNG state give bit-identical gradients (what "same command,
     same seed, same numbers" rests on: no unseeded draw, no order-dependent accumulation at this
-    size; tests/test_tclr_loss.py checks TCLR's loss at a size where one showed)."""
+    size; tests/test_tclr_loss.py checks TCLR's loss at a size where one showed). In the
+    precision the harness trains in on this CPU: bfloat16 autocast where it is native, float32
+    where oneDNN would emulate it (many times slower, and never what a run uses there)."""
     import copy
+    dtype = effective_dtype('bfloat16', 'cpu')
     torch.manual_seed(0)
     model = build(MODELS, dict(type=name, backbone=BACKBONE) | EXTRA.get(name, {}))
     if not model.trainable:
@@ -101,7 +105,7 @@ def test_training_step_is_reproducible(name):
         probe = copy.deepcopy(model)
         torch.manual_seed(1)  # methods that draw (VCOP's permutations) draw the same
         data = probe.data_preprocessor(batch, True)
-        with torch.autocast('cpu', dtype=torch.bfloat16):
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=dtype == 'bfloat16'):
             losses = probe(data['inputs'], data['data_samples'], mode='loss')
         probe.parse_losses(losses)[0].backward()
         grads.append(torch.cat([p.grad.flatten() for p in probe.parameters()
