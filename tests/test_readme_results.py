@@ -154,7 +154,16 @@ def test_time_sentence_from_the_records(tmp_path):
                                     pretrain=dict(wall_s=0.0, untrained=True))))
     text = _time_sentence([tmp_path / 'runs'])
     assert '3 trained (method, seed) runs, median 10.0 minutes each' in text
-    assert '(from 5.0 to 20.0; 0.6 h in all;' in text
+    assert '(from 5.0 to 20.0; 0.6 h in all; wall seconds' in text
+    # a run trained again: the records that kept the older, slower pretraining do not set
+    # the time; the sentence says how many runs carry more than one
+    path = tmp_path / 'runs/CVRL/seed1/finetune.json'
+    path.write_text(json.dumps(dict(method='CVRL', seed=1, protocol='finetune',
+                                    metrics={'top1': 50.0},
+                                    pretrain=dict(wall_s=5400.0, untrained=False))))
+    text = _time_sentence([tmp_path / 'runs'])
+    assert ('(from 5.0 to 20.0; 0.6 h in all; runs whose records carry more than one '
+            'pretraining: 1,') in text
     assert _time_sentence([tmp_path / 'nothing']) == ''
 
 
