@@ -8,6 +8,7 @@ import pytest
 from tools.throughput import run
 from tools.throughput.loader import measure_loader
 from tools.throughput.videos import VideoSpec, write_video
+from tests.test_resume import tiny_suite  # noqa: F401
 
 
 @pytest.mark.parametrize('sample,clips', [('cvrl', 2), ('tclr', 10), ('eval', 10)])
@@ -84,3 +85,30 @@ def test_harness_dtype_is_what_the_harness_trains_in(monkeypatch, native, forced
     monkeypatch.setenv(precision.FLOAT32_ENV, forced)
     got = harness_dtype(Config(dict(optim_wrapper=wrapper)))
     assert got == (getattr(torch, expected) if expected else None)
+
+
+def test_suite_loop_times_the_real_pretraining_per_variant(tiny_suite, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """The loop table's rows: a real pretraining of the asked steps, read in process or by a
+    worker, augmenting clips in batches or clip by clip, with nothing left changed after."""
+    import os
+
+    from tests.test_resume import _trainable
+    from tools.throughput.suite_loop import loop_step_times
+    from vssl_bench.data.transforms import ClipAugment
+    from vssl_bench.engine.pretrain import probe_step
+    cfg = _trainable(tiny_suite)['CVRL']
+    cfg.train_dataloader.update(num_workers=1, persistent_workers=True)
+    flops = probe_step(cfg, 0)[0]
+    finished = []
+    finish = ClipAugment.finish
+    monkeypatch.setattr(ClipAugment, 'finish',
+                        lambda self, drawn: finished.append(len(drawn)) or finish(self, drawn))
+    monkeypatch.delenv('VSSL_DATA_LOADING', raising=False)
+    times, waits = loop_step_times(cfg, 4, flops, tmp_path / 'a', 'in-process', True)
+    assert len(times) == len(waits) == 4 and all(0 < w < t for t, w in zip(times, waits))
+    assert finished and 'VSSL_DATA_LOADING' not in os.environ
+    finished.clear()
+    assert len(loop_step_times(cfg, 4, flops, tmp_path / 'b', 'in-process', False)[0]) == 4
+    assert finished == []  # clip by clip: the batched half never ran
+    assert isinstance(ClipAugment.__dict__['batched'], property)

@@ -42,7 +42,7 @@ def _model(cfg: Any, channels_last: bool) -> torch.nn.Module:
     return model.train()
 
 
-def _stepper(model: torch.nn.Module, batch: dict, bf16: bool = False) -> Callable[[], None]:
+def stepper(model: torch.nn.Module, batch: dict, bf16: bool = False) -> Callable[[], None]:
     """One training step on ``batch``; ``bf16``: the forward under bfloat16 autocast, as the
     configs' AutocastOptimWrapper runs it where bfloat16 is native."""
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (channels_last, bf16) in variants.items():
         model = _model(cfg, channels_last)
         flops[name] = step_flops(model, batch)
-        steps[name] = _stepper(model, batch, bf16)
+        steps[name] = stepper(model, batch, bf16)
         steps[name]()  # warm-up
     base = next(iter(variants))
     if len(set(flops.values())) != 1:

@@ -184,6 +184,30 @@ class VideoClipDataset(Dataset):
         frames, clip_indices, pos = self._sample(index, rng)
         views = [self.transform(frames[idx], rng)
                  for idx in clip_indices for _ in range(self.views_per_clip)]
+        return self._sample_dict(pos, views)
+
+    def __getitems__(self, indices: list[int]) -> list[dict[str, torch.Tensor]]:
+        """``[self[i] for i in indices]``, bit for bit, as PyTorch's DataLoader fetches a batch.
+
+        Where the transform augments clips in batches (:attr:`ClipAugment.batched`), every clip
+        of the batch is drawn first, video by video in the same order as ``self[i]`` draws them,
+        and the photometric half then runs once over all of them (``transform.finish``),
+        which costs a fraction of clip by clip on small clips."""
+        if not getattr(self.transform, 'batched', False):
+            return [self[i] for i in indices]
+        drawn, videos = [], []
+        for index in indices:
+            rng = np.random.default_rng(int(torch.randint(2**62, ())))
+            frames, clip_indices, pos = self._sample(index, rng)
+            start = len(drawn)
+            drawn.extend(self.transform.draw(frames[idx], rng)
+                         for idx in clip_indices for _ in range(self.views_per_clip))
+            videos.append((pos, start, len(drawn)))
+        clips = self.transform.finish(drawn)
+        return [self._sample_dict(pos, clips[start:end]) for pos, start, end in videos]
+
+    def _sample_dict(self, pos: int, views: list) -> dict[str, torch.Tensor]:
+        """One sample from the views of kept video ``pos`` (see the class docstring)."""
         sample = {'data_samples': torch.tensor(int(self._labels[pos]), dtype=torch.int64)}
         if isinstance(views[0], tuple):  # a device-side augmentation: (clip, its parameters)
             views, params = zip(*views)

@@ -134,6 +134,8 @@ class DeviceClipAugment(ClipAugment):
     resized to S, float64 (NUM_PARAMS,) parameters)``.
     """
 
+    batched = False  # returns (clip, parameters); the device batches the photometric half
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.consistent:

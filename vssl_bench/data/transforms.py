@@ -7,7 +7,10 @@ clip necessarily gets the same crop, flip, colour jitter, grayscale and blur: th
 consistent augmentation of Qian et al., "Spatiotemporal Contrastive Video Representation
 Learning", CVPR 2021. Two clips (or two views of a clip) each draw their own parameters.
 The ops are torchvision's ``transforms.v2.functional`` ones, except the Gaussian blur
-(:func:`gaussian_blur`, the same filter without torchvision's slow denormal case).
+(:func:`vssl_bench.data.blur.gaussian_blur`, the same filter without torchvision's slow denormal
+case). A data set augments a whole batch's clips at once where the transform allows
+(:meth:`ClipAugment.draw` per clip, then :meth:`ClipAugment.finish`): the same draws and, bit for
+bit, the same clips, at less cost (:mod:`vssl_bench.data.batched_augment`).
 
 Transforms are called as ``transform(frames, rng)`` with ``frames`` ``uint8`` (T, H, W, 3) and
 return ``uint8`` (3, T, S, S), the layout of mmaction2's 3D backbones after batching.
@@ -22,9 +25,8 @@ import torchvision.transforms.v2.functional as F
 
 from vssl_bench.core.errors import UserError
 from vssl_bench.core.registry import CLIP_TRANSFORMS
-
-# Sigma ranges are given for 224-pixel inputs (SimCLR / CVRL); blur scales them with the size.
-BLUR_REFERENCE_SIZE = 224
+from vssl_bench.data.batched_augment import one_thread, photometric_batch
+from vssl_bench.data.blur import blur_kernel_and_sigma, gaussian_blur
 
 _JITTER_OPS = {
     'brightness': F.adjust_brightness,
@@ -132,36 +134,6 @@ def sample_clip_params(rng: np.random.Generator, height: int, width: int,
     return ClipAugParams(top, left, h, w, flip, jitter, grayscale, blur_sigma)
 
 
-def blur_kernel_and_sigma(sigma_224: float, size: int) -> tuple[int, float]:
-    """Kernel size and sigma of the blur for ``size``-pixel images.
-
-    SimCLR / CVRL blur 224-pixel images with sigma in [0.1, 2.0] and a kernel of ~10% of the side.
-    At other resolutions the same relative blur is kept: sigma is scaled by ``size / 224`` and the
-    kernel is the odd integer nearest below 10% of ``size`` (at least 3).
-    """
-    kernel = max(3, int(0.1 * size) // 2 * 2 + 1)
-    return kernel, sigma_224 * size / BLUR_REFERENCE_SIZE
-
-
-def gaussian_blur(clip: torch.Tensor, kernel: int, sigma: float) -> torch.Tensor:
-    """Gaussian blur with reflect padding of a float clip (T, C, H, W), frames as the batch.
-
-    Same kernel and padding as torchvision's ``gaussian_blur``, except that weights below 1e-20
-    are zeroed: for a small sigma the 2-D kernel holds denormal floats (e.g. 1e-44), which made
-    torchvision's convolution ~8x slower on CPU; the result differs by < 1e-6.
-    """
-    x = torch.arange(kernel, dtype=clip.dtype) - (kernel - 1) / 2
-    weights = torch.exp(-0.5 * (x / sigma) ** 2)
-    weights = weights / weights.sum()
-    kernel_2d = torch.outer(weights, weights)
-    kernel_2d = torch.where(kernel_2d < 1e-20, torch.zeros_like(kernel_2d), kernel_2d)
-    channels = clip.shape[-3]
-    pad = kernel // 2
-    padded = torch.nn.functional.pad(clip, [pad, pad, pad, pad], mode='reflect')
-    return torch.nn.functional.conv2d(padded, kernel_2d.expand(channels, 1, kernel, kernel),
-                                      groups=channels)
-
-
 def apply_geometry(clip: torch.Tensor, params: ClipAugParams, out_size: int) -> torch.Tensor:
     """Crop, resize (bilinear, antialiased) and flip: (T, 3, H, W) -> (T, 3, out, out).
 
@@ -253,6 +225,31 @@ class ClipAugment:
         # the blur's grouped convolution above all, are several times faster on contiguous NCHW.
         clip = apply_geometry(clip, params, self.out_size).contiguous()
         return apply_photometric(clip.float().div_(255), params)
+
+    @property
+    def batched(self) -> bool:
+        """Whether a data set may augment a batch's clips together (:meth:`draw`, then
+        :meth:`finish`); the per-frame ablation runs clip by clip."""
+        return self.consistent
+
+    def draw(self, frames: np.ndarray, rng: np.random.Generator
+             ) -> tuple[torch.Tensor, ClipAugParams]:
+        """The random draws of one clip and its geometric half: ``uint8`` (T, 3, S, S) and the
+        parameters; :meth:`finish` applies the rest to many such clips at once. Draws exactly
+        what :meth:`__call__` draws."""
+        clip = frames_to_tensor(frames)
+        params = self.sample_params(rng, *clip.shape[-2:])
+        return apply_geometry(clip, params, self.out_size).contiguous(), params
+
+    def finish(self, drawn: list[tuple[torch.Tensor, ClipAugParams]]) -> list[torch.Tensor]:
+        """The photometric half of clips from :meth:`draw`, all at once: ``uint8`` (3, T, S, S)
+        each, equal bit for bit to what :meth:`__call__` returns for the same draws
+        (:mod:`vssl_bench.data.batched_augment`)."""
+        clips, params = zip(*drawn)
+        with one_thread():
+            out = photometric_batch(torch.stack(clips).float().div_(255), params)
+            out = out.mul_(255).round_().clamp_(0, 255).to(torch.uint8)
+        return [clip.permute(1, 0, 2, 3).contiguous() for clip in out]
 
     def __call__(self, frames: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
         """Augment ``uint8`` frames (T, H, W, 3) into a ``uint8`` clip (3, T, S, S)."""

@@ -137,9 +137,9 @@ def usable_cores() -> int:
 def reads_in_process(num_workers: int) -> bool:
     """Whether a train loader of ``num_workers`` reads its batches in the training process
     (:data:`DATA_LOADING_ENV`). Only a one-worker loader is replayed. On a 2-core CPU the
-    replay saves the worker process at no measurable cost in speed (a worker there competes
-    with the step's two threads; the two measured side by side within this machine's noise:
-    results/throughput/data_loading.md)."""
+    replay saves the worker process at no clear cost in speed (a worker there competes with the
+    step's two threads): the suite's loop took a median 1.14x the step alone in process and 1.12x
+    with a worker, within the machine's drift (results/throughput/suite_loop_avx2.md)."""
     mode = os.environ.get(DATA_LOADING_ENV, 'auto') or 'auto'
     if mode not in DATA_LOADING_MODES:
         raise ConfigError(f'{DATA_LOADING_ENV}={mode!r} is not one of '
