@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 from vssl_bench.core.errors import UserError
 from vssl_bench.core.registry import PROTOCOLS
@@ -382,10 +383,13 @@ def test_semisup_per_video_hits_average_over_subset_seeds(monkeypatch, tmp_path)
     predictions = iter([np.eye(3)[[0, 1, 0, 1]], np.eye(3)[[0, 0, 2, 1]]])
     monkeypatch.setattr(semisup, 'read_annotations', lambda path: [('v', 0), ('w', 2)] * 3)
     monkeypatch.setattr(semisup, 'subset_file', lambda *args, **kwargs: 'subset.txt')
-    monkeypatch.setattr(semisup, 'finetune', lambda *args, **kwargs: (None, 0.0))
+    labels_shown = []  # each fine-tuning's console progress label
+    monkeypatch.setattr(semisup, 'finetune', lambda *args, **kwargs: (
+        labels_shown.append(kwargs['progress_label']), (None, 0.0))[1])
     monkeypatch.setattr(semisup, 'predict_test_split',
                         lambda *args: (next(predictions) + 0.01 * np.arange(3), labels))
-    context = ModelContext(method_cfg=None, weights=tmp_path / 'w.pth', data_root='',
+    context = ModelContext(method_cfg=Config(dict(method_name='M', model=dict(type='X'))),
+                           weights=tmp_path / 'w.pth', data_root='',
                            cache_dir=None, ann_files={'train': 'train.txt', 'test': 'test.txt'},
                            view={}, work_dir=tmp_path, subset_dir=tmp_path)
     protocol = SemiSupervised(fractions=(0.1,), subset_seeds=(0, 1))
@@ -394,6 +398,7 @@ def test_semisup_per_video_hits_average_over_subset_seeds(monkeypatch, tmp_path)
     hits = result.per_video['top1_10pct']
     assert hits.shape == (2, 4) and hits.tolist() == [[True, True, False, False],
                                                      [True, False, True, False]]
+    assert labels_shown == [f'M seed 0 semisup 10pct subset {k}, lr 0.001' for k in (0, 1)]
     assert set(result.per_video) == set(result.metrics)
     for name, value in result.metrics.items():
         assert 100.0 * result.per_video[name].mean() == pytest.approx(value)

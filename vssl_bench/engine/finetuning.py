@@ -143,10 +143,12 @@ def finetune_runner_cfg(context: Any, ann_file: str | Path, num_classes: int, *,
                         weight_decay: float, head_lr_mult: float, warmup_ratio: float,
                         augment: dict,
                         dtype: str | None, dropout: float, num_workers: int,
-                        log_interval: int) -> Config:
+                        log_interval: int, progress_label: str | None = None) -> Config:
     """The Runner config of one fine-tuning run (``vssl_bench.engine.pretrain.runner_cfg``
     supplies the schedule, hooks and seeding shared with pretraining). ``batch_size`` is the
-    global batch: under a distributed launcher each rank loads ``batch_size // world_size``."""
+    global batch: under a distributed launcher each rank loads ``batch_size // world_size``.
+    With ``progress_label`` the console shows the run's step and ETA every minute (a searched
+    fine-tuning runs for minutes per schedule)."""
     view = context.view
     per_rank = max(1, batch_size // get_world_size())
     cfg = Config(dict(
@@ -171,7 +173,8 @@ def finetune_runner_cfg(context: Any, ann_file: str | Path, num_classes: int, *,
                            paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=head_lr_mult)}))))
     return pt.runner_cfg(cfg, work_dir=work_dir, seed=seed, max_iters=steps,
                          warmup_ratio=warmup_ratio, log_interval=log_interval,
-                         launcher=context.launcher, checkpoints=0, resume=False)
+                         launcher=context.launcher, checkpoints=0, resume=False,
+                         progress_label=progress_label)
 
 
 class ScoreAtSteps(Hook):
@@ -193,12 +196,13 @@ class ScoreAtSteps(Hook):
 
 def finetune(context: Any, ann_file: str | Path, num_classes: int, *, seed: int,
              work_dir: Path, score_steps: Sequence[int] = (), score: Any = None,
-             **schedule: Any) -> tuple[torch.nn.Module, float]:
+             progress_label: str | None = None, **schedule: Any
+             ) -> tuple[torch.nn.Module, float]:
     """Fine-tune on the videos of ``ann_file``; returns the trained model and its wall time
     (scoring included). With ``score``, ``score(model, step)`` runs after each step of
     ``score_steps`` (:class:`ScoreAtSteps`)."""
     cfg = finetune_runner_cfg(context, ann_file, num_classes, seed=seed, work_dir=work_dir,
-                              **schedule)
+                              progress_label=progress_label, **schedule)
     start = time.perf_counter()
     runner = pt.HarnessRunner.from_cfg(cfg)
     if score is not None:

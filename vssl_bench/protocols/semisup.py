@@ -43,6 +43,7 @@ from vssl_bench.data.dataset import read_annotations
 from vssl_bench.data.val_split import validation_files
 from vssl_bench.engine.finetuning import (failed_videos, finetune, is_main_process,
                                           predict_test_split, subset_file)
+from vssl_bench.engine.pretrain import method_name
 from vssl_bench.protocols.base import ModelContext, ModelProtocol, ProtocolResult
 from vssl_bench.protocols.linear import topk_hits
 
@@ -190,10 +191,13 @@ class SemiSupervised(ModelProtocol):
                         'val': self._hits(model, context, schedule['dtype']),
                         'test': self._hits(model, test_context, schedule['dtype'])}
                 searching = test_context is not None
+                label = (f'{method_name(context.method_cfg)} seed {seed} {self.name} '
+                         f'{fraction_tag(fraction)} subset {subset_seed}, lr {schedule["lr"]:g}')
                 model, wall = finetune(context, ann_file, num_classes, seed=seed,
                                        work_dir=work_dir, **schedule,
                                        score_steps=self._scored_steps(schedule) if searching
-                                       else (), score=score if searching else None)
+                                       else (), score=score if searching else None,
+                                       progress_label=label)
                 if not is_main_process():
                     continue
                 start = time.perf_counter()
