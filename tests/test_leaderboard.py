@@ -388,6 +388,38 @@ def test_rows_of_fewer_than_three_seeds_are_not_tested():
         'One seed (A): ')
 
 
+def test_unsearched_cells_are_not_tested_and_leave_the_family_alone():
+    """A fine-tuning cell without the search gives no verdict: it is not tested, and the
+    other comparisons' correction is what it would be without it."""
+    from vssl_bench.report.leaderboard_stats import annotate
+
+    def rows_for(extra_unsearched: bool):
+        rows, outcomes = [], {}
+        cells = [('RandomInit', 'linear', 60, False), ('CVRL', 'linear', 75, False),
+                 ('TCLR', 'linear', 70, False)]
+        if extra_unsearched:  # a huge gap that would be the most significant test of all
+            cells += [('RandomInit', 'finetune', 20, False), ('CVRL', 'finetune', 190, True)]
+        for method, protocol, correct, unsearched in cells:
+            hits = np.zeros((3, 200))
+            hits[:, :correct] = 1
+            hits[0, correct] = 1
+            outcomes[method, protocol, 'top1'] = hits
+            values = (100 * hits.mean(axis=1)).tolist()
+            rows.append(dict(method=method, protocol=protocol, metric='top1', n=3,
+                             seeds=[0, 1, 2], values=values, mean=float(np.mean(values)),
+                             **({'unsearched': True} if unsearched else {})))
+        annotate(rows, outcomes)
+        return {(r['method'], r['protocol']): r for r in rows}
+
+    alone, mixed = rows_for(False), rows_for(True)
+    assert mixed['CVRL', 'finetune']['p_vs_random_init'] is None
+    assert mixed['CVRL', 'finetune']['sig_vs_random_init'] is None
+    assert mixed['RandomInit', 'finetune']['p_vs_best'] is None  # the best is unsearched
+    for key in alone:
+        for name in ('p_adj_vs_random_init', 'p_adj_vs_best', 'sig_vs_random_init'):
+            assert mixed[key][name] == alone[key][name], (key, name)
+
+
 def test_fine_tuning_records_without_the_search_are_flagged(tmp_path):
     """A semisup / finetune record made on one fixed schedule (no protocol_info.search) is
     flagged on its rows and above the table; a searched one and frozen-feature ones are not."""

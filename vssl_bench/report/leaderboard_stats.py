@@ -90,7 +90,11 @@ def annotate(rows: list[dict[str, Any]], outcomes: dict[tuple[str, str, str], np
             else:
                 ref = next((r for r in column if is_baseline(r['method'], baseline)), None)
             for row in column:
-                diff = None if ref is None or ref is row else difference(row, ref, outcomes)
+                # A cell not searched to convergence gives no verdict, so it is not tested:
+                # it would otherwise enter the family and move the other comparisons' correction.
+                untested = ref is None or ref is row or row.get('unsearched') \
+                    or ref.get('unsearched')
+                diff = None if untested else difference(row, ref, outcomes)
                 row[f'p_vs_{name}'] = None if diff is None else _rounded(diff.p)
                 if diff is not None:
                     tested.append((row, diff.p))

@@ -149,7 +149,7 @@ def legend_lines(baseline: str = BASELINE) -> list[str]:
             f'of this table with {baseline} (one family) and with the best (another); p-values, '
             'raw and corrected (`p_adj_*`), in leaderboard.json and .csv. No mark: significant, '
             'or not tested (a row with one seed, the reference itself, no '
-            f'{baseline} in the table).']
+            f'{baseline} in the table, a cell or reference not searched to convergence).']
 
 
 def number(value: Any, digits: int = 1) -> str:
