@@ -81,7 +81,8 @@ TEST_ACC = {1e-3: 0.9, 2e-3: 0.5, 3e-3: 0.9}
 
 def fake_context(tmp_path: Path) -> ModelContext:
     train, test = write_splits(tmp_path / 'data')
-    return ModelContext(method_cfg=None, weights=tmp_path / 'w.pth', data_root=str(tmp_path),
+    return ModelContext(method_cfg=Config(dict(method_name='M', model=dict(type='X'))),
+                        weights=tmp_path / 'w.pth', data_root=str(tmp_path),
                         cache_dir=None, ann_files=dict(train=str(train), test=str(test)),
                         view={}, work_dir=tmp_path / 'work', subset_dir=tmp_path / 'subsets')
 
