@@ -2,11 +2,12 @@
 for bit.
 
 :func:`vssl_bench.data.transforms.apply_photometric` runs torchvision's colour ops on one clip at a
-time. On small clips (SynthMotion's 8 x 32 x 32) each op costs its dispatch, not its arithmetic:
-the hue shift alone is ~35 tensor ops, about 1 ms a clip, and a 128-clip CVRL step spent about a
-fifth of its step time on augmentation. Here the same ops run once over every clip of a batch
-that takes them, in the same order per clip, with the same float32 constants, so every output
-element goes through the same IEEE operations as on the per-clip path:
+time. On small clips (SynthMotion's 8 x 32 x 32) an op's dispatch costs about as much as its
+arithmetic (the hue shift alone is ~35 tensor ops), and a 128-clip CVRL step spent about a fifth
+of its step time on augmentation. Here the same ops run once over every clip of a batch that
+takes them, in the same order per clip, with the same float32 constants, so every output element
+goes through the same IEEE operations as on the per-clip path; a CVRL step's in-process data
+time falls by about a third (results/throughput/suite_loop_avx2.md):
 
 - brightness, the hue shift, grayscale and the final rounding are elementwise; a clip's factor
   becomes a float32 value broadcast over its elements, which is what torchvision does with a
