@@ -61,8 +61,9 @@ def _per_clip(values: Sequence[float], like: torch.Tensor) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64).to(like.dtype).view(-1, 1, 1, 1, 1)
 
 
-def _gray(x: torch.Tensor) -> torch.Tensor:
-    """Luma (n, T, 1, S, S): torchvision's weights, order of operations and float result."""
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """Luma of (..., 3, H, W) as (..., 1, H, W): torchvision's weights, order of operations and
+    float result."""
     r, g, b = x.unbind(dim=-3)
     return r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114).unsqueeze(-3)
 
@@ -80,9 +81,9 @@ def _jitter(x: torch.Tensor, name: str, factors: Sequence[float]) -> torch.Tenso
     if name == 'brightness':
         return x.mul(_per_clip(factors, x)).clamp_(0, 1.0)
     if name == 'contrast':
-        return _blend(x, torch.mean(_gray(x), dim=(-3, -2, -1), keepdim=True), factors)
+        return _blend(x, torch.mean(luma(x), dim=(-3, -2, -1), keepdim=True), factors)
     if name == 'saturation':
-        return _blend(x, _gray(x), factors)
+        return _blend(x, luma(x), factors)
     h, s, v = _rgb_to_hsv(x)
     h.add_(_per_clip(factors, h).squeeze(-1)).remainder_(1.0)
     return _hsv_to_rgb(h, s, v)
@@ -173,7 +174,7 @@ def photometric_batch(clips: torch.Tensor, params: Sequence[ClipAugParams]) -> t
                 _apply_to(clips, chosen, _jitter, name,
                           [params[k].jitter[position][1] for k in chosen])
         _apply_to(clips, [k for k, p in enumerate(params) if p.grayscale],
-                  lambda x: _gray(x).expand(x.shape))
+                  lambda x: luma(x).expand(x.shape))
         for k, p in enumerate(params):
             if p.blur_sigma is not None:
                 kernel, sigma = blur_kernel_and_sigma(p.blur_sigma, clips.shape[-1])

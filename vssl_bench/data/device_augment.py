@@ -18,10 +18,11 @@ from torchvision.transforms.v2.functional._color import _hsv_to_rgb, _rgb_to_hsv
 
 from vssl_bench.core.errors import UserError
 from vssl_bench.core.registry import CLIP_TRANSFORMS
+from vssl_bench.data.batched_augment import JITTER_ORDER, luma
 from vssl_bench.data.transforms import (ClipAugment, ClipAugParams, apply_geometry,
                                         blur_kernel_and_sigma, frames_to_tensor)
 
-JITTER_NAMES = ('brightness', 'contrast', 'saturation', 'hue')
+JITTER_NAMES = JITTER_ORDER  # the op ids of the parameter vector
 # Parameter vector: flip, jitter on, 4 op ids in applied order, 4 factors (JITTER_NAMES order),
 # grayscale, blur on, blur sigma at 224 px.
 NUM_PARAMS = 13
@@ -42,12 +43,6 @@ def encode_params(params: ClipAugParams) -> np.ndarray:
     return vec
 
 
-def _gray(x: torch.Tensor) -> torch.Tensor:
-    """Luma of (..., 3, H, W) as (..., 1, H, W), torchvision's weights and order of operations."""
-    r, g, b = x.unbind(dim=-3)
-    return r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114).unsqueeze(-3)
-
-
 def _blend(x: torch.Tensor, other: torch.Tensor, ratio: torch.Tensor) -> torch.Tensor:
     return x.mul(ratio).add_(other * (1.0 - ratio)).clamp_(0, 1)
 
@@ -58,9 +53,9 @@ def _jitter_op(name: str, x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor
     if name == 'brightness':
         return _blend(x, torch.zeros_like(x), f)
     if name == 'contrast':  # blend with the mean luma of each frame
-        return _blend(x, _gray(x).mean(dim=(-3, -2, -1), keepdim=True), f)
+        return _blend(x, luma(x).mean(dim=(-3, -2, -1), keepdim=True), f)
     if name == 'saturation':
-        return _blend(x, _gray(x), f)
+        return _blend(x, luma(x), f)
     h, s, v = _rgb_to_hsv(x).unbind(dim=-3)
     h = h.add(f.squeeze(-3)).remainder_(1.0)
     return _hsv_to_rgb(torch.stack((h, s, v), dim=-3))
@@ -118,7 +113,7 @@ def _apply_params_batch(clips: torch.Tensor, params: torch.Tensor) -> torch.Tens
                 x.index_copy_(0, sel, _jitter_op(name, x[sel], params[sel, 6 + op]))
     gray = torch.nonzero(params[:, 10] > 0).flatten()
     if len(gray):
-        x.index_copy_(0, gray, _gray(x[gray]).expand(-1, -1, 3, -1, -1))
+        x.index_copy_(0, gray, luma(x[gray]).expand(-1, -1, 3, -1, -1))
     blur = torch.nonzero(params[:, 11] > 0).flatten()
     if len(blur):
         x.index_copy_(0, blur, _blur(x[blur], params[blur, 12]))
